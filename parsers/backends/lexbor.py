@@ -1,0 +1,119 @@
+"""The selectolax (lexbor) backend: the hot path.
+
+Parsed once from decoded text (lexbor assumes UTF-8 when given bytes) and queried with lexbor's own
+CSS engine so the per-teaser work stays in C. Noise (scripts, styles…) is removed in one combined
+selector pass: every selector call compiles its query (~7 µs) and a whole-page pass costs about a
+tenth of the parse itself (bench/parse.py), while ``strip_tags`` would make one pass per tag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from parsers.backends import NOISE_SELECTOR, WalkEvent
+from parsers.clean import normalize_space
+
+__all__ = ["LexborElement", "parse"]
+
+
+class LexborElement:
+    """:class:`parsers.backends.Node` over a selectolax node."""
+
+    __slots__ = ("_node", "_tree")
+
+    def __init__(self, node: LexborNode, tree: LexborHTMLParser) -> None:
+        self._node = node
+        # The tree owns the C memory; keep it alive as long as any element is.
+        self._tree = tree
+
+    @property
+    def tag(self) -> str:
+        return self._node.tag or ""
+
+    @property
+    def parent(self) -> LexborElement | None:
+        parent = self._node.parent
+        if parent is None or not parent.is_element_node:
+            return None
+        return LexborElement(parent, self._tree)
+
+    @property
+    def key(self) -> int:
+        return int(self._node.mem_id)
+
+    def attr(self, name: str) -> str | None:
+        return self._node.attributes.get(name)  # type: ignore[no-any-return]
+
+    def css(self, query: str) -> list[LexborElement]:
+        tree = self._tree
+        return [LexborElement(n, tree) for n in self._node.css(query)]
+
+    def css_first(self, query: str) -> LexborElement | None:
+        node = self._node.css_first(query, default=None)
+        return None if node is None else LexborElement(node, self._tree)
+
+    def matches(self, query: str) -> bool:
+        parent = self._node.parent
+        if parent is None:
+            return False
+        mem_id = self._node.mem_id
+        return any(n.mem_id == mem_id for n in parent.css(query))
+
+    def children(self) -> list[LexborElement]:
+        tree = self._tree
+        out = []
+        child = self._node.child
+        while child is not None:
+            if child.is_element_node:
+                out.append(LexborElement(child, tree))
+            child = child.next
+        return out
+
+    def text(self) -> str:
+        return normalize_space(self._node.text())
+
+    def remove(self) -> None:
+        self._node.decompose()
+
+    def walk(self) -> Iterator[WalkEvent]:
+        tree = self._tree
+        start = self._node.mem_id
+        # Iterative over lexbor's sibling/parent pointers: no recursion limit on deep pages.
+        stack: list[LexborElement] = []
+        node = self._node.child
+        while node is not None:
+            if node.is_text_node:
+                yield "text", node.text_content or ""
+            elif node.is_element_node:
+                element = LexborElement(node, tree)
+                yield "open", element
+                child = node.child
+                if child is not None:
+                    stack.append(element)
+                    node = child
+                    continue
+                yield "close", element
+            while node is not None and node.next is None:
+                parent = node.parent
+                if parent is None or parent.mem_id == start or not stack:
+                    return
+                yield "close", stack.pop()
+                node = parent
+            node = node.next if node is not None else None
+
+
+def parse(html: str | bytes) -> LexborElement:
+    """Parse decoded HTML (or bytes known to be valid UTF-8) and return the ``<html>`` element."""
+    tree = LexborHTMLParser(html)
+    # Only the body's text is ever read; skipping <head> (scripts, styles) shortens the pass.
+    # Descendants before ancestors, so no freed node is touched.
+    body = tree.body
+    for noise in reversed((body or tree).css(NOISE_SELECTOR)):
+        noise.decompose()
+    root = tree.root
+    if root is None:  # pragma: no cover - lexbor always builds <html>
+        tree = LexborHTMLParser("<html></html>")
+        root = tree.root
+    return LexborElement(root, tree)

@@ -1,0 +1,246 @@
+"""``parse_topic_page``: one listing page in, its topic, teasers and next-page link out.
+
+Pure: no I/O, no globals, no network. The same call works in a test, in the crawler, over a WARC
+file, or mapped over millions of archived pages by a distributed engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+from parsers.backends import Node, get_backend
+from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_truncated, normalize_space
+from parsers.dates import find_date, parse_date
+from parsers.decode import MAX_INPUT_BYTES, html_source
+from parsers.errors import InputTooLarge, NoTeasersFound, ParseError
+from parsers.profiles import PROFILES, Draft, Profile, detects, first, get_profile, run_profile
+from parsers.records import Teaser, TopicPage
+
+__all__ = ["MAX_NESTING", "GenericDetector", "page_index", "parse_topic_page"]
+
+logger = logging.getLogger(__name__)
+
+GenericDetector = Callable[[Node], list[Draft]]
+"""Finds teasers on a page no profile knows: :func:`parsers.profiles.generic.detect_teasers`."""
+
+_WP_PAGE_RE = re.compile(r"/page/(\d+)/?$")
+
+
+MAX_NESTING = 512
+"""Deeper markup is an attack or a generator bug (real listings in tests/corpus nest < 40 deep)."""
+
+
+def page_index(url: str) -> int:
+    """The 0-based pager index a listing URL names (Drupal ``?page=N``, WordPress ``/page/N/``).
+
+    >>> page_index("https://www.dhs.gov/keywords/x?page=2"), page_index("https://b.org/news/page/3/")
+    (2, 2)
+    """
+    parts = urlsplit(url)
+    values = parse_qs(parts.query).get("page")
+    if values and values[0].isdigit():
+        return int(values[0])
+    match = _WP_PAGE_RE.search(parts.path)
+    if match:
+        return max(int(match.group(1)) - 1, 0)
+    return 0
+
+
+_SELF_URL = ('link[rel="canonical"]', 'meta[property="og:url"]', 'link[rel="shortlink"]')
+
+
+def _own_url(root: Node, url: str) -> str:
+    """A page read from a file (``file://``) knows its web address from its canonical link."""
+    if not url.startswith("file:"):
+        return url
+    for selector in _SELF_URL:
+        node = root.css_first(selector)
+        if node is not None:
+            found = absolute_url(node.attr("href") or node.attr("content"), "http://invalid/")
+            if found and not found.startswith("http://invalid/"):
+                return found
+    return url
+
+
+def _nesting_exceeds(root: Node, limit: int) -> bool:
+    """True if any element sits more than ``limit`` levels deep (iterative: no recursion limit)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in node.children())
+    return False
+
+
+def _base_url(root: Node, url: str) -> str:
+    # <base> belongs in <head>; looking only there spares a pass over the whole page.
+    head = next((c for c in root.children() if c.tag == "head"), None)
+    base = head.css_first("base[href]") if head is not None else None
+    href = absolute_url(base.attr("href"), url) if base is not None else None
+    return href or url
+
+
+def _generic_detector() -> GenericDetector:
+    # Imported on first use: pages a profile reads never load the detector.
+    from parsers.profiles.generic import detect_teasers
+
+    return detect_teasers
+
+
+_ARCHIVE_PREFIX_RE = re.compile(
+    r"^(?:(?:category|tag|author|daily|monthly|yearly|topic)\s+archives?|archives?|category|tag|topic)"
+    r"\s*:\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def _topic(root: Node, chosen: Profile | None) -> str | None:
+    """The listing's heading: the profile's selectors, else the generic rule (an ``<h1>`` the
+    ``<title>`` repeats, else the ``<title>`` without the site name)."""
+    node = first(root, chosen.topic) if chosen is not None else None
+    text = node.text() if node is not None else None
+    if not text or is_boilerplate(text):
+        from parsers.profiles.generic import find_topic
+
+        text = find_topic(root)
+    # WordPress archive headings name the archive kind: "Category Archives: News", "Tag: Drupal".
+    return _ARCHIVE_PREFIX_RE.sub("", text) if text else None
+
+
+def _next_url(root: Node, chosen: Profile | None, url: str, base: str) -> str | None:
+    """The next page: the profile's pager selector, else the generic rules (``rel=next``, a link to
+    page N+1 of this URL, a "Next"/"Older posts" link)."""
+    node = first(root, chosen.next_page) if chosen is not None and chosen.next_page else None
+    found = absolute_url(node.attr("href"), base) if node is not None else None
+    if found is None:
+        from parsers.profiles.generic import find_next_page
+
+        found = find_next_page(root, url, base=base)
+    return found if found != url else None
+
+
+def _choose(root: Node, profile: Profile | str | None) -> tuple[str, list[Draft], Profile | None]:
+    """Pick the profile (forced or auto-detected) and return its drafts."""
+    if isinstance(profile, str):
+        if profile == "generic":
+            return "generic", _generic_detector()(root), None
+        profile = get_profile(profile)
+    if profile is not None:
+        return profile.name, run_profile(root, profile), profile
+    for candidate in PROFILES:
+        if detects(root, candidate):
+            drafts = run_profile(root, candidate)
+            if drafts:
+                return candidate.name, drafts, candidate
+    return "generic", _generic_detector()(root), None
+
+
+def _date(draft: Draft) -> tuple[dt.date | None, str | None]:
+    """The date and the text that shows it (just the date part of e.g. "Posted June 23, 2016")."""
+    shown = normalize_space(draft.date_text) if draft.date_text else None
+    found = find_date(shown) if shown else None
+    machine = parse_date(draft.date_machine)
+    if found is not None:
+        return machine or found[0], found[1]
+    return machine, shown
+
+
+def _teaser(draft: Draft, base: str, position: int) -> Teaser | None:
+    """Clean a draft into a teaser, or None if its title is empty or navigation."""
+    title = draft.title  # Node.text() is already whitespace-normalised
+    if not title or is_boilerplate(title):
+        return None
+    excerpt = clean_excerpt(draft.excerpt)
+    if excerpt is not None and (excerpt == title or is_boilerplate(excerpt)):
+        excerpt = None
+    date, date_raw = _date(draft)
+    # Every field was checked above the way Teaser's validators check it; building without
+    # re-validating keeps the hot path within its budget. Record re-validates at the edge.
+    return Teaser.model_construct(
+        title=title,
+        url=absolute_url(draft.href, base),
+        excerpt=excerpt,
+        truncated=looks_truncated(excerpt),
+        date=date,
+        date_raw=date_raw or None,
+        position=position,
+    )
+
+
+def parse_topic_page(
+    html: str | bytes,
+    *,
+    url: str,
+    profile: Profile | str | None = None,
+    backend: str = "lexbor",
+    page: int | None = None,
+    content_type: str | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+) -> TopicPage:
+    """Extract a listing page's topic, teasers (in order) and next-page URL.
+
+    Args:
+        html: the page, decoded or as served (bytes are decoded by HTTP charset → BOM → meta →
+            detection; see :func:`parsers.decode.decode_html`).
+        url: the page's original URL: relative links resolve against it (or its ``<base href>``).
+        profile: a built-in profile name, ``"generic"``, a :class:`Profile`, or None to auto-detect.
+        backend: ``"lexbor"`` (fast, default) or ``"soup"`` (BeautifulSoup; identical results).
+        page: 0-based pager index; by default read from the URL (``?page=N``, ``/page/N/``).
+        content_type: the HTTP Content-Type header, used to decode bytes.
+        max_bytes: refuse larger inputs.
+
+    Raises:
+        UndecodableInput: the bytes are not a web page.
+        InputTooLarge: over ``max_bytes``, or nested too deep to walk.
+        NoTeasersFound: a readable page with no teasers.
+        ProfileError: ``profile`` names no known profile.
+
+    >>> html = '<h1>News</h1><div class="view-content"><div class="views-row">'
+    >>> html += '<h2 class="node-title"><a href="/a">A story</a></h2></div></div>'
+    >>> page = parse_topic_page(html, url="https://example.gov/news")
+    >>> page.topic, page.teasers[0].url, page.profile
+    ('News', 'https://example.gov/a', 'drupal7')
+    """
+    if isinstance(html, bytes):
+        html = html_source(html, content_type=content_type, max_bytes=max_bytes)
+    elif len(html) > max_bytes:
+        raise InputTooLarge(f"{len(html):,} characters is larger than the {max_bytes:,} limit")
+    parse = get_backend(backend)
+    try:
+        root = parse(html)
+        url = _own_url(root, url)
+        base = _base_url(root, url)
+        name, drafts, chosen = _choose(root, profile)
+        teasers: list[Teaser] = []
+        for draft in drafts:
+            teaser = _teaser(draft, base, len(teasers) + 1)
+            if teaser is not None:
+                teasers.append(teaser)
+        if not teasers:
+            # Only a page that yields nothing is walked: too costly for every page.
+            if _nesting_exceeds(root, MAX_NESTING):
+                raise InputTooLarge(f"the markup is nested more than {MAX_NESTING} levels deep")
+            raise NoTeasersFound(url, None if profile is None else name)
+        topic = _topic(root, chosen)
+        next_url = _next_url(root, chosen, url, base)
+    except RecursionError as exc:
+        raise InputTooLarge("the markup is nested too deeply to read") from exc
+    except ParseError:
+        raise
+    except (ValueError, TypeError, LookupError) as exc:
+        # Backends can trip over pathological markup in ways no page should reach; report it as
+        # unreadable input rather than crash a million-page run.
+        raise ParseError(f"cannot read the page at {url}: {exc}") from exc
+    return TopicPage(
+        url=url,
+        topic=(topic if topic and not is_boilerplate(topic) else None),
+        page=page_index(url) if page is None else page,
+        teasers=tuple(teasers),
+        next_url=next_url,
+        profile=name,
+    )

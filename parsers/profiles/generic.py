@@ -1,0 +1,538 @@
+"""The generic teaser detector: pages no profile knows.
+
+A listing is a run of sibling blocks that repeat one shape, each holding a headline. The detector
+finds it without knowing the template:
+
+1. **Headline candidates** ("units"): headings (``h1``–``h6``), elements whose class names a title
+   or headline, and links with text. A link inside (or around) a heading belongs to the heading,
+   so a teaser counts once whether it is ``h2 > a``, ``a.card > h3`` or a bare ``a``.
+2. **Regions**: for every ancestor of a unit (up to :data:`MAX_BLOCK_DEPTH` levels up), the child on
+   the way down is a candidate *block* of that ancestor (the candidate *container*). Sibling lists
+   and table bodies of one shape are merged (a table grouped by month, lists split by day headings).
+3. **Scoring**: in each region, blocks are grouped by the path from block to headline (tag names);
+   the largest group is the listing candidate. Its score grows with the number of blocks, how
+   headline-like their titles are (navigation links are one or two words), and how many blocks
+   carry more than a headline (a summary or a date). Regions inside navigation, headers, footers,
+   asides, menus, pagers, hidden elements and "related"/"popular"/"recent" boxes never count.
+4. **Fields**: per block, the headline's text and link; the date from ``<time>``, a date-classed
+   element or the first date in the block's text (else a date heading just before the list); the
+   summary from :mod:`parsers.profiles.segments`.
+
+Everything depends only on the :class:`~parsers.backends.Node` interface and on document order, so
+both backends give the same result. Thresholds are named below with the pages that set them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from parsers.backends import Node
+from parsers.clean import absolute_url, is_boilerplate, normalize_space
+from parsers.dates import find_date, find_month
+from parsers.profiles.base import Draft
+from parsers.profiles.segments import HEADING_TAGS, excerpt_text, read_segments
+
+__all__ = [
+    "EXCLUDED_WORDS",
+    "HEADLINE_WORDS",
+    "MAX_BLOCK_DEPTH",
+    "MAX_TITLE_CHARS",
+    "MIN_ITEMS",
+    "detect_teasers",
+    "find_next_page",
+    "find_topic",
+]
+
+MIN_ITEMS = 2
+"""A listing has at least this many teasers. The smallest labelled listing (hugo-universal-upcacm-news)
+has 3; 2 keeps the second-to-last page of a pager readable without letting a lone link count."""
+
+MAX_BLOCK_DEPTH = 8
+"""How far above a headline its teaser block's container may be. The deepest in tests/corpus is
+drupal10-joachim (span < a < h2 < div < header < article < div.views-row < div.view-content: 6)."""
+
+MAX_TITLE_CHARS = 300
+"""Longer link texts are paragraphs, not headlines (the longest labelled title has 120 chars)."""
+
+HEADLINE_WORDS = 4.0
+"""Mean title words at which a group of links reads fully as headlines. Menus average 1–2 words
+("Home", "About", "Contact"); the shortest labelled listing titles average 3.3 (freecad news cards)."""
+
+MIN_MEAN_TITLE_CHARS = 6.0
+"""Below this mean title length a group of links is a pager or an index ("1 2 3", "A B C")."""
+
+EXTRA_TEXT_CHARS = 12
+"""A block holds more than its headline when its text is this much longer: a date ("Apr 14, 2015" is
+12 characters) or a summary."""
+
+SCORED_REGIONS = 6
+"""How many regions (best by count and title quality) get the costlier extra-text check."""
+
+EXCLUDED_TAGS = frozenset({"nav", "header", "footer", "aside", "menu"})
+"""Elements that hold site chrome, never the main listing."""
+
+EXCLUDED_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "menu", "dialog"})
+
+EXCLUDED_WORDS = frozenset(
+    {
+        "nav", "navbar", "navigation", "menu", "menubar", "megamenu", "dropdown", "header", "masthead",
+        "footer", "sidebar", "aside", "widget", "breadcrumb", "breadcrumbs", "pager", "pagination",
+        "related", "popular", "recent", "trending", "share", "sharing", "social", "comments",
+        "carousel", "slider", "banner", "toolbar", "tweets", "twitter", "modal", "overlay", "search",
+        "skip", "hidden", "offscreen", "sr", "visually", "invisible",
+    }
+)  # fmt: skip
+"""Words in a class or id that mark chrome: site navigation, sidebars and widgets (soundsoftware's
+"Recent notes", researchthroughdesign's "RTD News" widget, partario's sidebar of the same titles),
+"related"/"popular"/"recent" boxes, pagers, hidden overlays (hugo-academic's search), screen-reader
+text. Class names are split on ``-``, ``_`` and camelCase, so ``region-sidebar-first`` and
+``widget_gk_nsp`` match but ``entry-header`` is only checked on *ancestors* of the listing, never
+inside a teaser."""
+
+_TITLE_CLASS_RE = re.compile(r"title|headline|heading", re.IGNORECASE)
+_MODIFIER_RE = re.compile(r"^(?:with|has|no|without|is|not)[-_]|[-_](?:none|less)$", re.IGNORECASE)
+_WORD_SPLIT_RE = re.compile(r"[-_\s:]+|(?<=[a-z])(?=[A-Z])")
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|left\s*:\s*-\d{3,}px", re.I)
+_DATE_CLASS_RE = re.compile(r"date|time|posted|published|created|submitted", re.IGNORECASE)
+_DIGITS_RE = re.compile(r"\d")
+_UNIT_QUERY = "h1, h2, h3, h4, h5, h6, a[href], [class*=title], [class*=headline], [class*=heading]"
+_GROUP_TAGS = frozenset({"ul", "ol", "dl", "tbody", "table"})
+"""Sibling containers of these tags and one class are one listing split by group headings."""
+
+# Ranks of a unit: a headline with a link beats a bare link, which beats a heading without a link
+# (on deadrooster.org a month heading and a post link share each block; the link is the teaser).
+_RANK_LINKED_HEADING = 0
+_RANK_LINK = 1
+_RANK_HEADING = 2
+
+
+@dataclass(slots=True)
+class _Unit:
+    node: Node
+    text: str
+    rank: int
+    link: Node | None
+    order: int
+
+
+@dataclass(slots=True)
+class _Block:
+    node: Node
+    units: list[_Unit] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Region:
+    container: Node
+    blocks: dict[int, _Block] = field(default_factory=dict)
+    path: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Block key → tag path from the block down to each of its units (by unit order)."""
+
+
+def _class_words(node: Node) -> set[str]:
+    words: set[str] = set()
+    for name in ("class", "id"):
+        value = node.attr(name)
+        if not value:
+            continue
+        for token in value.split():
+            # State modifiers describe the page around the element, not the element itself:
+            # soundsoftware.ac.uk's main column is "main-inner clear-block with-navbar".
+            if _MODIFIER_RE.search(token):
+                continue
+            words.update(w.lower() for w in _WORD_SPLIT_RE.split(token) if w)
+    return words
+
+
+def _is_chrome(node: Node) -> bool:
+    """True for an element that holds site chrome or is hidden."""
+    if node.tag in EXCLUDED_TAGS:
+        return True
+    role = node.attr("role")
+    if role and role.lower() in EXCLUDED_ROLES:
+        return True
+    if node.attr("hidden") is not None or (node.attr("aria-hidden") or "").lower() == "true":
+        return True
+    style = node.attr("style")
+    if style and _HIDDEN_STYLE_RE.search(style):
+        return True
+    return not EXCLUDED_WORDS.isdisjoint(_class_words(node))
+
+
+class _Tree:
+    """Ancestor chains and chrome flags, each computed once per element."""
+
+    def __init__(self, body: Node) -> None:
+        self.body_key = body.key
+        self._chains: dict[int, tuple[Node, ...]] = {}
+        self._chrome: dict[int, bool] = {}
+
+    def chain(self, node: Node) -> tuple[Node, ...]:
+        """``node`` and its ancestors up to (not including) ``<body>``."""
+        key = node.key
+        found = self._chains.get(key)
+        if found is not None:
+            return found
+        parent = node.parent
+        if parent is None or parent.key == self.body_key:
+            chain: tuple[Node, ...] = (node,)
+        else:
+            chain = (node, *self.chain(parent))
+        self._chains[key] = chain
+        return chain
+
+    def in_chrome(self, node: Node) -> bool:
+        """True if ``node`` or an ancestor is chrome."""
+        for element in self.chain(node):
+            key = element.key
+            flag = self._chrome.get(key)
+            if flag is None:
+                flag = self._chrome[key] = _is_chrome(element)
+            if flag:
+                return True
+        return False
+
+
+def _units(body: Node) -> list[_Unit]:
+    """Headline candidates in document order, each teaser's headline once."""
+    units: dict[int, _Unit] = {}
+    seen: set[int] = set()
+    for order, node in enumerate(body.css(_UNIT_QUERY)):
+        if node.key in seen:  # lexbor lists an element once per selector of the list it matches
+            continue
+        seen.add(node.key)
+        tag = node.tag
+        is_link = tag == "a"
+        titled = tag in HEADING_TAGS or bool(_TITLE_CLASS_RE.search(node.attr("class") or ""))
+        if not is_link and not titled:
+            continue
+        # A link or heading within a few levels of a unit already found belongs to it.
+        owner: _Unit | None = None
+        parent = node.parent
+        for _ in range(3):
+            if parent is None:
+                break
+            owner = units.get(parent.key)
+            if owner is not None:
+                break
+            parent = parent.parent
+        if owner is not None:
+            if is_link and owner.link is None and node.attr("href") is not None:
+                owner.link = node
+                owner.rank = _RANK_LINKED_HEADING
+            elif not is_link and owner.link is not None and owner.node.tag == "a":
+                # a.card > h3: the heading is the headline, the card's link its URL.
+                del units[owner.node.key]
+                text = node.text()
+                if text and not is_boilerplate(text):
+                    units[node.key] = _Unit(node, text, _RANK_LINKED_HEADING, owner.link, owner.order)
+            continue
+        text = node.text()
+        if not text or len(text) > MAX_TITLE_CHARS or is_boilerplate(text):
+            continue
+        if is_link:
+            rank = _RANK_LINKED_HEADING if titled else _RANK_LINK
+            units[node.key] = _Unit(node, text, rank, node, order)
+        else:
+            units[node.key] = _Unit(node, text, _RANK_HEADING, None, order)
+    return sorted(units.values(), key=lambda u: u.order)
+
+
+def _norm_class(node: Node) -> str:
+    value = node.attr("class") or ""
+    return " ".join(sorted(c for c in value.split() if not _DIGITS_RE.search(c)))
+
+
+def _regions(units: list[_Unit], tree: _Tree) -> list[_Region]:
+    regions: dict[tuple[int, ...], _Region] = {}
+    for unit in units:
+        chain = tree.chain(unit.node)
+        for depth in range(1, min(len(chain), MAX_BLOCK_DEPTH + 1)):
+            container = chain[depth]
+            block = chain[depth - 1]
+            if container.tag in _GROUP_TAGS and depth + 1 < len(chain):
+                grand = chain[depth + 1]
+                region_key: tuple[int, ...] = (grand.key, hash((container.tag, _norm_class(container))))
+            else:
+                region_key = (container.key,)
+            region = regions.get(region_key)
+            if region is None:
+                region = regions[region_key] = _Region(container)
+            entry = region.blocks.get(block.key)
+            if entry is None:
+                entry = region.blocks[block.key] = _Block(block)
+            entry.units.append(unit)
+            region.path.setdefault(
+                unit.order, tuple(n.tag for n in reversed(chain[:depth])) + (str(unit.rank),)
+            )
+    return [r for r in regions.values() if len(r.blocks) >= MIN_ITEMS]
+
+
+@dataclass(slots=True)
+class _Candidate:
+    region: _Region
+    blocks: list[_Block]
+    titles: list[_Unit]
+    score: float
+
+
+def _candidate(region: _Region) -> _Candidate | None:
+    """The region's largest group of same-shaped blocks, scored by count and title quality."""
+    groups: dict[tuple[str, ...], list[tuple[_Block, _Unit, bool]]] = {}
+    for block in region.blocks.values():
+        best = min(u.rank for u in block.units)
+        tops = [u for u in block.units if u.rank == best]
+        title = tops[0]
+        key = (block.node.tag, *region.path[title.order])
+        groups.setdefault(key, []).append((block, title, len(tops) == 1))
+    group = max(groups.values(), key=len)  # ties: the first in document order
+    if len(group) < MIN_ITEMS:
+        return None
+    titles = [t for _, t, _ in group]
+    mean_chars = sum(len(t.text) for t in titles) / len(titles)
+    if mean_chars < MIN_MEAN_TITLE_CHARS:
+        return None
+    mean_words = sum(len(t.text.split()) for t in titles) / len(titles)
+    quality = min(1.0, mean_words / HEADLINE_WORDS)
+    single = sum(1 for _, _, one in group if one) / len(group)
+    return _Candidate(region, [b for b, _, _ in group], titles, len(group) * quality * single)
+
+
+def _extra_share(candidate: _Candidate) -> float:
+    """Share of the blocks whose text is clearly longer than their headline."""
+    more = sum(
+        1
+        for block, title in zip(candidate.blocks, candidate.titles, strict=True)
+        if len(block.node.text()) - len(title.text) >= EXTRA_TEXT_CHARS
+    )
+    return more / len(candidate.blocks)
+
+
+def _best(units: list[_Unit], tree: _Tree) -> _Candidate | None:
+    candidates = []
+    for region in _regions(units, tree):
+        found = _candidate(region)
+        if found is not None and not tree.in_chrome(region.container):
+            candidates.append(found)
+    if not candidates:
+        return None
+    candidates.sort(key=lambda c: -c.score)  # stable: ties keep document order
+    top = candidates[:SCORED_REGIONS]
+    for c in top:
+        c.score *= 1.0 + _extra_share(c)
+    return max(top, key=lambda c: c.score)
+
+
+def _date_node(block: Node, title: _Unit) -> Node | None:
+    """The element showing the block's date: ``<time>``, a date-classed element, or None."""
+    for node in block.css("time, [class*=date], [class*=time], [class*=posted], [class*=submitted]"):
+        if node.tag != "time" and not _DATE_CLASS_RE.search(node.attr("class") or ""):
+            continue
+        if _inside(node, title.node):
+            continue
+        text = node.text()
+        if node.tag == "time" and (node.attr("datetime") or find_date(text)):
+            return node
+        if text and find_date(text) is not None:
+            return node
+    return None
+
+
+def _inside(node: Node, ancestor: Node) -> bool:
+    key = ancestor.key
+    current: Node | None = node
+    while current is not None:
+        if current.key == key:
+            return True
+        current = current.parent
+    return False
+
+
+def _heading_date(block: Node, container: Node) -> str | None:
+    """A date heading just before the list ("Friday, March 29, 2013" above gop.gov's day list)."""
+    stop = container.parent
+    node: Node | None = block
+    while node is not None and (stop is None or node.key != stop.key):
+        parent = node.parent
+        if parent is None:
+            break
+        siblings = parent.children()
+        index = next(i for i, s in enumerate(siblings) if s.key == node.key)
+        for sibling in reversed(siblings[:index]):
+            if sibling.tag in HEADING_TAGS:
+                text = sibling.text()
+                return text if find_date(text) or find_month(text) else None
+        node = parent
+    return None
+
+
+def _draft(block: _Block, title: _Unit, container: Node) -> Draft:
+    date = _date_node(block.node, title)
+    skip = {title.node.key: "title"}
+    date_text: str | None = None
+    date_machine: str | None = None
+    if date is not None:
+        skip[date.key] = "date"
+        date_text = date.text() or None
+        date_machine = date.attr("datetime") or date.attr("content")
+    segments = read_segments(block.node, skip)
+    if date is None:
+        found = next((f for s in segments if s.kind == "meta" and (f := find_date(s.text))), None)
+        if found is not None:
+            date_text = found[1]
+        else:
+            # Archive lists grouped by month show only "February 2008": kept as the shown date.
+            date_text = _heading_date(block.node, container) or next(
+                (m for s in segments if s.kind in ("heading", "meta") and (m := find_month(s.text))), None
+            )
+    return Draft(
+        title=title.text,
+        href=None if title.link is None else title.link.attr("href"),
+        excerpt=excerpt_text(segments, after="title"),
+        date_text=date_text,
+        date_machine=date_machine,
+    )
+
+
+def detect_teasers(root: Node) -> list[Draft]:
+    """The teasers of the page's main listing, or ``[]`` when no repeated headline blocks are found.
+
+    >>> from parsers.backends import get_backend
+    >>> page = get_backend("lexbor")(
+    ...     "<nav><ul><li><a href='/'>Home</a></li><li><a href='/a'>About us</a></li></ul></nav>"
+    ...     "<main><article><h2><a href='/1'>First story here</a></h2><p>Its summary.</p></article>"
+    ...     "<article><h2><a href='/2'>Second story here</a></h2><p>Another one.</p></article></main>"
+    ... )
+    >>> [(d.title, d.href, d.excerpt) for d in detect_teasers(page)]
+    [('First story here', '/1', 'Its summary.'), ('Second story here', '/2', 'Another one.')]
+    """
+    body = root.css_first("body") or root
+    tree = _Tree(body)
+    best = _best(_units(body), tree)
+    if best is None:
+        return []
+    return [
+        _draft(block, title, best.region.container)
+        for block, title in zip(best.blocks, best.titles, strict=True)
+    ]
+
+
+_TITLE_SPLIT_RE = re.compile(r"\s+(?:\||-|–|—|::|»|·|/)\s+")
+
+
+def _title_parts(root: Node) -> list[str]:
+    node = root.css_first("title")
+    text = node.text() if node is not None else ""
+    return [p for p in (normalize_space(p) for p in _TITLE_SPLIT_RE.split(text)) if p]
+
+
+def find_topic(root: Node) -> str | None:
+    """The listing's heading on a page no profile knows.
+
+    An ``<h1>`` outside site chrome that the ``<title>`` repeats wins ("News" in "FreeCAD | News");
+    then one that ends with a title part ("Category Archives: News"); then the first ``<h1>`` that
+    is not the site name; then the first part of a multi-part ``<title>`` ("Standard Page | USA.gov").
+    """
+    body = root.css_first("body") or root
+    tree = _Tree(body)
+    parts = _title_parts(root)
+    lowered = [p.lower() for p in parts]
+    site = " - ".join(parts[1:]).lower()
+    headings = []
+    for node in body.css("h1"):
+        text = node.text()
+        if text and not is_boilerplate(text) and not tree.in_chrome(node):
+            headings.append(text)
+    for text in headings:
+        if text.lower() in lowered:
+            return text
+    for text in headings:
+        for part in parts:
+            if text.lower().endswith(": " + part.lower()):
+                return part
+    for text in headings:
+        if text.lower() != site and text.lower() not in lowered[1:]:
+            return text
+    if len(parts) >= 2:
+        return parts[0]
+    return parts[0] if parts else None
+
+
+_NEXT_TEXT_RE = re.compile(
+    r"(?:next|older)(?: (?:page|posts|entries|articles|stories|news|items|results))?|[›»>→]",
+    re.IGNORECASE,
+)
+"""Pager link texts meaning "the next page of this listing" once arrows are stripped. "Older" is
+next on blogs (newest first): WordPress "Older posts", Divi "« Older Entries"."""
+_ARROWS = " \t›»>→«‹<←"
+_QUERY_PAGE_RE = re.compile(r"([?&](?:page|paged|pg)=)(\d+)", re.IGNORECASE)
+_PATH_PAGE_RE = re.compile(r"/page/(\d+)(?:/|/index\.html?)?$", re.IGNORECASE)
+
+
+def _expected_next(url: str) -> set[str]:
+    """The URLs the next page of ``url`` would have.
+
+    Drupal counts ``?page=N`` from 0 (the first page has none, the second is ``?page=1``);
+    WordPress, Hugo and Jekyll count ``/page/N/`` from 1 (the first page has none, the second is
+    ``/page/2/``); static mirrors add ``index.html``.
+
+    >>> sorted(_expected_next("https://a.org/news/page/2/"))
+    ['https://a.org/news/page/3', 'https://a.org/news/page/3/', 'https://a.org/news/page/3/index.html']
+    """
+    url = url.split("#")[0]
+    path, _, query = url.partition("?")
+    match = _QUERY_PAGE_RE.search("?" + query) if query else None
+    if match is not None:
+        number = str(int(match.group(2)) + 1)
+        return {path + _QUERY_PAGE_RE.sub(lambda m: m.group(1) + number, "?" + query, count=1)}
+    path_match = _PATH_PAGE_RE.search(path)
+    if path_match is not None:
+        stem, number = path[: path_match.start()], int(path_match.group(1)) + 1
+    else:
+        stem, number = path.rstrip("/"), 2
+    suffix = "?" + query if query else ""
+    pages = {f"{stem}/page/{number}{end}{suffix}" for end in ("", "/", "/index.html")}
+    if path_match is None:
+        pages.add(url + ("&" if query else "?") + "page=1")
+    return pages
+
+
+def find_next_page(root: Node, url: str, *, base: str | None = None) -> str | None:
+    """The next page of the listing on a page no profile knows, as an absolute URL.
+
+    In order: ``rel=next``; a link to this URL's next page number (``?page=N+1``, ``/page/N+1/``),
+    which settles inverted wordings (Divi's "« Older Entries" is next, "Next Entries »" is not);
+    a link whose text, ``aria-label`` or ``title`` says next or older ("Next Page »", "Older posts").
+    Links resolve against ``base`` (the page's ``<base href>``, default ``url``).
+    """
+    base = base or url
+    for node in root.css("link[rel~=next], a[rel~=next]"):
+        found = absolute_url(node.attr("href"), base)
+        if found and found != url:
+            return found
+    expected = _expected_next(url)
+    links: list[tuple[Node, str]] = []
+    for node in root.css("a[href]"):
+        found = absolute_url(node.attr("href"), base)
+        if found is None or found == url:
+            continue
+        if found in expected:
+            return found
+        links.append((node, found))
+    for node, found in links:
+        for label in _labels(node):
+            if _NEXT_TEXT_RE.fullmatch(label.strip(_ARROWS) or label.strip()):
+                return found
+    return None
+
+
+def _labels(node: Node) -> Iterable[str]:
+    text = node.text()
+    if text:
+        yield text
+    for name in ("aria-label", "title"):
+        value = node.attr(name)
+        if value:
+            yield normalize_space(value)

@@ -1,0 +1,183 @@
+"""A teaser block's text split where the page breaks lines, and which part of it is the summary.
+
+A teaser block mixes its headline, a byline or date line, the summary, "Read more" and tag links,
+often as bare text between elements (WordPress Divi puts the excerpt straight into ``<article>``;
+house.gov lists write "Posted in Press Releases on April 17, 2015 |" as a text node). Reading the
+block as *segments* (runs of text between block-level edges and ``<br>``) lets one rule find the
+summary on any layout: it is the run of segments from the first that reads as prose to the last,
+after the headline. Runs before the first prose segment (date lines, bylines, podcast player links)
+and after the last (tags, "Continue reading") are dropped; everything between is kept, so a full
+post's lists and sub-headings stay in it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsers.backends import BLOCK_TAGS, Node
+from parsers.clean import is_boilerplate, normalize_space
+from parsers.dates import find_date
+
+__all__ = ["HEADING_TAGS", "META_MAX_WORDS", "Segment", "excerpt_text", "read_segments"]
+
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_LIST_TAGS = frozenset({"ul", "ol"})
+
+META_MAX_WORDS = 16
+"""A line this short that holds a date or starts like a byline is metadata, not a summary, unless
+it ends like a sentence. The longest such line in tests/corpus is drupal4-troy's "By bruceandpaula
+at 2005-11-03 23:10 | Classic Troy Pictures from Years Gone By" (13 words); summaries that hold a
+date are sentences (billnelson.senate.gov's "WASHINGTON, D.C. - Federal lawmakers want …")."""
+
+LINK_LIST_MIN_RATIO = 0.75
+"""Share of a line's characters inside links above which a line of several links is a link list
+(tags, categories, "RSS ∙ iTunes ∙ Spotify ∙ Direct Download" in insertcredit.com's posts)."""
+
+MIN_SENTENCE_WORDS = 4
+"""A line of at least this many words ending like a sentence is prose even when it is short."""
+
+SHORT_LINK_WORDS = 3
+"""A line that is one short link ("Your Taxes", "6.x") reads as a tag, not as a summary."""
+
+_SENTENCE_RE = re.compile(r"[.!?…][\"'”’)]?$")
+_BYLINE_RE = re.compile(
+    r"^(?:by|posted|submitted|written|published|updated|filed|tags?|categor(?:y|ies)|topics?|"
+    r"issues?|in|on|author)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One run of text between line breaks, or a marker where a skipped element was."""
+
+    text: str
+    """Whitespace-collapsed text ("" for a marker)."""
+    kind: str
+    """``content``, ``heading``, ``meta``, ``links``, ``nav`` or the marker name of a skipped element."""
+    linky: bool = False
+    """Most of the text is link text."""
+
+
+def _classify(text: str, linky: bool, links: int, heading: bool) -> str:
+    if is_boilerplate(text):
+        return "nav"
+    words = len(text.split())
+    if linky and (links >= 2 or words <= SHORT_LINK_WORDS):
+        return "links"
+    # A short line is metadata when it starts like a byline or shows a date, unless it reads as a
+    # sentence ("A Non-Bonkers Cat Cop.", "Join us on June 23, 2016 for the open house.").
+    if words <= META_MAX_WORDS and not (words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(text)):
+        if _BYLINE_RE.match(text) or find_date(text) is not None:
+            return "meta"
+    return "heading" if heading else "content"
+
+
+def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segment]:
+    """Split ``block``'s text into segments; elements in ``skip`` (key → name) become markers.
+
+    The title element is usually skipped as ``"title"`` and a date element as ``"date"``, so the
+    summary is looked for after the headline and never includes the date line.
+    """
+    skip = skip or {}
+    out: list[Segment] = []
+    parts: list[str] = []
+    link_parts: list[str] = []
+    state = {"links": 0}
+    link_depth = 0
+    heading_depth = 0
+    skipping: int | None = None  # key of the skipped element we are inside
+    lists: list[int] = []  # index in ``out`` where each open <ul>/<ol> began
+
+    def flush() -> None:
+        text = normalize_space("".join(parts))
+        if text:
+            link_chars = len("".join(link_parts).replace(" ", ""))
+            linky = link_chars / (len(text.replace(" ", "")) or 1) >= LINK_LIST_MIN_RATIO
+            kind = _classify(text, linky, state["links"], heading_depth > 0)
+            out.append(Segment(text, kind, linky))
+        parts.clear()
+        link_parts.clear()
+        state["links"] = 0
+
+    def close_list() -> None:
+        # A list whose every item is a link is a link list (Drupal's "Tags" field), however long
+        # its link texts ("is this a bug?").
+        begin = lists.pop()
+        items = out[begin:]
+        if items and all(seg.linky for seg in items):
+            out[begin:] = [Segment(seg.text, "links", True) for seg in items]
+
+    for event, value in block.walk():
+        if event == "text":
+            if skipping is None:
+                assert isinstance(value, str)
+                parts.append(value)
+                if link_depth:
+                    link_parts.append(value)
+            continue
+        assert not isinstance(value, str)
+        node = value
+        if skipping is not None:
+            if event == "close" and node.key == skipping:
+                skipping = None
+            continue
+        tag = node.tag
+        if event == "open":
+            name = skip.get(node.key)
+            if name is not None:
+                flush()
+                out.append(Segment("", name))
+                skipping = node.key
+                continue
+            if tag in BLOCK_TAGS:
+                flush()
+            if tag in _LIST_TAGS:
+                lists.append(len(out))
+            if tag == "a" and node.attr("href") is not None:
+                link_depth += 1
+                state["links"] += 1
+            elif tag in HEADING_TAGS:
+                heading_depth += 1
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+            if tag in _LIST_TAGS and lists:
+                close_list()
+            if tag == "a" and node.attr("href") is not None:
+                link_depth = max(link_depth - 1, 0)
+            elif tag in HEADING_TAGS:
+                heading_depth = max(heading_depth - 1, 0)
+    flush()
+    while lists:
+        close_list()
+    # A label line ("Issues:", "Tags:", "Filed under:") labels the link line after it.
+    for i in range(len(out) - 1):
+        if out[i].kind == "meta" and out[i].text.endswith(":") and out[i + 1].linky:
+            out[i + 1] = Segment(out[i + 1].text, "links", True)
+    return out
+
+
+def excerpt_text(
+    segments: list[Segment], *, after: str | None = None, fallback: tuple[str, ...] = ("heading",)
+) -> str | None:
+    """The summary: from the first prose segment to the last, after the ``after`` marker if given.
+
+    Inside that span every segment is kept except navigation phrases ("Read more") and markers;
+    outside it nothing is. Without prose, segments of the ``fallback`` kinds stand in (a summary
+    written as headings, as on marinelepen.sites.stanford.edu's event notices).
+    """
+    start = 0
+    if after is not None:
+        start = next((i + 1 for i, s in enumerate(segments) if s.kind == after), 0)
+    # A "stop" marker is where another teaser begins (mis-nested markup): the summary ends there.
+    end = next((i for i, s in enumerate(segments) if s.kind == "stop" and i >= start), len(segments))
+    body = segments[start:end]
+    content = [i for i, s in enumerate(body) if s.kind == "content"]
+    if not content:
+        content = [i for i, s in enumerate(body) if s.kind in fallback]
+    if not content:
+        return None
+    kept = [s.text for s in body[content[0] : content[-1] + 1] if s.text and s.kind != "nav"]
+    return " ".join(kept) or None

@@ -1,0 +1,200 @@
+"""The output contract: what one teaser looks like once it leaves the parser.
+
+:class:`Teaser` and :class:`TopicPage` are what ``parse_topic_page`` returns; :class:`Record` is
+the flat, versioned row every sink writes (JSON Lines, SQLite, CSV, bulk files). All three are
+frozen and forbid unknown fields, so a typo in a field name fails loudly instead of vanishing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+
+from parsers.clean import canonical_url, is_boilerplate, normalize_space
+
+__all__ = ["SCHEMA_VERSION", "Record", "Teaser", "TopicPage", "UtcDatetime", "record_id"]
+
+SCHEMA_VERSION = 1
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("a timestamp must carry a time zone (RFC 3339), e.g. 2016-07-01T12:00:00Z")
+    return value.astimezone(dt.UTC)
+
+
+UtcDatetime = Annotated[
+    dt.datetime,
+    AfterValidator(_to_utc),
+    PlainSerializer(lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str, when_used="json"),
+]
+"""A timezone-aware time, stored in UTC and written as RFC 3339 (``2016-07-01T12:00:00Z``)."""
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise ValueError(f"not an absolute http(s) URL: {value!r}")
+    return value
+
+
+def _page_url(value: str) -> str:
+    # A page read from a local file without --url is known only by its file:// URI.
+    return value if value.startswith("file:///") else _http_url(value) or value
+
+
+HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
+PageUrlStr = Annotated[str, AfterValidator(_page_url)]
+
+
+def _title(value: str) -> str:
+    value = normalize_space(value)
+    if not value:
+        raise ValueError("title is empty")
+    if is_boilerplate(value):
+        raise ValueError(f"title is navigation boilerplate: {value!r}")
+    return value
+
+
+Title = Annotated[str, AfterValidator(_title)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class Teaser(_Frozen):
+    """One teaser as it appears on a listing page, before it is tied to a crawl."""
+
+    title: Title
+    """The headline, whitespace collapsed and entities decoded."""
+    url: HttpUrlStr | None = None
+    """Absolute URL of the item, or None where the teaser has no link."""
+    excerpt: str | None = None
+    """The summary text, cleaned, without "Read more"."""
+    truncated: bool = False
+    """The site cut the excerpt (ellipsis or mid-word end)."""
+    date: dt.date | None = None
+    """The item's date, if the teaser shows one."""
+    date_raw: str | None = None
+    """The date text exactly as shown (whitespace collapsed)."""
+    position: int = Field(ge=1)
+    """1-based position on the page."""
+
+
+class TopicPage(_Frozen):
+    """Everything one listing page yields: its heading, teasers and the link to the next page."""
+
+    url: PageUrlStr
+    """The page's original URL (for archive captures, the archived page's URL)."""
+    topic: str | None = None
+    """The listing's heading ("Secure Communities")."""
+    page: int = Field(default=0, ge=0)
+    """0-based pager index of this page."""
+    teasers: tuple[Teaser, ...] = ()
+    """The teasers in page order."""
+    next_url: HttpUrlStr | None = None
+    """Absolute URL of the next page of this listing, if the page links one."""
+    profile: str
+    """Which template extracted the teasers."""
+
+    def to_records(
+        self,
+        *,
+        fetched_at: dt.datetime | None = None,
+        archived_at: dt.datetime | None = None,
+        capture_url: str | None = None,
+    ) -> list[Record]:
+        """Flatten into output records, one per teaser, stamped with where the page came from."""
+        return [
+            Record(
+                id=record_id(t.url, source_url=self.url, title=t.title),
+                title=t.title,
+                url=t.url,
+                excerpt=t.excerpt,
+                truncated=t.truncated,
+                date=t.date,
+                date_raw=t.date_raw,
+                topic=self.topic,
+                source_url=self.url,
+                page=self.page,
+                position=t.position,
+                fetched_at=fetched_at,
+                archived_at=archived_at,
+                capture_url=capture_url,
+                profile=self.profile,
+            )
+            for t in self.teasers
+        ]
+
+
+def record_id(url: str | None, *, source_url: str, title: str) -> str:
+    """The stable key of a teaser: a hash of its canonical URL, or of page + title without one.
+
+    The same press release listed on two topic pages, or in two archive captures, gets one id.
+
+    >>> record_id("https://WWW.dhs.gov/a#x", source_url="https://www.dhs.gov/k", title="A")
+    '9bfb4c7c2a4dcd5b1a0ad7e0'
+    """
+    key = canonical_url(url) if url else f"{canonical_url(source_url)}\n{normalize_space(title)}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+class Record(_Frozen):
+    """One teaser as written by every sink: the output contract (schema version 1)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    """Version of this record layout."""
+    id: str = Field(pattern=r"^[0-9a-f]{24}$")
+    """Stable key: hash of the canonical teaser URL, or of source page + title without a URL."""
+    title: Title
+    """The teaser's headline: never empty, never boilerplate."""
+    url: HttpUrlStr | None = None
+    """Absolute http(s) URL of the item; archive-rewritten links unwrapped to the original."""
+    excerpt: str | None = None
+    """The teaser's summary text, cleaned; no "Read more"."""
+    truncated: bool = False
+    """The site cut the excerpt (ends mid-word or with an ellipsis)."""
+    date: dt.date | None = None
+    """ISO 8601 date of the item, if the teaser shows one."""
+    date_raw: str | None = None
+    """The date text as shown on the page."""
+    topic: str | None = None
+    """The listing page's heading."""
+    source_url: PageUrlStr
+    """The listing page the teaser was found on (the original URL, also for archive captures);
+    a ``file://`` URI for a local file parsed without ``--url``."""
+    page: int = Field(ge=0)
+    """0-based pager index of that listing page."""
+    position: int = Field(ge=1)
+    """1-based position of the teaser on that page."""
+    fetched_at: UtcDatetime | None = None
+    """When the page was fetched (RFC 3339, UTC)."""
+    archived_at: UtcDatetime | None = None
+    """Capture time, when the page came from a web archive."""
+    capture_url: HttpUrlStr | None = None
+    """The archive URL the page was read from."""
+    first_seen: UtcDatetime | None = None
+    """Archive mode: the earliest capture that listed this teaser."""
+    last_seen: UtcDatetime | None = None
+    """Archive mode: the latest capture that listed this teaser."""
+    profile: str
+    """Which template extracted it (drupal7, uswds, wordpress, generic, text, or a user profile)."""
+
+    @field_validator("excerpt", "date_raw", "topic")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return normalize_space(value) or None

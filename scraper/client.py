@@ -1,0 +1,466 @@
+"""Fetching one page over HTTP: the client, its transport stack, and the one place where httpx
+exceptions become :mod:`scraper.errors`.
+
+``build_client`` makes the ``httpx.AsyncClient`` every worker of a crawl shares; ``fetch`` gets one
+URL with our rules:
+
+- **Redirects** are followed here, not by httpx, so the site rule can apply: only within the
+  start URL's site (``www.`` and http/https count as the same site) unless ``allow_offsite``, at
+  most ``max_redirects``, a revisited URL is a :class:`~scraper.errors.RedirectLoop`.
+- **Retries** (stamina, exponential backoff with jitter, ``max_attempts`` tries): timeouts, resets,
+  5xx, 408 and 429. A 429, or a 503 with ``Retry-After``, waits as the server says, capped by
+  ``retry_after_cap``, through the injected clock. Other 4xx are not retried.
+- **Size**: ``Content-Length`` is checked first, then the *decompressed* body while it streams;
+  over ``max_bytes`` is :class:`~scraper.errors.TooLarge`. httpx inflates one network chunk at a
+  time, so the worst overshoot is one chunk's inflation (about 64 KiB x 1032 for deflate).
+- **Content type**: pages are ``text/html``, ``application/xhtml+xml``, ``text/plain`` (the text
+  dumps the parsers read) or unlabelled; anything else is :class:`~scraper.errors.NotHtml`.
+- **Conditional requests**: pass ``If-None-Match``/``If-Modified-Since`` in ``headers``; a 304
+  comes back as ``Fetched(not_modified=True)`` with an empty body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+import stamina
+
+from scraper.errors import (
+    Blocked,
+    FetchError,
+    NotHtml,
+    OffsiteRedirect,
+    RateLimited,
+    RedirectLoop,
+    TooLarge,
+)
+from scraper.fixtures import FETCHED_AT_EXTENSION, FixtureFolder, RecordingTransport, ReplayTransport
+from scraper.politeness import SYSTEM_CLOCK, Clock, PoliteTransport, parse_retry_after
+from scraper.settings import Settings
+
+__all__ = [
+    "ACCEPT",
+    "PAGE_CONTENT_TYPES",
+    "FetchStats",
+    "Fetched",
+    "build_client",
+    "build_transport",
+    "fetch",
+    "same_site",
+    "site_key",
+]
+
+logger = logging.getLogger(__name__)
+
+ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"
+ACCEPT_ENCODING = "gzip, deflate"
+"""Only what the standard library inflates; brotli/zstd would need optional packages."""
+
+PAGE_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+"""Media types worth parsing; text/plain because ``parse_text_dump`` reads page dumps."""
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+TRANSIENT_4XX = frozenset({408, 429})
+"""Client-error statuses that mean "not now" rather than "never" (Request Timeout, Too Many Requests)."""
+
+BLOCKED_STATUSES = frozenset({401, 403, 451})
+"""The site refuses us, not the page: retrying will not help (Unauthorized, Forbidden, Legal)."""
+
+ERROR_BODY_LIMIT = 64 * 1024
+"""Error and redirect bodies are read (so a recorder saves them) only this far."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One fetched URL, after redirects and retries.
+
+    Attributes:
+        url: the URL asked for.
+        final_url: the URL that answered (differs after redirects).
+        status: the final HTTP status (2xx, or 304 when ``not_modified``).
+        headers: the final response headers as (name, value) pairs.
+        content: the body, decompressed; empty for a 304.
+        fetched_at: when the final response arrived (UTC); the saved time when replaying fixtures.
+        elapsed: seconds from the first request to the end of the body, waits included.
+        redirects: the URLs that redirected, in order (``url`` first when there were any).
+        not_modified: the server answered 304 to a conditional request.
+        attempts: tries of the final request (1 when no retry was needed).
+    """
+
+    url: str
+    final_url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    content: bytes
+    fetched_at: datetime
+    elapsed: float
+    redirects: tuple[str, ...] = ()
+    not_modified: bool = False
+    attempts: int = 1
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+    @property
+    def content_type(self) -> str | None:
+        """The ``Content-Type`` header (with its charset), for ``parsers.decode_html``."""
+        return self.header("Content-Type")
+
+    @property
+    def etag(self) -> str | None:
+        """The ``ETag`` to send back as ``If-None-Match`` next time."""
+        return self.header("ETag")
+
+    @property
+    def last_modified(self) -> str | None:
+        """The ``Last-Modified`` to send back as ``If-Modified-Since`` next time."""
+        return self.header("Last-Modified")
+
+
+@dataclass
+class FetchStats:
+    """Counters a crawl can read for its summary. One instance may be shared by all workers.
+
+    Attributes:
+        requests: HTTP requests sent (every try and every redirect hop).
+        retries: tries after the first.
+        rate_limited: 429 answers, and 503 answers with ``Retry-After``.
+        waited: seconds spent waiting on ``Retry-After`` (backoff waits not included).
+        redirects: redirects followed.
+        not_modified: 304 answers.
+        bytes: decompressed body bytes received.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    waited: float = 0.0
+    redirects: int = 0
+    not_modified: int = 0
+    bytes: int = 0
+
+
+def site_key(url: str | httpx.URL) -> str:
+    """What "the same site" means for redirects: host without ``www.``, plus any non-default port.
+
+    >>> site_key("https://www.dhs.gov/news") == site_key("http://dhs.gov/")
+    True
+    >>> site_key("http://127.0.0.1:8080/")
+    '127.0.0.1:8080'
+    """
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+    host = parsed.host.lower().removeprefix("www.")
+    port = parsed.port
+    return host if port is None or port == DEFAULT_PORTS.get(parsed.scheme) else f"{host}:{port}"
+
+
+def same_site(a: str | httpx.URL, b: str | httpx.URL) -> bool:
+    """Whether two URLs are on the same site (see :func:`site_key`)."""
+    return site_key(a) == site_key(b)
+
+
+def build_transport(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> httpx.AsyncBaseTransport:
+    """The transport stack for ``settings``.
+
+    - ``replay`` set: ``ReplayTransport(folder)``; no network, no robots.txt, no delays.
+    - otherwise ``PoliteTransport(AsyncHTTPTransport())``, wrapped in ``RecordingTransport`` when
+      ``record`` is set (robots.txt fetches are not recorded: replay does not need them).
+
+    Raises:
+        FileNotFoundError: the replay folder does not exist.
+    """
+    if settings.replay is not None:
+        if not settings.replay.is_dir():
+            raise FileNotFoundError(f"fixture folder not found: {settings.replay}")
+        return ReplayTransport(FixtureFolder.load(settings.replay))
+    transport: httpx.AsyncBaseTransport = PoliteTransport(
+        httpx.AsyncHTTPTransport(proxy=settings.proxy), settings=settings, clock=clock
+    )
+    if settings.record is not None:
+        transport = RecordingTransport(transport, FixtureFolder.load(settings.record), now=clock.now)
+    return transport
+
+
+def build_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` for a crawl: our User-Agent, Accept headers, timeouts, no auto-redirects.
+
+    Args:
+        settings: user agent and timeouts; with no ``transport``, also the stack (:func:`build_transport`).
+        transport: the transport to use instead (a ``MockTransport`` in tests, a custom stack).
+        clock: time source for the default stack.
+
+    Proxy environment variables are ignored (``trust_env=False``): httpx would route matching
+    requests to its own proxy transport, around replay and politeness. Use ``Settings.proxy``.
+    """
+    return httpx.AsyncClient(
+        transport=transport if transport is not None else build_transport(settings, clock=clock),
+        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+        timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    settings: Settings,
+    headers: Mapping[str, str] | None = None,
+    site: str | None = None,
+    stats: FetchStats | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Fetched:
+    """GET ``url`` with redirects, retries, size and type checks; see the module docstring.
+
+    Args:
+        client: from :func:`build_client`.
+        url: an absolute http(s) URL.
+        settings: ``max_attempts``, backoff, ``retry_after_cap``, ``max_bytes``, ``max_redirects``,
+            ``allow_offsite``.
+        headers: extra request headers, e.g. ``If-None-Match`` (sent on every hop).
+        site: the URL whose site redirects must stay on (the crawl's start URL); default ``url``.
+        stats: counters to update.
+        clock: time source; ``Retry-After`` waits go through ``clock.sleep``.
+
+    Returns:
+        The final response.
+
+    Raises:
+        FetchError: or a subclass (``RateLimited``, ``TooLarge``, ``NotHtml``, ``OffsiteRedirect``,
+            ``RedirectLoop``) when the page cannot be had.
+        Blocked: robots.txt (from ``PoliteTransport``) or the site (401/403/451) refuses us.
+        FixtureMissing: replaying, and the URL is not saved.
+        ValueError: ``url`` is not an absolute http(s) URL.
+
+    An error's ``.url`` is the URL whose request failed: after a redirect, the redirect's target
+    (the start of the chain is the ``url`` you passed). Redirect errors name ``url`` itself.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"not a valid URL: {url!r}") from exc
+    if parsed.scheme not in DEFAULT_PORTS or not parsed.host:
+        raise ValueError(f"not an absolute http(s) URL: {url!r}")
+    stats = stats if stats is not None else FetchStats()
+    home = site if site is not None else url
+    started = clock.monotonic()
+    chain = [str(parsed)]
+    while True:
+        hop, attempts = await _get(
+            client, chain[-1], settings=settings, headers=headers, stats=stats, clock=clock
+        )
+        if hop.location is None:
+            break
+        target = hop.location
+        if httpx.URL(target).scheme not in DEFAULT_PORTS:
+            raise FetchError(url, f"redirect to a non-http URL: {target}", status=hop.status)
+        if not settings.allow_offsite and not same_site(target, home):
+            raise OffsiteRedirect(url, target, status=hop.status)
+        if target in chain:
+            raise RedirectLoop(url, [*chain, target])
+        if len(chain) > settings.max_redirects:
+            raise RedirectLoop(url, [*chain, target], limit=settings.max_redirects)
+        stats.redirects += 1
+        chain.append(target)
+    if hop.status == 304:
+        stats.not_modified += 1
+    return Fetched(
+        url=url,
+        final_url=chain[-1],
+        status=hop.status,
+        headers=hop.headers,
+        content=hop.content,
+        fetched_at=hop.fetched_at,
+        elapsed=clock.monotonic() - started,
+        redirects=tuple(chain[:-1]),
+        not_modified=hop.status == 304,
+        attempts=attempts,
+    )
+
+
+@dataclass(frozen=True)
+class _Hop:
+    """One answered request: a page, a 304, or a redirect to ``location``."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    content: bytes
+    fetched_at: datetime
+    location: str | None = None
+
+
+def _should_retry(exc: Exception) -> bool | float:
+    """stamina's hook: which errors to retry, and how long to back off.
+
+    A ``Retry-After`` wait is returned as 0.0 (no backoff from stamina) because ``_get`` waits it out
+    itself through the injected clock: stamina can be told a server-given wait, but it sleeps with
+    ``asyncio.sleep`` and skips custom waits in test mode, so a test could not see the waits and a
+    crawl could not share them. Everything else transient backs off exponentially, with jitter.
+    """
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        return 0.0
+    return isinstance(exc, FetchError) and exc.transient
+
+
+async def _get(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    settings: Settings,
+    headers: Mapping[str, str] | None,
+    stats: FetchStats,
+    clock: Clock,
+) -> tuple[_Hop, int]:
+    """One hop with retries; returns the answer and the number of tries it took."""
+    wait = 0.0
+    async for attempt in stamina.retry_context(
+        on=_should_retry,
+        attempts=settings.max_attempts,
+        timeout=None,  # bounded by attempts; a wall-clock budget would cut Retry-After waits short
+        wait_initial=settings.backoff_initial,
+        wait_max=settings.backoff_max,
+        wait_jitter=settings.backoff_jitter,
+    ):
+        with attempt:
+            if attempt.num > 1:
+                stats.retries += 1
+            if wait > 0:
+                stats.waited += wait
+                await clock.sleep(wait)
+                wait = 0.0
+            try:
+                hop = await _request_once(
+                    client, url, settings=settings, headers=headers, stats=stats, clock=clock
+                )
+            except RateLimited as exc:
+                stats.rate_limited += 1
+                if exc.retry_after is not None:
+                    wait = min(exc.retry_after, settings.retry_after_cap)
+                raise
+            return hop, attempt.num
+    raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+
+
+async def _request_once(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    settings: Settings,
+    headers: Mapping[str, str] | None,
+    stats: FetchStats,
+    clock: Clock,
+) -> _Hop:
+    """Send one GET and judge the answer; translates httpx errors."""
+    stats.requests += 1
+    with _translate_errors(url):
+        response = await client.send(client.build_request("GET", url, headers=headers), stream=True)
+        try:
+            return await _judge(url, response, settings=settings, stats=stats, clock=clock)
+        finally:
+            await response.aclose()
+
+
+async def _judge(
+    url: str, response: httpx.Response, *, settings: Settings, stats: FetchStats, clock: Clock
+) -> _Hop:
+    """Turn one response into a hop, or raise the error it stands for."""
+    status = response.status_code
+    pairs = tuple(
+        (k.decode(response.headers.encoding), v.decode(response.headers.encoding))
+        for k, v in response.headers.raw
+    )
+    saved_at = response.extensions.get(FETCHED_AT_EXTENSION)
+    fetched_at = saved_at if isinstance(saved_at, datetime) else clock.now()
+    reason = f"HTTP {status} {response.reason_phrase}".rstrip()
+
+    if status in REDIRECT_STATUSES and response.next_request is not None:
+        await _read_quietly(response, ERROR_BODY_LIMIT)  # so a recorder saves the redirect
+        return _Hop(status, pairs, b"", fetched_at, location=str(response.next_request.url))
+    if status == 304:
+        return _Hop(status, pairs, b"", fetched_at)
+    if not 200 <= status < 300:
+        await _read_quietly(response, ERROR_BODY_LIMIT)  # so a recorder saves the error page
+    retry_after = parse_retry_after(response.headers.get("Retry-After"), now=clock.now())
+    if status == 429 or (status == 503 and retry_after is not None):
+        raise RateLimited(url, retry_after, status=status)
+    if status >= 500 or status in TRANSIENT_4XX:
+        raise FetchError(url, reason, status=status, transient=True)
+    if status in BLOCKED_STATUSES:
+        raise Blocked(url, reason)
+    if not 200 <= status < 300:
+        raise FetchError(url, reason, status=status)
+
+    content_type = response.headers.get("Content-Type")
+    if content_type and content_type.split(";", 1)[0].strip().lower() not in PAGE_CONTENT_TYPES:
+        raise NotHtml(url, content_type, status=status)
+    content = await _read_capped(url, response, settings.max_bytes)
+    stats.bytes += len(content)
+    return _Hop(status, pairs, content, fetched_at)
+
+
+async def _read_capped(url: str, response: httpx.Response, limit: int) -> bytes:
+    """The decompressed body, or ``TooLarge`` as soon as it (or its declared length) passes ``limit``."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(url, limit, size=int(declared), status=response.status_code)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(url, limit, status=response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _read_quietly(response: httpx.Response, limit: int) -> None:
+    """Read and drop up to ``limit`` bytes of a body nobody needs (errors and redirects)."""
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return
+
+
+_TIMEOUTS = {
+    httpx.ConnectTimeout: "connect timeout",
+    httpx.ReadTimeout: "read timeout",
+    httpx.WriteTimeout: "write timeout",
+    httpx.PoolTimeout: "timed out waiting for a free connection",
+}
+
+
+@contextmanager
+def _translate_errors(url: str) -> Iterator[None]:
+    """THE place httpx exceptions become ``FetchError``s, most specific first, ``from`` the original.
+
+    Timeouts, network errors and a server dropping the connection are transient (retried);
+    a body that does not match its Content-Encoding, a proxy refusal or anything else httpx raises
+    is not. ``StreamError``s are bugs in our code and are left alone.
+    """
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise FetchError(url, _TIMEOUTS.get(type(exc), "timeout"), transient=True) from exc
+    except httpx.NetworkError as exc:
+        raise FetchError(url, f"network error: {exc or type(exc).__name__}", transient=True) from exc
+    except httpx.RemoteProtocolError as exc:
+        raise FetchError(url, f"server broke the connection: {exc}", transient=True) from exc
+    except httpx.DecodingError as exc:
+        raise FetchError(url, f"body does not match its Content-Encoding: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+    except httpx.InvalidURL as exc:
+        raise FetchError(url, f"invalid URL: {exc}") from exc

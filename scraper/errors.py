@@ -1,0 +1,153 @@
+"""Errors raised by the scraper, named for what the caller can do about them.
+
+    ScraperError
+     ├── FetchError(url, reason)          the page could not be fetched; skip it, list it in the summary
+     │    ├── RateLimited(retry_after)    the server asked us to slow down; defer the host, try later
+     │    ├── TooLarge(limit)             the body is bigger than ``max_bytes``; skip it or raise the limit
+     │    ├── NotHtml(content_type)       not a page (PDF, image, JSON); skip it with a note
+     │    ├── OffsiteRedirect(location)   a redirect leaves the start URL's site; skip or allow offsite
+     │    └── RedirectLoop(chain)         redirects go round in a circle or never end; skip it
+     ├── Blocked(url, reason)             robots.txt or the site refuses us; do not retry, skip the URL
+     ├── NotArchived(url)                 the web archive holds no usable capture; try another date
+     └── FixtureMissing(url, folder)      replay has no saved response; record it (the message says how)
+
+HTTP library exceptions never escape :mod:`scraper`: ``scraper.client`` is the one place they become
+these classes, always with ``raise ... from exc`` so the original stays in ``__cause__``. A caller
+mistake (a non-http URL, a bad setting) stays a ``ValueError``/``TypeError``: it is a bug to fix, not
+a condition to handle.
+
+``FetchError.transient`` tells a crawl whether the same request could succeed later (timeouts, resets,
+5xx, 429): such failures are retried inside ``fetch`` already, and a resumed crawl may try them again.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = [
+    "Blocked",
+    "FetchError",
+    "FixtureMissing",
+    "NotArchived",
+    "NotHtml",
+    "OffsiteRedirect",
+    "RateLimited",
+    "RedirectLoop",
+    "ScraperError",
+    "TooLarge",
+]
+
+
+class ScraperError(Exception):
+    """Base of every error the scraper raises on purpose; one ``except`` catches them all."""
+
+
+class FetchError(ScraperError):
+    """The URL could not be fetched (network failure, timeout, HTTP error status).
+
+    Retries have already happened by the time a caller sees this. Skip the page and list it in the
+    summary; if ``transient`` is true, a later run (``--resume``) may succeed.
+
+    Attributes:
+        url: the URL that was requested.
+        reason: a short human-readable cause ("HTTP 404 Not Found", "read timeout").
+        status: the HTTP status when the server answered, else None.
+        transient: whether the same request may succeed later.
+    """
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None, transient: bool = False) -> None:
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.transient = transient
+        super().__init__(f"{url}: {reason}")
+
+
+class RateLimited(FetchError):
+    """The server answered 429, or 503 with ``Retry-After``, on every attempt.
+
+    Leave this host alone for ``retry_after`` seconds (as the server asked; None when it did not
+    say), then try again, or save the URL for ``--resume``.
+    """
+
+    def __init__(self, url: str, retry_after: float | None, *, status: int = 429) -> None:
+        self.retry_after = retry_after
+        wait = f"retry after {retry_after:g} s" if retry_after is not None else "no Retry-After given"
+        super().__init__(url, f"rate limited (HTTP {status}, {wait})", status=status, transient=True)
+
+
+class TooLarge(FetchError):
+    """The body (after decompression) is larger than ``max_bytes``: skip it, or raise the limit."""
+
+    def __init__(self, url: str, limit: int, *, size: int | None = None, status: int | None = 200) -> None:
+        self.limit = limit
+        self.size = size
+        told = f"{size} bytes" if size is not None else "more"
+        super().__init__(url, f"body too large: {told} > limit of {limit} bytes", status=status)
+
+
+class NotHtml(FetchError):
+    """The response is not a page (its ``Content-Type`` is a PDF, image, feed...). Skip it with a note."""
+
+    def __init__(self, url: str, content_type: str, *, status: int | None = 200) -> None:
+        self.content_type = content_type
+        super().__init__(url, f"not an HTML page (Content-Type: {content_type})", status=status)
+
+
+class OffsiteRedirect(FetchError):
+    """A redirect points away from the crawl's site. Skip it, or allow offsite redirects on purpose."""
+
+    def __init__(self, url: str, location: str, *, status: int | None = None) -> None:
+        self.location = location
+        super().__init__(url, f"redirect leaves the site: {location}", status=status)
+
+
+class RedirectLoop(FetchError):
+    """Redirects revisit a URL or exceed ``max_redirects``. The site is misconfigured; skip the URL.
+
+    Attributes:
+        chain: every URL requested, in order, ending with the one that would repeat or overflow.
+        limit: the ``max_redirects`` that was exceeded, or None for a true loop.
+    """
+
+    def __init__(self, url: str, chain: Sequence[str], *, limit: int | None = None) -> None:
+        self.chain = tuple(chain)
+        self.limit = limit
+        what = f"more than {limit} redirects" if limit is not None else "redirect loop"
+        super().__init__(url, f"{what}: {' -> '.join(self.chain)}")
+
+
+class Blocked(ScraperError):
+    """robots.txt disallows the URL, or the site refuses us (401/403). Do not retry; skip it.
+
+    A crawl may pass ``--no-robots`` when the user has the site owner's permission.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: blocked: {reason}")
+
+
+class NotArchived(ScraperError):
+    """The web archive has no usable capture of the URL. Try another date range, or give up on it."""
+
+    def __init__(self, url: str, detail: str | None = None) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"{url}: not archived" + (f" ({detail})" if detail else ""))
+
+
+class FixtureMissing(ScraperError):
+    """Replay asked for a URL that the fixture folder does not hold. Record it, then replay again.
+
+    The message gives the exact command; replay never falls back to the live network.
+    """
+
+    def __init__(self, url: str, folder: str | Path) -> None:
+        self.url = url
+        self.folder = Path(folder)
+        self.command = f"topicscrape record {shlex.quote(url)} --to {shlex.quote(str(folder))}"
+        super().__init__(f"{url} is not in the fixture folder {folder}; record it with: {self.command}")

@@ -1,0 +1,163 @@
+"""Crawl settings: one frozen pydantic model that CLI flags and an optional TOML file map onto.
+
+Every default is polite on purpose (robots.txt obeyed, one second between requests to a host, two
+requests in flight per host at most). Benchmarks and tests against 127.0.0.1 pass ``delay=0``.
+
+Example:
+    >>> Settings(delay=0).delay
+    0.0
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from scraper._version import __version__
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "Settings",
+]
+
+PROJECT_URL = "https://github.com/topicscrape/topicscrape"
+
+DEFAULT_USER_AGENT = f"topicscrape/{__version__} (+{PROJECT_URL})"
+"""``name/version (+project URL)``: tells a site owner who we are and where to complain."""
+
+MEGABYTE = 1024 * 1024
+
+
+class Settings(BaseModel):
+    """Everything a crawl can be told. Build it from flags, or from a TOML file with :meth:`from_toml`.
+
+    Durations are seconds (floats). ``None`` means "no limit" where a limit makes sense.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    # -- identity and HTTP ---------------------------------------------------------------------
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1)
+    """The User-Agent header; robots.txt groups are matched against its product token."""
+
+    connect_timeout: float = Field(10.0, gt=0)
+    """Seconds to wait for a TCP/TLS connection."""
+
+    read_timeout: float = Field(30.0, gt=0)
+    """Seconds to wait for the next bytes of a response (also used for writes and the pool)."""
+
+    max_bytes: int = Field(10 * MEGABYTE, gt=0)
+    """Largest body accepted, counted after decompression; bigger ones fail with ``TooLarge``."""
+
+    proxy: str | None = None
+    """An HTTP(S) proxy URL. Proxy environment variables are ignored so no request bypasses the
+    transport stack (replay, politeness)."""
+
+    # -- politeness ----------------------------------------------------------------------------
+    concurrency: int = Field(2, ge=1)
+    """Most requests in flight to one host at a time (``--concurrency``)."""
+
+    delay: float = Field(1.0, ge=0)
+    """Least seconds between the starts of two requests to one host (``--delay``). One second is a
+    common courtesy for crawlers without an agreement with the site; robots.txt ``Crawl-delay`` can
+    only make it longer."""
+
+    obey_robots: bool = True
+    """Fetch and obey each host's robots.txt, including ``Crawl-delay`` (``--no-robots`` turns it off)."""
+
+    max_crawl_delay: float = Field(60.0, ge=0)
+    """Ceiling on a robots.txt ``Crawl-delay``, so one odd line cannot stall a crawl for hours."""
+
+    # -- retries -------------------------------------------------------------------------------
+    max_attempts: int = Field(4, ge=1)
+    """Tries per request (the first try plus three retries) on timeouts, resets, 5xx and 429."""
+
+    backoff_initial: float = Field(1.0, ge=0)
+    """First backoff wait before a retry; it doubles on each further retry."""
+
+    backoff_max: float = Field(30.0, ge=0)
+    """Ceiling on one backoff wait."""
+
+    backoff_jitter: float = Field(1.0, ge=0)
+    """Up to this many random seconds added to each backoff, so workers do not retry in step."""
+
+    retry_after_cap: float = Field(300.0, ge=0)
+    """Longest we wait when a server sends ``Retry-After``; a longer request waits this long."""
+
+    # -- scope ---------------------------------------------------------------------------------
+    allow_offsite: bool = False
+    """Follow redirects to other sites (by default only the start URL's site, ``www.`` and http/https
+    alike, is followed)."""
+
+    max_redirects: int = Field(10, ge=0)
+    """Most redirects followed for one URL before ``RedirectLoop``."""
+
+    max_pages: int | None = Field(None, ge=1)
+    """Stop after this many listing pages in all (``--max-pages``); None means no limit."""
+
+    stop_at_seen: bool = False
+    """Stop paginating a topic at the first page whose teasers were all seen in an earlier run."""
+
+    # -- parsing (passed through to ``parsers``) -------------------------------------------------
+    profile: str | None = None
+    """Template profile name or profile file; None lets the parser pick one."""
+
+    backend: Literal["lexbor", "soup"] = "lexbor"
+    """HTML backend for the parser."""
+
+    # -- where bytes come from and go to ---------------------------------------------------------
+    replay: Path | None = None
+    """Serve every request from this fixture folder instead of the network (``--replay DIR``)."""
+
+    record: Path | None = None
+    """Save every response into this fixture folder while crawling (``--record DIR``)."""
+
+    output: Path | None = None
+    """JSONL output file (``-o``); None means stdout."""
+
+    db: Path | None = None
+    """SQLite output database (``--db``)."""
+
+    state: Path | None = None
+    """SQLite crawl-state file, so an interrupted crawl can go on (``--state``)."""
+
+    resume: bool = False
+    """Continue the crawl saved in ``state`` instead of starting afresh (``--resume``)."""
+
+    @model_validator(mode="after")
+    def _check_modes(self) -> Self:
+        """Reject combinations that cannot mean anything."""
+        if self.replay is not None and self.record is not None:
+            raise ValueError("replay and record cannot be combined: replay never touches the network")
+        if self.backoff_max < self.backoff_initial:
+            raise ValueError("backoff_max must be at least backoff_initial")
+        return self
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> Settings:
+        """Load settings from a TOML file, then apply ``overrides`` (typically CLI flags).
+
+        The file holds the fields at top level, or under ``[tool.topicscrape]`` when it is a
+        ``pyproject.toml``. Overrides whose value is None are ignored, so a CLI can pass every flag
+        and let the unset ones fall through to the file. Unknown keys are an error
+        (``pydantic.ValidationError``, a ``ValueError``), so a typo never goes unnoticed.
+
+        Args:
+            path: the TOML file.
+            **overrides: field values that win over the file.
+
+        Raises:
+            OSError: the file cannot be read.
+            tomllib.TOMLDecodeError: the file is not valid TOML (a ``ValueError``).
+            pydantic.ValidationError: a value is invalid or a key unknown.
+        """
+        with Path(path).open("rb") as fh:
+            data: dict[str, Any] = tomllib.load(fh)
+        tool = data.get("tool")
+        if isinstance(tool, dict) and isinstance(tool.get("topicscrape"), dict):
+            data = tool["topicscrape"]
+        data = {**data, **{key: value for key, value in overrides.items() if value is not None}}
+        return cls.model_validate(data)

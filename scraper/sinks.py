@@ -1,0 +1,711 @@
+"""Where records go: JSON Lines, SQLite (upsert + full-text search), CSV, search-engine bulk files.
+
+Every sink takes one page's records per :meth:`Sink.write` call and returns only once that batch is
+durable (``fsync`` for files, a committed ``synchronous=FULL`` transaction for SQLite), so the crawl
+can mark the page done right after (see :mod:`scraper.frontier` for the whole resume argument).
+
+Every sink is idempotent per record id, so a page fetched again after a kill never duplicates a row:
+
+- :class:`SqliteSink` upserts by id.
+- The file sinks (:class:`JsonlSink`, :class:`CsvSink`, :class:`BulkSink`) never write an id twice in
+  one file. Each record is one ``os.write`` of its complete bytes on an ``O_APPEND`` descriptor, so a
+  killed process leaves whole lines. Opened with ``resume=True`` they read the existing file, cut a torn
+  last record (from a power cut, or a write the disk refused half-way), and load the ids already present,
+  which later writes skip. Opened with ``resume=False`` they start the file afresh.
+
+Memory grows with the set of ids written (a 24-character string each), never with the records.
+Sinks may be written from worker threads (``asyncio.to_thread``): each ``write`` holds a lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, ClassVar, Protocol, Self, runtime_checkable
+
+from parsers.records import Record
+
+__all__ = [
+    "FIELDS",
+    "RECORDS_SCHEMA_VERSION",
+    "BulkSink",
+    "CsvSink",
+    "JsonlSink",
+    "RejectsSink",
+    "Sink",
+    "SqliteSink",
+    "default_rejects_path",
+    "open_sink",
+    "search",
+]
+
+logger = logging.getLogger(__name__)
+
+FIELDS: tuple[str, ...] = tuple(Record.model_fields)
+"""The record's fields in contract order: the CSV header and the SQLite columns."""
+
+RECORDS_SCHEMA_VERSION = 1
+"""Layout version of the SQLite records database (``PRAGMA user_version``)."""
+
+SEARCH_TITLE_WEIGHT = 10.0
+"""bm25 weight of a title match against 1.0 for the excerpt: a word in a headline says more than
+the same word somewhere in a 60-word summary."""
+
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
+_SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+_BULK_SUFFIXES = (".bulk.ndjson", ".bulk.jsonl", ".bulk")
+_BAD_INDEX_CHARS = '"*\\<|,>/?#: '  # Elasticsearch's index-name rules (OpenSearch's are the same)
+_CHUNK = 500  # SQLite's bound-parameter limit is 999 on old builds
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """A destination for records. ``write`` takes one page's batch and returns only when it is durable."""
+
+    path: Path
+
+    def write(self, records: Sequence[Record]) -> int:
+        """Store a batch; return how many records were new to this sink (the rest were already there)."""
+        ...
+
+    def close(self) -> None:
+        """Release the file or connection."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class _Closing:
+    """Context-manager plumbing shared by the sinks."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a newly created file's directory entry durable too (POSIX; a no-op where unsupported)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _AppendFile(_Closing):
+    """An append-only file of keyed units (a line, or a pair of lines) written by single ``os.write``\\ s.
+
+    Subclasses say how a record becomes bytes (:meth:`_encode`), how many lines one unit spans
+    (:attr:`_LINES`) and how to read a unit's key back (:meth:`_key`).
+    """
+
+    _LINES: ClassVar[int] = 1
+    _NEWLINE_OPTIONAL: ClassVar[bool] = True
+    """A valid unit whose final newline is missing is whole (true of JSON: every strict prefix of an
+    object is invalid) and gets its newline back; false for CSV, where a cut row can still parse."""
+
+    def __init__(self, path: Path | str, *, resume: bool) -> None:
+        self.path = Path(path)
+        self._keys: set[str] = set()
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+        missing_newline = False
+        if resume and not created:
+            good, missing_newline = self._recover()
+            size = self.path.stat().st_size
+            if good < size:
+                logger.warning(
+                    "%s: cut %d byte(s) of a record torn by an earlier interruption", self.path, size - good
+                )
+                os.truncate(self.path, good)
+        else:
+            flags |= os.O_TRUNC
+        self._fd = os.open(self.path, flags, 0o644)
+        if missing_newline:
+            self._append(b"\n")
+        if self.path.stat().st_size == 0:
+            self._start()
+        os.fsync(self._fd)
+        if created:
+            _fsync_dir(self.path.parent)
+
+    # -- what subclasses provide ------------------------------------------------------------------
+
+    def _encode(self, record: Record) -> bytes:
+        raise NotImplementedError
+
+    def _key(self, lines: list[bytes], lineno: int) -> str | None:
+        """The key of one stored unit (its lines without terminators), None for a unit without one
+        (a header); ValueError if it is not valid."""
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        """Write whatever an empty file begins with (a CSV header)."""
+
+    def _units(self, fh: IO[bytes]) -> Iterator[tuple[list[bytes], int, int]]:
+        """Yield ``(lines, first line number, end offset)`` per unit; the last may be incomplete."""
+        lines: list[bytes] = []
+        offset = 0
+        first = 1
+        for lineno, line in enumerate(fh, start=1):
+            offset += len(line)
+            if not lines:
+                first = lineno
+            lines.append(line)
+            if len(lines) == self._LINES:
+                yield lines, first, offset
+                lines = []
+        if lines:
+            yield lines, first, offset
+
+    # -- resume ---------------------------------------------------------------------------------
+
+    def _recover(self) -> tuple[int, bool]:
+        """Load the keys of the existing file; return the length of its valid part and whether that
+        part only lacks a final newline.
+
+        Only the last unit can be damaged by an interruption; damage anywhere else means the file is
+        not ours (or was edited), and we refuse to touch it rather than cut someone's data.
+        """
+        size = self.path.stat().st_size
+        good = 0
+        with self.path.open("rb") as fh:
+            for lines, first, end in self._units(fh):
+                complete = len(lines) == self._LINES and lines[-1].endswith(b"\n")
+                at_end = end == size
+                try:
+                    if len(lines) != self._LINES:
+                        raise ValueError("incomplete record")
+                    if not complete and not self._NEWLINE_OPTIONAL:
+                        raise ValueError("no line terminator")
+                    key = self._key([_strip_eol(line) for line in lines], first)
+                except ValueError as exc:
+                    if at_end:
+                        return good, False
+                    raise ValueError(
+                        f"{self.path}, line {first}: not a valid record ({exc}); only the last record "
+                        "can be torn by an interruption, so this file was written by something else "
+                        "or edited. Move it aside or start without --resume."
+                    ) from exc
+                if key is not None:
+                    self._keys.add(key)
+                good = end
+                if not complete:  # a whole, valid unit whose newline alone was lost
+                    return good, True
+        return good, False
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _append(self, data: bytes) -> None:
+        if self._fd is None:
+            raise ValueError(f"{self.path}: write to a closed sink")
+        view = memoryview(data)
+        while view:  # regular files take it all at once; the loop covers a short write near a full disk
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def write(self, records: Sequence[Record]) -> int:
+        """Append the records whose id this file does not hold yet, then fsync; return how many."""
+        new = 0
+        with self._lock:
+            for record in records:
+                if record.id in self._keys:
+                    continue
+                self._append(self._encode(record))
+                self._keys.add(record.id)
+                new += 1
+            if new and self._fd is not None:
+                os.fsync(self._fd)
+        return new
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def close(self) -> None:
+        """Close the file (every batch was already fsynced by ``write``)."""
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+def _strip_eol(line: bytes) -> bytes:
+    return line.rstrip(b"\r\n")
+
+
+def _json_object(line: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+def _record_key(doc: Mapping[str, Any]) -> str:
+    record_id = doc.get("id")
+    if not isinstance(record_id, str) or not record_id:
+        raise ValueError('no string "id"')
+    return record_id
+
+
+class JsonlSink(_AppendFile):
+    """JSON Lines: one ``Record.model_dump_json()`` per line, UTF-8, ``\\n``-terminated.
+
+    Args:
+        path: the output file (its folder is created).
+        resume: keep the file and skip ids it already holds (after cutting a torn last line);
+            otherwise start it afresh.
+    """
+
+    def __init__(self, path: Path | str, *, resume: bool) -> None:
+        super().__init__(path, resume=resume)
+
+    def _encode(self, record: Record) -> bytes:
+        return record.model_dump_json().encode("utf-8") + b"\n"
+
+    def _key(self, lines: list[bytes], lineno: int) -> str:
+        return _record_key(_json_object(lines[0]))
+
+
+class BulkSink(_AppendFile):
+    """An Elasticsearch/OpenSearch ``_bulk`` body: an ``index`` action line, then the record.
+
+    Load it with ``curl -H 'Content-Type: application/x-ndjson' --data-binary @FILE HOST/_bulk``.
+    Re-indexing the same file is harmless: the document ``_id`` is the record id.
+
+    Args:
+        path: the output file.
+        index: the target index name.
+        resume: as for :class:`JsonlSink`; a torn pair (action without document) is cut.
+    """
+
+    _LINES: ClassVar[int] = 2
+
+    def __init__(self, path: Path | str, *, index: str = "topicscrape", resume: bool = False) -> None:
+        if (
+            not index
+            or index != index.lower()
+            or index.startswith(("-", "_", "+"))
+            or any(c in index for c in _BAD_INDEX_CHARS)
+        ):
+            raise ValueError(
+                f"not a valid search index name: {index!r} (lowercase; no spaces or {_BAD_INDEX_CHARS})"
+            )
+        self.index = index
+        super().__init__(path, resume=resume)
+
+    def _encode(self, record: Record) -> bytes:
+        action = json.dumps({"index": {"_index": self.index, "_id": record.id}}, separators=(",", ":"))
+        return action.encode("utf-8") + b"\n" + record.model_dump_json().encode("utf-8") + b"\n"
+
+    def _key(self, lines: list[bytes], lineno: int) -> str:
+        action = _json_object(lines[0]).get("index")
+        if not isinstance(action, dict) or not isinstance(action.get("_id"), str):
+            raise ValueError('action line is not {"index": {"_id": ...}}')
+        if _record_key(_json_object(lines[1])) != action["_id"]:
+            raise ValueError("document id differs from the action's _id")
+        return str(action["_id"])
+
+
+class CsvSink(_AppendFile):
+    """CSV for spreadsheets: UTF-8 with a BOM (so Excel detects the encoding), a header row, ``\\r\\n``.
+
+    Columns are :data:`FIELDS`; empty cells are nulls; booleans are ``true``/``false``; times RFC 3339.
+
+    Args:
+        path: the output file.
+        resume: as for :class:`JsonlSink`; the existing header must match.
+    """
+
+    _HEADER: ClassVar[bytes] = ("\ufeff" + ",".join(FIELDS) + "\r\n").encode("utf-8")
+    _NEWLINE_OPTIONAL: ClassVar[bool] = False
+
+    def __init__(self, path: Path | str, *, resume: bool = False) -> None:
+        super().__init__(path, resume=resume)
+
+    def _start(self) -> None:
+        self._append(self._HEADER)
+
+    def _encode(self, record: Record) -> bytes:
+        buf = io.StringIO()
+        writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        row = record.model_dump(mode="json")
+        writer.writerow([_csv_cell(row[name]) for name in FIELDS])
+        return buf.getvalue().encode("utf-8")
+
+    def _units(self, fh: IO[bytes]) -> Iterator[tuple[list[bytes], int, int]]:
+        # A quoted cell may hold a newline, so a row ends at the first line break outside quotes: where
+        # the count of '"' so far is even (the csv module doubles quotes inside quoted cells).
+        header = fh.readline()
+        offset = len(header)
+        yield [header], 1, offset
+        row: list[bytes] = []
+        quotes = 0
+        first = 2
+        for lineno, line in enumerate(fh, start=2):
+            offset += len(line)
+            if not row:
+                first = lineno
+            row.append(line)
+            quotes += line.count(b'"')
+            if quotes % 2 == 0 and line.endswith(b"\n"):
+                yield [b"".join(row)], first, offset
+                row, quotes = [], 0
+        if row:
+            yield [b"".join(row)], first, offset
+
+    def _key(self, lines: list[bytes], lineno: int) -> str | None:
+        if lineno == 1:
+            if lines[0] + b"\r\n" != self._HEADER:
+                raise ValueError(f"the header is not this version's: {','.join(FIELDS)}")
+            return None
+        try:
+            cells = next(csv.reader(io.StringIO(lines[0].decode("utf-8")), strict=True))
+        except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
+            raise ValueError(f"not a CSV row: {exc}") from exc
+        if len(cells) != len(FIELDS):
+            raise ValueError(f"{len(cells)} cells, expected {len(FIELDS)}")
+        return cells[FIELDS.index("id")]
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class RejectsSink(_AppendFile):
+    """JSON Lines of what failed validation, so nothing is dropped silently.
+
+    Each line is ``{"reason": ..., "source_url": ..., "data": {...}}``. Identical rejects (the same
+    page re-fetched after a kill) are written once.
+    """
+
+    def __init__(self, path: Path | str, *, resume: bool = False) -> None:
+        super().__init__(path, resume=resume)
+
+    def reject(self, reason: str, *, source_url: str | None, data: Mapping[str, object]) -> bool:
+        """Store one reject, fsynced; False if the very same reject is already in the file.
+
+        Args:
+            reason: why it was rejected (e.g. ``str(ValidationError)``).
+            source_url: the listing page it came from.
+            data: the raw fields (values that are not JSON are written with ``str``).
+        """
+        line = json.dumps(
+            {"reason": reason, "source_url": source_url, "data": dict(data)},
+            ensure_ascii=False,
+            default=str,
+        ).encode("utf-8")
+        key = hashlib.sha256(line).hexdigest()
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._append(line + b"\n")
+            self._keys.add(key)
+            if self._fd is not None:
+                os.fsync(self._fd)
+        return True
+
+    def write(self, records: Sequence[Record]) -> int:
+        """Not for valid records: use :meth:`reject`."""
+        raise TypeError("RejectsSink stores rejects; call reject(reason, source_url=..., data=...)")
+
+    def _key(self, lines: list[bytes], lineno: int) -> str:
+        doc = _json_object(lines[0])
+        if "reason" not in doc:
+            raise ValueError('no "reason"')
+        return hashlib.sha256(lines[0]).hexdigest()
+
+
+# -- SQLite --------------------------------------------------------------------------------------
+
+_SQL_TYPES = {
+    "schema_version": "INTEGER NOT NULL",
+    "id": "TEXT NOT NULL UNIQUE",
+    "title": "TEXT NOT NULL",
+    "url": "TEXT",
+    "excerpt": "TEXT",
+    "truncated": "INTEGER NOT NULL",
+    "date": "TEXT",
+    "date_raw": "TEXT",
+    "topic": "TEXT",
+    "source_url": "TEXT NOT NULL",
+    "page": "INTEGER NOT NULL",
+    "position": "INTEGER NOT NULL",
+    "fetched_at": "TEXT",
+    "archived_at": "TEXT",
+    "capture_url": "TEXT",
+    "first_seen": "TEXT",
+    "last_seen": "TEXT",
+    "profile": "TEXT NOT NULL",
+}
+
+# ``seq`` is an INTEGER PRIMARY KEY, i.e. the rowid itself, so VACUUM cannot renumber it: the
+# external-content FTS index refers to rows by rowid. The contract key ``id`` is UNIQUE, which is
+# what ON CONFLICT (id) upserts against.
+_RECORDS_DDL = (
+    "CREATE TABLE IF NOT EXISTS records (\n    seq INTEGER PRIMARY KEY,\n    "
+    + ",\n    ".join(f"{name} {_SQL_TYPES[name]}" for name in FIELDS)
+    + "\n)"
+)
+
+# External-content FTS5 kept in sync by triggers: the text is stored once (in records), and SQLite
+# itself maintains the index on every insert, upsert and delete, whoever writes the table.
+_FTS_DDL = """
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(
+    title, excerpt, content='records', content_rowid='seq',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS records_ai AFTER INSERT ON records BEGIN
+    INSERT INTO records_fts (rowid, title, excerpt) VALUES (new.seq, new.title, new.excerpt);
+END;
+CREATE TRIGGER IF NOT EXISTS records_ad AFTER DELETE ON records BEGIN
+    INSERT INTO records_fts (records_fts, rowid, title, excerpt)
+        VALUES ('delete', old.seq, old.title, old.excerpt);
+END;
+CREATE TRIGGER IF NOT EXISTS records_au AFTER UPDATE OF title, excerpt ON records BEGIN
+    INSERT INTO records_fts (records_fts, rowid, title, excerpt)
+        VALUES ('delete', old.seq, old.title, old.excerpt);
+    INSERT INTO records_fts (rowid, title, excerpt) VALUES (new.seq, new.title, new.excerpt);
+END;
+"""
+
+_MERGED = {
+    # Archive mode: a teaser seen in several captures keeps the earliest first_seen and latest last_seen.
+    "first_seen": "CASE WHEN records.first_seen IS NULL THEN excluded.first_seen "
+    "WHEN excluded.first_seen IS NULL THEN records.first_seen "
+    "ELSE min(records.first_seen, excluded.first_seen) END",
+    "last_seen": "CASE WHEN records.last_seen IS NULL THEN excluded.last_seen "
+    "WHEN excluded.last_seen IS NULL THEN records.last_seen "
+    "ELSE max(records.last_seen, excluded.last_seen) END",
+}
+
+_UPSERT = (
+    f"INSERT INTO records ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = {_MERGED.get(name, f'excluded.{name}')}" for name in FIELDS if name != "id")
+)
+
+
+def _sql_row(record: Record) -> tuple[object, ...]:
+    # RFC 3339 UTC strings ("2016-07-01T12:00:00Z") sort as text in time order, so min()/max() work.
+    data = record.model_dump(mode="json")
+    return tuple(int(data[name]) if name == "truncated" else data[name] for name in FIELDS)
+
+
+class SqliteSink(_Closing):
+    """Records in a SQLite table ``records`` (one column per field), upserted by id, with FTS5 search.
+
+    A database is cumulative: a later crawl into the same file updates rows, never duplicates them.
+    Query it with :func:`search`, or ``topicscrape search DB "query"``.
+
+    Args:
+        path: the database file (created with its folder if missing).
+
+    Raises:
+        ValueError: the file is not a SQLite database, or was written by a newer topicscrape.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > RECORDS_SCHEMA_VERSION:
+                raise ValueError(
+                    f"{self.path} is a records database version {version}; this topicscrape reads up "
+                    f"to {RECORDS_SCHEMA_VERSION}"
+                )
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(_RECORDS_DDL)
+            # Not executescript(): it commits first, and the schema must appear all at once or not at all.
+            for statement in _split_sql(_FTS_DDL):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={RECORDS_SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ValueError(f"{self.path} is not a topicscrape records database: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._conn: sqlite3.Connection | None = conn
+        self._lock = threading.Lock()
+
+    def write(self, records: Sequence[Record]) -> int:
+        """Upsert the batch in one committed transaction; return how many ids were not in the table."""
+        if not records:
+            return 0
+        with self._lock:
+            return self._upsert(records)
+
+    def _upsert(self, records: Sequence[Record]) -> int:
+        if self._conn is None:
+            raise ValueError(f"{self.path}: write to a closed sink")
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            ids = list(dict.fromkeys(record.id for record in records))
+            existing: set[str] = set()
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                existing.update(
+                    row[0] for row in conn.execute(f"SELECT id FROM records WHERE id IN ({marks})", chunk)
+                )
+            conn.executemany(_UPSERT, [_sql_row(record) for record in records])
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return len(ids) - len(existing)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a script of CREATE statements (triggers included) into single statements."""
+    statements: list[str] = []
+    current = ""
+    for line in script.strip().splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def _fts_fallback(query: str) -> str:
+    """The user's words as FTS5 string literals (implicitly ANDed): no operator or column syntax left.
+
+    >>> _fts_fallback("secure-communities: ICE")
+    '"secure-communities:" "ICE"'
+    """
+    return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+
+
+def search(db_path: Path | str, query: str, limit: int = 20) -> list[Record]:
+    """Records whose title or excerpt match ``query``, best first (bm25, titles weighted higher).
+
+    ``query`` is FTS5 syntax (``deport*``, ``"secure communities"``, ``ICE OR detainer``); a query
+    that is not valid FTS5 (an unbalanced quote, a stray ``-`` or ``:``) is retried as plain words
+    instead of failing. Words are stemmed: ``deportation`` finds "deporting".
+
+    Raises:
+        FileNotFoundError: there is no file at ``db_path``.
+        ValueError: the file is not a topicscrape records database.
+    """
+    path = Path(db_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no records database at {path}")
+    query = query.replace("\x00", " ")  # SQLite's C API would end the string at a NUL
+    if limit < 1 or not query.strip():
+        return []
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{path} is not a SQLite database: {exc}") from exc
+        if not {"records", "records_fts"} <= tables:
+            raise ValueError(f"{path} is not a topicscrape records database (no records table)")
+        sql = (
+            f"SELECT {', '.join('r.' + name for name in FIELDS)} FROM records_fts "
+            "JOIN records AS r ON r.seq = records_fts.rowid WHERE records_fts MATCH ? "
+            f"ORDER BY bm25(records_fts, {SEARCH_TITLE_WEIGHT}, 1.0), r.seq LIMIT ?"
+        )
+        try:
+            rows = conn.execute(sql, (query, limit)).fetchall()
+        except sqlite3.OperationalError as exc:
+            logger.debug("not an FTS5 query (%s); searching the words instead: %r", exc, query)
+            rows = conn.execute(sql, (_fts_fallback(query), limit)).fetchall()
+    finally:
+        conn.close()
+    return [Record.model_validate(dict(row)) for row in rows]
+
+
+# -- choosing a sink -----------------------------------------------------------------------------
+
+
+def default_rejects_path(output: Path) -> Path:
+    """Where rejects go beside an output: ``records.jsonl`` → ``records.rejects.jsonl``.
+
+    >>> default_rejects_path(Path("out/a.bulk.ndjson")).as_posix()
+    'out/a.bulk.rejects.jsonl'
+    """
+    return output.with_suffix(".rejects.jsonl")
+
+
+def open_sink(path: Path | str, *, resume: bool = False, index: str = "topicscrape") -> Sink:
+    """Open the sink the file name asks for.
+
+    ``*.bulk.ndjson`` (also ``.bulk.jsonl``, ``.bulk``) → :class:`BulkSink`; ``.jsonl``, ``.ndjson``,
+    ``.jsonlines`` → :class:`JsonlSink`; ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink`
+    (always cumulative, ``resume`` changes nothing); ``.csv`` → :class:`CsvSink`.
+
+    Raises:
+        ValueError: an unknown suffix (the message lists the known ones).
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith(_BULK_SUFFIXES):
+        return BulkSink(path, index=index, resume=resume)
+    if name.endswith(_JSONL_SUFFIXES):
+        return JsonlSink(path, resume=resume)
+    if name.endswith(_SQLITE_SUFFIXES):
+        return SqliteSink(path)
+    if name.endswith(".csv"):
+        return CsvSink(path, resume=resume)
+    known = ", ".join((*_JSONL_SUFFIXES, *_SQLITE_SUFFIXES, ".csv", *_BULK_SUFFIXES))
+    raise ValueError(f"cannot tell the output format of {path.name!r}: use one of {known}")

@@ -1,0 +1,107 @@
+"""The record contract: frozen, strict, stable ids, RFC 3339 UTC timestamps."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from parsers.records import Record, Teaser, TopicPage, record_id
+
+PAGE_URL = "https://www.dhs.gov/keywords/secure-communities"
+
+
+def _page() -> TopicPage:
+    return TopicPage(
+        url=PAGE_URL,
+        topic="Secure Communities",
+        page=1,
+        teasers=(
+            Teaser(
+                title="Record-Breaking Immigration Enforcement Results",
+                url="https://www.dhs.gov/blog/2011/10/18/record-breaking-immigration-enforcement-results",
+                excerpt="In a few hours, Secretary Janet Napolitano will join",
+                truncated=True,
+                position=1,
+            ),
+            Teaser(title="A teaser without a link", position=2),
+        ),
+        profile="drupal7",
+    )
+
+
+def test_to_records_flattens_page_fields() -> None:
+    """Each teaser becomes a record carrying the page's topic, URL, pager index and timestamps."""
+    fetched = dt.datetime(2016, 7, 1, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
+    records = _page().to_records(fetched_at=fetched)
+    assert [r.position for r in records] == [1, 2]
+    assert {r.topic for r in records} == {"Secure Communities"}
+    assert {r.page for r in records} == {1}
+    line = json.loads(records[0].model_dump_json())
+    assert line["fetched_at"] == "2016-07-01T12:00:00Z"
+    assert line["schema_version"] == 1
+    assert line["truncated"] is True
+
+
+def test_id_is_stable_across_url_spelling() -> None:
+    """Host case, default port and fragment do not change a teaser's id."""
+    a = record_id("https://www.dhs.gov/a", source_url=PAGE_URL, title="A")
+    b = record_id("HTTPS://WWW.DHS.GOV:443/a#top", source_url="https://other/", title="B")
+    assert a == b
+    assert len(a) == 24
+
+
+def test_id_without_url_uses_page_and_title() -> None:
+    """Link-less teasers are told apart by their page and title."""
+    one = record_id(None, source_url=PAGE_URL, title="Alpha")
+    assert one == record_id(None, source_url=PAGE_URL, title="  Alpha ")
+    assert one != record_id(None, source_url=PAGE_URL, title="Beta")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "   ", "title is empty"),
+        ("title", "Read more", "boilerplate"),
+        ("title", "Subscribe to Secure Communities", "boilerplate"),
+        ("url", "/relative/link", "absolute"),
+        ("url", "javascript:void(0)", "absolute"),
+        ("position", 0, "greater than or equal"),
+        ("page", -1, "greater than or equal"),
+        ("fetched_at", dt.datetime(2016, 7, 1), "time zone"),
+        ("colour", "red", "Extra inputs"),
+    ],
+)
+def test_invalid_records_are_rejected(field: str, value: object, message: str) -> None:
+    """Boilerplate titles, relative URLs, naive times and unknown fields fail validation."""
+    data = _page().to_records()[0].model_dump() | {field: value}
+    with pytest.raises(ValidationError, match=message):
+        Record.model_validate(data)
+
+
+def test_records_are_frozen() -> None:
+    """A record cannot be changed after validation."""
+    record = _page().to_records()[0]
+    with pytest.raises(ValidationError):
+        record.title = "changed"  # type: ignore[misc]
+
+
+def test_json_round_trip() -> None:
+    """A record written as JSON reads back equal."""
+    record = _page().to_records(fetched_at=dt.datetime(2016, 7, 1, tzinfo=dt.UTC))[0]
+    assert Record.model_validate_json(record.model_dump_json()) == record
+
+
+def test_schema_documents_every_field() -> None:
+    """The JSON Schema lists every contract field with a description."""
+    schema = Record.model_json_schema()
+    expected = {
+        "schema_version", "id", "title", "url", "excerpt", "truncated", "date", "date_raw", "topic",
+        "source_url", "page", "position", "fetched_at", "archived_at", "capture_url", "first_seen",
+        "last_seen", "profile",
+    }  # fmt: skip
+    assert set(schema["properties"]) == expected
+    assert all(p.get("description") for p in schema["properties"].values())
+    assert schema["additionalProperties"] is False

@@ -1,0 +1,94 @@
+"""Tests for scraper/settings.py: polite defaults, validation, and loading from TOML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from scraper.settings import DEFAULT_USER_AGENT, Settings
+
+
+def test_defaults_are_polite() -> None:
+    """Out of the box we obey robots.txt, wait a second per host, and stay on the site."""
+    settings = Settings()
+    assert settings.obey_robots
+    assert settings.delay == 1.0
+    assert settings.concurrency == 2
+    assert not settings.allow_offsite
+    assert settings.max_attempts == 4
+    assert settings.retry_after_cap == 300.0
+    assert settings.max_bytes == 10 * 1024 * 1024
+    assert (settings.connect_timeout, settings.read_timeout) == (10.0, 30.0)
+
+
+def test_user_agent_names_the_project() -> None:
+    """The default User-Agent is ``topicscrape/<version> (+project URL)``."""
+    assert DEFAULT_USER_AGENT.startswith("topicscrape/")
+    assert DEFAULT_USER_AGENT.endswith("(+https://github.com/topicscrape/topicscrape)")
+
+
+def test_settings_are_frozen_and_strict() -> None:
+    """Settings cannot be changed after creation, and unknown names are rejected."""
+    settings = Settings()
+    with pytest.raises(pydantic.ValidationError):
+        settings.delay = 5  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        Settings(dealy=5)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"concurrency": 0},
+        {"delay": -1},
+        {"max_attempts": 0},
+        {"max_bytes": 0},
+        {"backoff_initial": 10, "backoff_max": 1},
+    ],
+)
+def test_invalid_values_are_rejected(bad: dict[str, object]) -> None:
+    """Nonsense numbers fail validation (a ValueError the CLI turns into exit 2)."""
+    with pytest.raises(pydantic.ValidationError):
+        Settings.model_validate(bad)
+
+
+def test_replay_and_record_exclude_each_other(tmp_path: Path) -> None:
+    """Replaying never touches the network, so recording at the same time means nothing."""
+    with pytest.raises(pydantic.ValidationError, match="replay and record"):
+        Settings(replay=tmp_path, record=tmp_path)
+
+
+def test_every_field_is_documented() -> None:
+    """Each field carries its docstring as a description (for --help and the schema)."""
+    undocumented = [name for name, field in Settings.model_fields.items() if not field.description]
+    assert undocumented == []
+
+
+def test_from_toml_reads_the_file_and_applies_overrides(tmp_path: Path) -> None:
+    """TOML values load; non-None overrides win; None overrides fall through to the file."""
+    path = tmp_path / "topicscrape.toml"
+    path.write_text('delay = 2.5\nconcurrency = 4\nuser_agent = "bot/1"\nstate = "crawl.sqlite"\n')
+    settings = Settings.from_toml(path, concurrency=1, user_agent=None)
+    assert settings.delay == 2.5
+    assert settings.concurrency == 1
+    assert settings.user_agent == "bot/1"
+    assert settings.state == Path("crawl.sqlite")
+
+
+def test_from_toml_reads_the_tool_table_of_pyproject(tmp_path: Path) -> None:
+    """In a pyproject.toml the settings live under [tool.topicscrape]."""
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "x"\n\n[tool.topicscrape]\nobey_robots = false\nmax_pages = 3\n')
+    settings = Settings.from_toml(path)
+    assert not settings.obey_robots
+    assert settings.max_pages == 3
+
+
+def test_from_toml_rejects_unknown_keys(tmp_path: Path) -> None:
+    """A typo in the file is an error, not a silently ignored setting."""
+    path = tmp_path / "topicscrape.toml"
+    path.write_text("delya = 2\n")
+    with pytest.raises(pydantic.ValidationError, match="delya"):
+        Settings.from_toml(path)
