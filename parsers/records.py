@@ -116,27 +116,47 @@ class TopicPage(_Frozen):
         archived_at: dt.datetime | None = None,
         capture_url: str | None = None,
     ) -> list[Record]:
-        """Flatten into output records, one per teaser, stamped with where the page came from."""
+        """Flatten into output records, one per teaser, stamped with where the page came from.
+
+        Raises:
+            pydantic.ValidationError: a teaser does not make a valid record (see :meth:`record`).
+        """
         return [
-            Record(
-                id=record_id(t.url, source_url=self.url, title=t.title),
-                title=t.title,
-                url=t.url,
-                excerpt=t.excerpt,
-                truncated=t.truncated,
-                date=t.date,
-                date_raw=t.date_raw,
-                topic=self.topic,
-                source_url=self.url,
-                page=self.page,
-                position=t.position,
-                fetched_at=fetched_at,
-                archived_at=archived_at,
-                capture_url=capture_url,
-                profile=self.profile,
-            )
+            self.record(t, fetched_at=fetched_at, archived_at=archived_at, capture_url=capture_url)
             for t in self.teasers
         ]
+
+    def record(
+        self,
+        teaser: Teaser,
+        *,
+        fetched_at: dt.datetime | None = None,
+        archived_at: dt.datetime | None = None,
+        capture_url: str | None = None,
+    ) -> Record:
+        """The output record of one of this page's teasers (validated: the contract's edge).
+
+        Raises:
+            pydantic.ValidationError: the teaser does not make a valid record. A crawl sends it
+                to the rejects file with the reason instead of dropping it.
+        """
+        return Record(
+            id=record_id(teaser.url, source_url=self.url, title=teaser.title),
+            title=teaser.title,
+            url=teaser.url,
+            excerpt=teaser.excerpt,
+            truncated=teaser.truncated,
+            date=teaser.date,
+            date_raw=teaser.date_raw,
+            topic=self.topic,
+            source_url=self.url,
+            page=self.page,
+            position=teaser.position,
+            fetched_at=fetched_at,
+            archived_at=archived_at,
+            capture_url=capture_url,
+            profile=self.profile,
+        )
 
 
 def record_id(url: str | None, *, source_url: str, title: str) -> str:

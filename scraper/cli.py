@@ -7,10 +7,16 @@ This is the only module that configures logging or prints.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import signal
+import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, closing, suppress
 from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -18,11 +24,18 @@ from typing import Annotated, TextIO
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_text_dump, parse_topic_page
 from parsers.decode import decode_html
 from parsers.profiles import Profile, load_profile_file
 from parsers.text import looks_like_text_dump
+from scraper.crawl import CrawlStats, crawl
+from scraper.frontier import CrawlState, default_state_path
+from scraper.settings import Settings
+from scraper.sinks import RejectsSink, Sink, default_rejects_path, open_sink
+from scraper.sinks import search as search_records
 
 __all__ = ["Backend", "ExitCode", "app", "main"]
 
@@ -118,21 +131,28 @@ def _is_dump(data: bytes) -> bool:
 @app.command()
 def parse(
     paths: Annotated[
-        list[str], typer.Argument(help="HTML pages, text dumps, or '-' for standard input.", show_default=False)
+        list[str],
+        typer.Argument(help="HTML pages, text dumps, or '-' for standard input.", show_default=False),
     ],
     url: Annotated[
         str | None,
-        typer.Option(help="The page's original URL, to resolve relative links (default: its canonical link)."),
+        typer.Option(
+            help="The page's original URL, to resolve relative links (default: its canonical link)."
+        ),
     ] = None,
     backend: Annotated[
-        Backend, typer.Option(help="HTML parser: lexbor (fast) or soup (BeautifulSoup, lenient). Same results.")
+        Backend,
+        typer.Option(help="HTML parser: lexbor (fast) or soup (BeautifulSoup, lenient). Same results."),
     ] = Backend.lexbor,
     profile: Annotated[
         str | None,
-        typer.Option(help="Template profile NAME (drupal7, generic, …) or a TOML FILE; default: auto-detect."),
+        typer.Option(
+            help="Template profile NAME (drupal7, generic, …) or a TOML FILE; default: auto-detect."
+        ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write JSON Lines to FILE instead of standard output.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write JSON Lines to FILE instead of standard output."),
     ] = None,
 ) -> None:
     """Parse saved listing pages into JSON Lines, one record per teaser.
@@ -221,6 +241,371 @@ def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:
         return f"duplicate id {record.id} (first on line {seen[record.id]})"
     seen[record.id] = number
     return None
+
+
+class _StdoutSink:
+    """JSON Lines on standard output (``-o -`` or no output option): one flushed line per record."""
+
+    def write(self, records: Sequence[Record]) -> int:
+        for record in records:
+            sys.stdout.write(record.model_dump_json() + "\n")
+        sys.stdout.flush()
+        return len(records)
+
+    def close(self) -> None:
+        sys.stdout.flush()
+
+
+class _LazyRejects(RejectsSink):
+    """The rejects file, created only when the first reject arrives (no empty files beside output)."""
+
+    def __init__(self, path: Path) -> None:  # noqa: D107 - deliberately does not open the file yet
+        self._lazy_path = path
+        self._opened = False
+
+    def reject(self, reason: str, *, source_url: str | None, data: Mapping[str, object]) -> bool:
+        if not self._opened:
+            super().__init__(self._lazy_path, resume=True)
+            self._opened = True
+        return super().reject(reason, source_url=source_url, data=data)
+
+    def close(self) -> None:
+        if self._opened:
+            super().close()
+
+
+def _settings(config: Path | None, **flags: object) -> Settings:
+    """Settings from an optional TOML file, overridden by the flags the user gave."""
+    try:
+        if config is not None:
+            return Settings.from_toml(config, **flags)
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+    return " ".join(str(exc).split())
+
+
+class _Display:
+    """Progress while crawling: a Rich bar on a terminal, a log line now and then otherwise."""
+
+    LOG_EVERY_SECONDS = 10.0
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live = err.is_terminal and not quiet
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} pages"),
+            TextColumn("{task.fields[records]} records"),
+            TextColumn("[red]{task.fields[errors]} errors"),
+            TextColumn("{task.fields[rate]:.1f} pages/s"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.task = self.progress.add_task("crawling", total=None, records=0, errors=0, rate=0.0)
+        self.last_log = time.monotonic()
+
+    def __enter__(self) -> _Display:
+        if self.live:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self.progress.stop()
+
+    def __call__(self, stats: CrawlStats) -> None:
+        done = stats.pages + stats.not_modified + stats.failed + len(stats.skipped)
+        elapsed = max(time.monotonic() - stats.started, 1e-9)
+        if self.live:
+            self.progress.update(
+                self.task,
+                completed=done,
+                total=done + stats.queued,
+                records=stats.records,
+                errors=stats.failed,
+                rate=done / elapsed,
+            )
+        elif not self.quiet and time.monotonic() - self.last_log >= self.LOG_EVERY_SECONDS:
+            self.last_log = time.monotonic()
+            err.print(
+                f"{done} pages done, {stats.queued} queued, {stats.records} records, "
+                f"{stats.failed} errors, {done / elapsed:.1f} pages/s",
+                markup=False,
+            )
+
+
+def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False) -> None:
+    """The end-of-crawl summary on standard error: counts, errors by kind, every failed page."""
+    f = stats.fetch
+    lines = [
+        f"pages: {stats.pages} parsed, {stats.not_modified} unchanged (304), "
+        f"{len(stats.skipped)} skipped, {stats.failed} failed",
+        f"records: {stats.records} written, {stats.new_records} new, {stats.rejected} rejected",
+        f"http: {f.requests} requests, {f.retries} retries, {f.rate_limited} rate-limited "
+        f"({f.waited:.0f} s waited), {f.bytes / 1e6:.1f} MB",
+        f"time: {stats.duration:.1f} s ({(stats.pages + stats.not_modified) / max(stats.duration, 1e-9):.1f} pages/s)",
+    ]
+    if stats.errors:
+        lines.append("errors: " + ", ".join(f"{kind} {n}" for kind, n in stats.errors.most_common()))
+    if stats.loops:
+        lines.append(f"pagination loops stopped: {stats.loops}")
+    for url, reason in stats.skipped[:20]:
+        lines.append(f"  skipped {url}: {reason}")
+    for url, reason in stats.failures[:50]:
+        lines.append(f"  failed {url}: {reason}")
+    if len(stats.failures) > 50:
+        lines.append(f"  … and {len(stats.failures) - 50} more failures (listed in {state})")
+    if interrupted:
+        lines.append(f"interrupted: state saved in {state}; run the same command with --resume to go on")
+    elif stats.failures:
+        lines.append("some pages failed; run the same command with --resume to retry the transient ones")
+    err.print("\n".join(lines), markup=False)
+
+
+def _crawl_exit(stats: CrawlStats) -> ExitCode:
+    if stats.failures and not (stats.pages or stats.not_modified):
+        return ExitCode.UNREADABLE
+    return ExitCode.PARTIAL if stats.failures else ExitCode.OK
+
+
+def _run_crawl(
+    urls: list[str], settings: Settings, *, outputs: list[Path], quiet: bool, state_path: Path
+) -> None:
+    """Open sinks and state, run the crawl, print the summary, exit with the documented code."""
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
+    stats: CrawlStats | None = None
+    with ExitStack() as stack:
+        try:
+            sinks: list[Sink] = [
+                stack.enter_context(closing(open_sink(p, resume=settings.resume))) for p in outputs
+            ]
+        except (OSError, ValueError) as exc:
+            raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+        if not outputs and settings.record is None:
+            sinks.append(_StdoutSink())
+        rejects_path = default_rejects_path(outputs[0]) if outputs else Path("topicscrape.rejects.jsonl")
+        rejects = stack.enter_context(closing(_LazyRejects(rejects_path)))
+        state = stack.enter_context(CrawlState.open(state_path))
+        display = stack.enter_context(_Display(quiet=quiet))
+        _terminate_as_interrupt()
+        try:
+            stats = asyncio.run(
+                crawl(urls, settings=settings, sinks=sinks, state=state, rejects=rejects, progress=display)
+            )
+        except KeyboardInterrupt:
+            display.__exit__()
+            err.print(
+                f"interrupted: state saved in {state_path}; run the same command with --resume to go on"
+            )
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except FileNotFoundError as exc:
+            raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+        except ParseError as exc:  # a bad --profile
+            raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+    assert stats is not None
+    if not quiet:
+        _summary(stats, state=state_path)
+    raise typer.Exit(int(_crawl_exit(stats)))
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM (a pipeline stopping us) saves state like Ctrl-C does."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with suppress(ValueError):  # not in the main thread (tests): leave the default
+        signal.signal(signal.SIGTERM, handler)
+
+
+@app.command("crawl")
+def crawl_command(
+    urls: Annotated[list[str], typer.Argument(help="Topic listing pages to start from.", show_default=False)],
+    output: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write records to FILE (.jsonl, .csv, .bulk.ndjson, .sqlite); repeatable. Default: JSON Lines on stdout.",
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="Also upsert records into this SQLite database (full-text searchable)."),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Answer every request from this fixture folder (or .warc.gz); opens no socket."),
+    ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(help="Save every response into this fixture folder (or .warc.gz) while crawling."),
+    ] = None,
+    max_pages: Annotated[int | None, typer.Option(min=1, help="Stop after N listing pages in all.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Requests in flight per host at most.  [default: 2]")
+    ] = None,
+    delay: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds between requests to one host (robots.txt Crawl-delay may raise it).  [default: 1.0]",
+        ),
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="Crawl-state file (SQLite).  [default: beside the output]")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Go on with the crawl saved in the state file (after a kill or Ctrl-C)."
+        ),
+    ] = False,
+    no_robots: Annotated[bool, typer.Option("--no-robots", help="Do not fetch or obey robots.txt.")] = False,
+    allow_offsite: Annotated[
+        bool, typer.Option("--allow-offsite", help="Follow redirects and next-page links to other sites.")
+    ] = False,
+    stop_at_seen: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Stop a topic once N teasers in a row were seen in an earlier run (daily re-crawls)."
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option(help="Template profile NAME or TOML FILE; default: auto-detect.")
+    ] = None,
+    backend: Annotated[Backend, typer.Option(help="HTML parser backend.")] = Backend.lexbor,
+    user_agent: Annotated[
+        str | None, typer.Option(help="User-Agent header.  [default: topicscrape/VERSION (+project URL)]")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=0.1, help="Read timeout in seconds.  [default: 30]")
+    ] = None,
+    max_bytes: Annotated[
+        int | None, typer.Option(min=1, help="Largest response body in bytes.  [default: 10 MB]")
+    ] = None,
+    retry_after_cap: Annotated[
+        float | None,
+        typer.Option(min=0, help="Longest Retry-After wait honoured, in seconds.  [default: 300]"),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with any of these settings; flags override it.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+) -> None:
+    """Crawl topic pages and their pagination into records.
+
+    Examples:
+
+    [bold]topicscrape crawl https://www.dhs.gov/keywords/secure-communities \\
+        --replay fixtures/ -o records.jsonl[/]
+
+    [bold]topicscrape crawl URL1 URL2 -o out.jsonl --db out.sqlite --concurrency 4 --delay 0.5[/]
+
+    Polite by default (robots.txt, 2 requests per host, 1 s apart, Retry-After honoured).
+    Kill it at any moment: the same command with [bold]--resume[/] goes on where it stopped.
+    Exit 0 done; 1 some pages failed (listed); 2 usage error; 3 nothing could be read; 130 interrupted.
+    """
+    outputs = [p for p in (output or []) if str(p) != "-"]
+    if db is not None:
+        outputs.append(db)
+    settings = _settings(
+        config,
+        output=outputs[0] if outputs else None,
+        db=db,
+        replay=replay,
+        record=record,
+        max_pages=max_pages,
+        concurrency=concurrency,
+        delay=delay,
+        state=state,
+        resume=resume or None,
+        obey_robots=False if no_robots else None,
+        allow_offsite=allow_offsite or None,
+        stop_at_seen=stop_at_seen,
+        profile=profile,
+        backend=backend.value,
+        user_agent=user_agent,
+        read_timeout=timeout,
+        max_bytes=max_bytes,
+        retry_after_cap=retry_after_cap,
+    )
+    state_path = settings.state or default_state_path(settings.output, settings.db)
+    _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path)
+
+
+@app.command()
+def record(
+    urls: Annotated[
+        list[str],
+        typer.Argument(help="Topic listing pages to save, with their pagination.", show_default=False),
+    ],
+    to: Annotated[
+        Path, typer.Option("--to", help="Fixture folder (or FILE.warc.gz) to write.", show_default=False)
+    ],
+    max_pages: Annotated[int | None, typer.Option(min=1, help="Stop after N pages in all.")] = None,
+    delay: Annotated[
+        float | None, typer.Option(min=0, help="Seconds between requests to one host.  [default: 1.0]")
+    ] = None,
+    no_robots: Annotated[bool, typer.Option("--no-robots", help="Do not fetch or obey robots.txt.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+) -> None:
+    """Save pages and their pagination as fixtures, to replay offline forever.
+
+    Example: [bold]topicscrape record https://www.dhs.gov/keywords/secure-communities --to fixtures/dhs[/]
+
+    Then: [bold]topicscrape crawl URL --replay fixtures/dhs[/] gives the same records with no network.
+    Re-recording updates the folder's index.json; cookies and Authorization are never saved.
+    """
+    settings = _settings(
+        None, record=to, max_pages=max_pages, delay=delay, obey_robots=False if no_robots else None
+    )
+    with tempfile.TemporaryDirectory(prefix="topicscrape-record-") as tmp:
+        _run_crawl(urls, settings, outputs=[], quiet=quiet, state_path=Path(tmp) / "state.sqlite")
+
+
+@app.command()
+def search(
+    db: Annotated[Path, typer.Argument(help="A SQLite database written with --db.", show_default=False)],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="Words to find in titles and excerpts (FTS5 syntax allowed).", show_default=False
+        ),
+    ],
+    limit: Annotated[int, typer.Option(min=1, help="Most records to print.")] = 20,
+    json_lines: Annotated[bool, typer.Option("--json", help="Print JSON Lines instead of a table.")] = False,
+) -> None:
+    """Full-text search over a crawl database; best matches first.
+
+    Example: [bold]topicscrape search out.sqlite "secure communities"[/]
+    """
+    if not db.is_file():
+        raise _fail(f"{db}: no such database (write one with `topicscrape crawl … --db {db}`)")
+    try:
+        found = search_records(db, query, limit)
+    except (OSError, sqlite3.Error) as exc:
+        raise _fail(f"{db}: {_one_line(exc)}") from exc
+    if json_lines:
+        for rec in found:
+            typer.echo(rec.model_dump_json())
+        return
+    table = Table("date", "title", "url", box=None, show_edge=False)
+    for rec in found:
+        table.add_row(str(rec.date or ""), rec.title, rec.url or rec.source_url)
+    Console(soft_wrap=False).print(table)
+    err.print(f"{len(found)} record(s)", markup=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

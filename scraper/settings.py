@@ -98,8 +98,9 @@ class Settings(BaseModel):
     max_pages: int | None = Field(None, ge=1)
     """Stop after this many listing pages in all (``--max-pages``); None means no limit."""
 
-    stop_at_seen: bool = False
-    """Stop paginating a topic at the first page whose teasers were all seen in an earlier run."""
+    stop_at_seen: int | None = Field(None, ge=1)
+    """Stop paginating a topic once this many teasers in a row were already seen in an earlier run
+    (``--stop-at-seen N``): re-running a topic daily then fetches one or two pages. None: never."""
 
     # -- parsing (passed through to ``parsers``) -------------------------------------------------
     profile: str | None = None

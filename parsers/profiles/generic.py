@@ -127,8 +127,8 @@ class _Block:
 class _Region:
     container: Node
     blocks: dict[int, _Block] = field(default_factory=dict)
-    path: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    """Block key → tag path from the block down to each of its units (by unit order)."""
+    depth: dict[int, int] = field(default_factory=dict)
+    """Unit order → how many levels below the container the unit is."""
 
 
 def _class_words(node: Node) -> set[str]:
@@ -162,31 +162,52 @@ def _is_chrome(node: Node) -> bool:
 
 
 class _Tree:
-    """Ancestor chains and chrome flags, each computed once per element."""
+    """Ancestor chains (elements, keys, tag names) and chrome flags, computed once per element."""
 
     def __init__(self, body: Node) -> None:
         self.body_key = body.key
-        self._chains: dict[int, tuple[Node, ...]] = {}
+        self._chains: dict[int, tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]] = {}
         self._chrome: dict[int, bool] = {}
+        self._shapes: dict[int, str] = {}
 
-    def chain(self, node: Node) -> tuple[Node, ...]:
-        """``node`` and its ancestors up to (not including) ``<body>``."""
+    def chain(self, node: Node) -> tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]:
+        """``node`` and its ancestors up to (not including) ``<body>``, with their keys and tags."""
         key = node.key
         found = self._chains.get(key)
         if found is not None:
             return found
-        parent = node.parent
-        if parent is None or parent.key == self.body_key:
-            chain: tuple[Node, ...] = (node,)
-        else:
-            chain = (node, *self.chain(parent))
-        self._chains[key] = chain
-        return chain
+        # Climb to the nearest element whose chain is known, then build the chains back down.
+        pending: list[tuple[Node, int]] = []
+        current: Node | None = node
+        tail: tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]] = ((), (), ())
+        while current is not None:
+            current_key = current.key
+            if current_key == self.body_key:
+                break
+            known = self._chains.get(current_key)
+            if known is not None:
+                tail = known
+                break
+            pending.append((current, current_key))
+            current = current.parent
+        nodes, keys, tags = tail
+        for element, element_key in reversed(pending):
+            nodes, keys, tags = (element, *nodes), (element_key, *keys), (element.tag, *tags)
+            self._chains[element_key] = (nodes, keys, tags)
+        return self._chains[key]
+
+    def shape(self, node: Node, key: int) -> str:
+        """Tag and class names without numbered ones (``views-row-3``, ``post-627``)."""
+        found = self._shapes.get(key)
+        if found is None:
+            classes = sorted(c for c in (node.attr("class") or "").split() if not _DIGITS_RE.search(c))
+            found = self._shapes[key] = " ".join([node.tag, *classes])
+        return found
 
     def in_chrome(self, node: Node) -> bool:
         """True if ``node`` or an ancestor is chrome."""
-        for element in self.chain(node):
-            key = element.key
+        nodes, keys, _ = self.chain(node)
+        for element, key in zip(nodes, keys, strict=True):
             flag = self._chrome.get(key)
             if flag is None:
                 flag = self._chrome[key] = _is_chrome(element)
@@ -240,33 +261,23 @@ def _units(body: Node) -> list[_Unit]:
     return sorted(units.values(), key=lambda u: u.order)
 
 
-def _norm_class(node: Node) -> str:
-    value = node.attr("class") or ""
-    return " ".join(sorted(c for c in value.split() if not _DIGITS_RE.search(c)))
-
-
 def _regions(units: list[_Unit], tree: _Tree) -> list[_Region]:
     regions: dict[tuple[int, ...], _Region] = {}
     for unit in units:
-        chain = tree.chain(unit.node)
-        for depth in range(1, min(len(chain), MAX_BLOCK_DEPTH + 1)):
-            container = chain[depth]
-            block = chain[depth - 1]
-            if container.tag in _GROUP_TAGS and depth + 1 < len(chain):
-                grand = chain[depth + 1]
-                region_key: tuple[int, ...] = (grand.key, hash((container.tag, _norm_class(container))))
+        nodes, keys, tags = tree.chain(unit.node)
+        for depth in range(1, min(len(nodes), MAX_BLOCK_DEPTH + 1)):
+            if tags[depth] in _GROUP_TAGS and depth + 1 < len(nodes):
+                region_key: tuple[int, ...] = (keys[depth + 1], hash(tree.shape(nodes[depth], keys[depth])))
             else:
-                region_key = (container.key,)
+                region_key = (keys[depth],)
             region = regions.get(region_key)
             if region is None:
-                region = regions[region_key] = _Region(container)
-            entry = region.blocks.get(block.key)
+                region = regions[region_key] = _Region(nodes[depth])
+            entry = region.blocks.get(keys[depth - 1])
             if entry is None:
-                entry = region.blocks[block.key] = _Block(block)
+                entry = region.blocks[keys[depth - 1]] = _Block(nodes[depth - 1])
             entry.units.append(unit)
-            region.path.setdefault(
-                unit.order, tuple(n.tag for n in reversed(chain[:depth])) + (str(unit.rank),)
-            )
+            region.depth.setdefault(unit.order, depth)
     return [r for r in regions.values() if len(r.blocks) >= MIN_ITEMS]
 
 
@@ -276,16 +287,19 @@ class _Candidate:
     blocks: list[_Block]
     titles: list[_Unit]
     score: float
+    crowded: list[bool] = field(default_factory=list)
+    """Per block: it holds more than one headline of the title's rank."""
 
 
-def _candidate(region: _Region) -> _Candidate | None:
+def _candidate(region: _Region, tree: _Tree) -> _Candidate | None:
     """The region's largest group of same-shaped blocks, scored by count and title quality."""
-    groups: dict[tuple[str, ...], list[tuple[_Block, _Unit, bool]]] = {}
+    groups: dict[tuple[object, ...], list[tuple[_Block, _Unit, bool]]] = {}
     for block in region.blocks.values():
         best = min(u.rank for u in block.units)
         tops = [u for u in block.units if u.rank == best]
         title = tops[0]
-        key = (block.node.tag, *region.path[title.order])
+        # Same shape: the tag path from the block down to its headline, and the headline's rank.
+        key = (tree.chain(title.node)[2][: region.depth[title.order]], best)
         groups.setdefault(key, []).append((block, title, len(tops) == 1))
     group = max(groups.values(), key=len)  # ties: the first in document order
     if len(group) < MIN_ITEMS:
@@ -297,7 +311,9 @@ def _candidate(region: _Region) -> _Candidate | None:
     mean_words = sum(len(t.text.split()) for t in titles) / len(titles)
     quality = min(1.0, mean_words / HEADLINE_WORDS)
     single = sum(1 for _, _, one in group if one) / len(group)
-    return _Candidate(region, [b for b, _, _ in group], titles, len(group) * quality * single)
+    return _Candidate(
+        region, [b for b, _, _ in group], titles, len(group) * quality * single, [not o for _, _, o in group]
+    )
 
 
 def _extra_share(candidate: _Candidate) -> float:
@@ -313,7 +329,7 @@ def _extra_share(candidate: _Candidate) -> float:
 def _best(units: list[_Unit], tree: _Tree) -> _Candidate | None:
     candidates = []
     for region in _regions(units, tree):
-        found = _candidate(region)
+        found = _candidate(region, tree)
         if found is not None and not tree.in_chrome(region.container):
             candidates.append(found)
     if not candidates:
@@ -325,12 +341,12 @@ def _best(units: list[_Unit], tree: _Tree) -> _Candidate | None:
     return max(top, key=lambda c: c.score)
 
 
-def _date_node(block: Node, title: _Unit) -> Node | None:
+def _date_node(block: Node, title: _Unit, stops: dict[int, str]) -> Node | None:
     """The element showing the block's date: ``<time>``, a date-classed element, or None."""
     for node in block.css("time, [class*=date], [class*=time], [class*=posted], [class*=submitted]"):
         if node.tag != "time" and not _DATE_CLASS_RE.search(node.attr("class") or ""):
             continue
-        if _inside(node, title.node):
+        if _inside(node, title.node.key, block.key) or (stops and _inside(node, stops, block.key)):
             continue
         text = node.text()
         if node.tag == "time" and (node.attr("datetime") or find_date(text)):
@@ -340,11 +356,11 @@ def _date_node(block: Node, title: _Unit) -> Node | None:
     return None
 
 
-def _inside(node: Node, ancestor: Node) -> bool:
-    key = ancestor.key
+def _inside(node: Node, keys: int | dict[int, str], stop: int) -> bool:
+    """True if ``node`` or an ancestor below the element ``stop`` has one of ``keys``."""
     current: Node | None = node
-    while current is not None:
-        if current.key == key:
+    while current is not None and current.key != stop:
+        if current.key == keys if isinstance(keys, int) else current.key in keys:
             return True
         current = current.parent
     return False
@@ -368,23 +384,62 @@ def _heading_date(block: Node, container: Node) -> str | None:
     return None
 
 
-def _draft(block: _Block, title: _Unit, container: Node) -> Draft:
-    date = _date_node(block.node, title)
-    skip = {title.node.key: "title"}
+def _unnest(best: _Candidate, tree: _Tree) -> tuple[list[Node], list[_Unit], dict[int, str]]:
+    """The listing's blocks, with blocks nested inside one another taken apart.
+
+    A teaser block never holds another one of its own shape; when it seems to, an unclosed element
+    made a lenient parser (lxml) nest every later teaser inside it (tests/corpus/uswds-*-page2,
+    whose HTML5 tree keeps them siblings). The inner blocks become teasers of their own, in
+    document order, and stop markers for the text of the blocks around them.
+    """
+    blocks: list[Node] = []
+    titles: list[_Unit] = []
+    stops: dict[int, str] = {}
+    for block, title, crowded in zip(best.blocks, best.titles, best.crowded, strict=True):
+        blocks.append(block.node)
+        titles.append(title)
+        if not crowded:
+            continue
+        shape = tree.shape(block.node, block.node.key)
+        inner = [n for n in block.node.css(block.node.tag) if tree.shape(n, n.key) == shape]
+        if not inner:
+            continue
+        owners = [block.node, *inner]
+        keys = [n.key for n in owners]
+        first_unit: dict[int, _Unit] = {}
+        for unit in block.units:
+            if unit.rank != title.rank:
+                continue
+            chain = set(tree.chain(unit.node)[1])
+            owner = next((k for k in reversed(keys) if k in chain), None)
+            if owner is not None:
+                first_unit.setdefault(owner, unit)
+        for node in inner:
+            stops[node.key] = "stop"
+            unit = first_unit.get(node.key)
+            if unit is not None:
+                blocks.append(node)
+                titles.append(unit)
+    return blocks, titles, stops
+
+
+def _draft(block: Node, title: _Unit, container: Node, stops: dict[int, str]) -> Draft:
+    date = _date_node(block, title, stops)
+    skip = {**stops, title.node.key: "title"}
     date_text: str | None = None
     date_machine: str | None = None
     if date is not None:
         skip[date.key] = "date"
         date_text = date.text() or None
         date_machine = date.attr("datetime") or date.attr("content")
-    segments = read_segments(block.node, skip)
+    segments = read_segments(block, skip)
     if date is None:
         found = next((f for s in segments if s.kind == "meta" and (f := find_date(s.text))), None)
         if found is not None:
             date_text = found[1]
         else:
             # Archive lists grouped by month show only "February 2008": kept as the shown date.
-            date_text = _heading_date(block.node, container) or next(
+            date_text = _heading_date(block, container) or next(
                 (m for s in segments if s.kind in ("heading", "meta") and (m := find_month(s.text))), None
             )
     return Draft(
@@ -413,9 +468,10 @@ def detect_teasers(root: Node) -> list[Draft]:
     best = _best(_units(body), tree)
     if best is None:
         return []
+    blocks, titles, stops = _unnest(best, tree)
     return [
-        _draft(block, title, best.region.container)
-        for block, title in zip(best.blocks, best.titles, strict=True)
+        _draft(block, title, best.region.container, stops)
+        for block, title in zip(blocks, titles, strict=True)
     ]
 
 

@@ -1,0 +1,388 @@
+"""The crawl loop: frontier → fetch → parse → validate → store, with workers, pagination and stats.
+
+No parsing logic lives here (that is :mod:`parsers`) and no HTTP policy (that is the transport
+stack from :mod:`scraper.client`). The loop only decides what to fetch next and in which order the
+results are made durable, so that a kill at any moment loses nothing and duplicates nothing (the
+protocol is in :mod:`scraper.frontier`).
+
+Usage::
+
+    settings = Settings(replay=Path("fixtures"))
+    with CrawlState.open("state.sqlite") as state, JsonlSink("out.jsonl", resume=False) as sink:
+        stats = asyncio.run(crawl(["https://www.dhs.gov/keywords/secure-communities"],
+                                  settings=settings, sinks=[sink], state=state))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+from pydantic import ValidationError
+
+from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
+from parsers.profiles import Profile, load_profile_file
+from scraper.client import Fetched, FetchStats, build_client, fetch, same_site
+from scraper.errors import FetchError, NotHtml, ScraperError
+from scraper.frontier import CrawlState, FrontierItem
+from scraper.politeness import SYSTEM_CLOCK, Clock
+from scraper.settings import Settings
+from scraper.sinks import RejectsSink, Sink
+
+__all__ = ["CrawlStats", "crawl"]
+
+logger = logging.getLogger(__name__)
+
+LARGE_PAGE_BYTES = 1_000_000
+"""Pages above this size are parsed in a worker thread so the event loop keeps fetching."""
+
+MAX_WORKERS = 64
+"""Upper bound on concurrent workers, whatever the number of hosts (each host is still capped)."""
+
+
+@dataclass
+class CrawlStats:
+    """What a crawl did, for the progress display and the end summary.
+
+    Attributes:
+        pages: listing pages fetched and parsed (including empty end-of-listing pages).
+        not_modified: pages the server reported unchanged (304): not parsed again.
+        records: records written this run.
+        new_records: records never seen in an earlier run.
+        rejected: teasers that failed validation (written to the rejects file).
+        queued: pages waiting in the frontier (updated as the crawl goes).
+        errors: failures by kind (exception class name).
+        failures: (url, reason) of every page that failed.
+        skipped: (url, reason) of pages skipped on purpose (not HTML).
+        loops: pagination links back to a page already seen (not followed).
+        fetch: HTTP counters (requests, retries, rate limits, bytes).
+        started: ``time.monotonic()`` at the start.
+        duration: seconds, set when the crawl ends.
+    """
+
+    pages: int = 0
+    not_modified: int = 0
+    records: int = 0
+    new_records: int = 0
+    rejected: int = 0
+    queued: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    loops: int = 0
+    fetch: FetchStats = field(default_factory=FetchStats)
+    started: float = field(default_factory=time.monotonic)
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        """Pages that failed."""
+        return len(self.failures)
+
+
+Progress = Callable[[CrawlStats], None]
+
+
+@dataclass
+class _Run:
+    """Everything one crawl shares between its workers."""
+
+    settings: Settings
+    client: httpx.AsyncClient
+    state: CrawlState
+    sinks: Sequence[Sink]
+    rejects: RejectsSink | None
+    stats: CrawlStats
+    clock: Clock
+    progress: Progress | None
+    profile: Profile | str | None
+    conditional: bool
+    seen_in_a_row: dict[str, int] = field(default_factory=dict)
+    claimed: int = 0
+
+
+async def crawl(
+    start_urls: Sequence[str],
+    *,
+    settings: Settings,
+    sinks: Sequence[Sink],
+    state: CrawlState,
+    rejects: RejectsSink | None = None,
+    client: httpx.AsyncClient | None = None,
+    progress: Progress | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> CrawlStats:
+    """Crawl each start URL and its pagination into ``sinks``.
+
+    Args:
+        start_urls: listing pages to start from (several hosts may be mixed).
+        settings: limits, politeness, parser options; ``resume`` continues the saved crawl.
+        sinks: where records go; each ``write`` gets one page's records and must be durable on return.
+        state: the crawl state (frontier, validators, seen ids), opened by the caller.
+        rejects: where teasers that fail validation go (with the reason); None logs them.
+        client: an HTTP client; by default :func:`scraper.client.build_client` (replay, recording
+            and politeness as ``settings`` say).
+        progress: called after every page with the running stats.
+        clock: time source for politeness and retries.
+
+    Returns:
+        The stats; ``stats.failures`` lists every page that failed (the CLI exits 1 then).
+
+    Raises:
+        ProfileError: ``settings.profile`` names no profile.
+    """
+    stats = CrawlStats(started=clock.monotonic())
+    profile = _profile(settings.profile)
+    own_client = client is None
+    http = client if client is not None else build_client(settings, clock=clock)
+    state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
+    for url in start_urls:
+        state.add(url, start_url=url, page=0)
+    run = _Run(
+        settings=settings,
+        client=http,
+        state=state,
+        sinks=sinks,
+        rejects=rejects,
+        stats=stats,
+        clock=clock,
+        progress=progress,
+        profile=profile,
+        # A 304 brings no body: only ask for one when the output keeps earlier records.
+        conditional=settings.resume or settings.db is not None or settings.stop_at_seen is not None,
+    )
+    hosts = {httpx.URL(u).host for u in start_urls} or {""}
+    workers = min(MAX_WORKERS, settings.concurrency * len(hosts))
+    outcome = "failed"
+    try:
+        await _Pool(run).run(workers)
+        outcome = "done"
+    except asyncio.CancelledError:
+        outcome = "interrupted"
+        raise
+    finally:
+        stats.duration = clock.monotonic() - stats.started
+        state.end_run(outcome)  # type: ignore[arg-type]
+        if own_client:
+            await http.aclose()
+    return stats
+
+
+def _profile(value: str | None) -> Profile | str | None:
+    if value is not None and value.endswith(".toml"):
+        return load_profile_file(value)
+    return value
+
+
+class _Pool:
+    """Workers that claim pages from the frontier until it is empty and none is in flight."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run_ = run
+        self.active = 0
+        self.changed = asyncio.Condition()
+
+    async def run(self, workers: int) -> None:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(workers, 1)):
+                group.create_task(self._worker())
+
+    async def _claim(self) -> FrontierItem | None:
+        run = self.run_
+        async with self.changed:
+            while True:
+                limit = run.settings.max_pages
+                if limit is None or run.claimed < limit:
+                    items = run.state.claim(1)
+                    if items:
+                        self.active += 1
+                        run.claimed += 1
+                        return items[0]
+                if self.active == 0:
+                    self.changed.notify_all()
+                    return None
+                await self.changed.wait()
+
+    async def _worker(self) -> None:
+        while (item := await self._claim()) is not None:
+            try:
+                await _process(self.run_, item)
+            finally:
+                async with self.changed:
+                    self.active -= 1
+                    self.changed.notify_all()
+
+
+async def _process(run: _Run, item: FrontierItem) -> None:
+    """One page: fetch, parse, store, queue the next page, mark done (in that order)."""
+    stats, state = run.stats, run.state
+    try:
+        fetched = await fetch(
+            run.client,
+            item.url,
+            settings=run.settings,
+            headers=_conditional_headers(run, item),
+            site=item.start_url,
+            stats=stats.fetch,
+            clock=run.clock,
+        )
+        if fetched.not_modified:
+            await _unchanged(run, item, fetched)
+        else:
+            await _store(run, item, fetched, await _parse(run, item, fetched))
+    except NotHtml as exc:
+        stats.skipped.append((item.url, str(exc)))
+        logger.info("skipped %s: %s", item.url, exc)
+        state.mark_done(item.url, records=0)
+    except (ScraperError, ParseError) as exc:
+        _fail(run, item, exc)
+    stats.queued = state.pending()
+    if run.progress is not None:
+        run.progress(stats)
+
+
+def _conditional_headers(run: _Run, item: FrontierItem) -> dict[str, str] | None:
+    if not run.conditional:
+        return None
+    known = run.state.validators(item.url)
+    if known is None:
+        return None
+    headers = {}
+    if known.etag:
+        headers["If-None-Match"] = known.etag
+    if known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers or None
+
+
+async def _parse(run: _Run, item: FrontierItem, fetched: Fetched) -> TopicPage | None:
+    """The parsed page, or None when it lists nothing (the end of a listing)."""
+
+    def parse() -> TopicPage:
+        return parse_topic_page(
+            fetched.content,
+            url=fetched.final_url,
+            profile=run.profile,
+            backend=run.settings.backend,
+            page=item.page,
+            content_type=fetched.content_type,
+        )
+
+    try:
+        if len(fetched.content) > LARGE_PAGE_BYTES:
+            return await asyncio.to_thread(parse)
+        return parse()
+    except NoTeasersFound:
+        if item.page == 0:
+            raise  # a start page with nothing on it is worth a failure line in the summary
+        logger.info("no teasers on %s: end of the listing", item.url)
+        return None
+
+
+async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPage | None) -> None:
+    records = _records(run, page, fetched) if page is not None else []
+    if records:
+        await asyncio.to_thread(_write, run.sinks, records)
+    ids = [r.id for r in records]
+    next_url = _follow(run, item, page, ids)
+    new = run.state.mark_done(
+        item.url,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        records=len(records),
+        digest=hashlib.sha256(fetched.content).hexdigest(),
+        next_url=next_url,
+        ids=ids,
+        fetched_at=fetched.fetched_at,
+    )
+    run.stats.pages += 1
+    run.stats.records += len(records)
+    run.stats.new_records += new
+
+
+def _write(sinks: Sequence[Sink], records: list[Record]) -> None:
+    for sink in sinks:
+        sink.write(records)
+
+
+def _records(run: _Run, page: TopicPage, fetched: Fetched) -> list[Record]:
+    """Validated records of a page; a teaser that fails goes to the rejects file, never silently."""
+    records = []
+    for teaser in page.teasers:
+        try:
+            records.append(page.record(teaser, fetched_at=fetched.fetched_at))
+        except ValidationError as exc:
+            run.stats.rejected += 1
+            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            if run.rejects is not None:
+                run.rejects.reject(reason, source_url=page.url, data=teaser.model_dump(mode="json"))
+            else:
+                logger.warning("rejected teaser %r on %s: %s", teaser.title, page.url, reason)
+    return records
+
+
+def _follow(run: _Run, item: FrontierItem, page: TopicPage | None, ids: list[str]) -> str | None:
+    """Queue the next page of the listing unless the listing ends here; return its URL."""
+    if page is None or page.next_url is None:
+        return None
+    next_url = page.next_url
+    if not run.settings.allow_offsite and not same_site(next_url, item.start_url):
+        logger.info("not following offsite next page %s from %s", next_url, item.url)
+        return next_url
+    if _seen_enough(run, item, ids):
+        logger.info("stopping %s: %d known teasers in a row", item.start_url, run.settings.stop_at_seen)
+        return next_url
+    if not run.state.add(next_url, start_url=item.start_url, page=item.page + 1, depth=item.depth + 1):
+        run.stats.loops += 1
+        logger.info("pagination loop: %s links back to %s", item.url, next_url)
+    return next_url
+
+
+def _seen_enough(run: _Run, item: FrontierItem, ids: list[str]) -> bool:
+    """``--stop-at-seen N``: have N teasers of this listing in a row been seen in an earlier run?"""
+    limit = run.settings.stop_at_seen
+    if limit is None or not ids:
+        return False
+    known = run.state.known_ids(ids, before_run=run.state.run_id)
+    streak = run.seen_in_a_row.get(item.start_url, 0)
+    for record_id in ids:
+        streak = streak + 1 if record_id in known else 0
+        if streak >= limit:
+            return True
+    run.seen_in_a_row[item.start_url] = streak
+    return False
+
+
+async def _unchanged(run: _Run, item: FrontierItem, fetched: Fetched) -> None:
+    """A 304: the output already holds this page's records; continue with its known next page."""
+    known = run.state.validators(item.url)
+    next_url = known.next_url if known is not None else None
+    run.stats.not_modified += 1
+    if next_url and not _seen_enough(run, item, []):
+        run.state.add(next_url, start_url=item.start_url, page=item.page + 1, depth=item.depth + 1)
+    run.state.mark_done(
+        item.url,
+        etag=fetched.etag or (known.etag if known else None),
+        last_modified=fetched.last_modified or (known.last_modified if known else None),
+        records=known.records if known is not None else 0,
+        digest=known.digest if known is not None else None,
+        next_url=next_url,
+        fetched_at=fetched.fetched_at,
+    )
+
+
+def _fail(run: _Run, item: FrontierItem, exc: Exception) -> None:
+    kind = type(exc).__name__
+    reason = str(exc)
+    run.stats.errors[kind] += 1
+    run.stats.failures.append((item.url, f"{kind}: {reason}"))
+    logger.warning("failed %s: %s: %s", item.url, kind, reason)
+    run.state.mark_failed(item.url, f"{kind}: {reason}")
+    if isinstance(exc, FetchError) and exc.transient:
+        logger.info("%s may succeed later: run again with --resume", item.url)
