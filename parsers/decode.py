@@ -59,7 +59,8 @@ _MAX_CONTROL_RATIO = 0.02  # text with more C0 controls than this is a binary bo
 # Binary bodies show themselves at the start (sniff_binary's NUL test covers the same span); a
 # regex over the whole page would cost a third of the parse.
 _CONTROL_SAMPLE_CHARS = 4096
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# C0 controls, and C1 controls: no real page has them, but latin-1 turns any garbage byte into one.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _CONTROL_BYTES_RE = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 
 

@@ -66,6 +66,31 @@ def _own_url(root: Node, url: str) -> str:
     return url
 
 
+PRESCAN_TAGS = 5_000
+"""Inputs with more ``<`` than this get a depth estimate before parsing: HTML5 tree building is
+quadratic in nesting depth (lexbor takes minutes on 100,000 nested ``<div>``s); fewer tags cannot
+nest deep enough to matter, and counting ``<`` is a memchr-speed scan."""
+
+# Containers that never close implicitly, so open minus close tags estimates the depth.
+_CONTAINERS = "div|span|section|article|aside|nav|header|footer|main|ul|ol|dl|table|blockquote|b|i|em|strong|font"
+_TAG_RE = re.compile(rf"<(/?)(?:{_CONTAINERS})[\s/>]", re.IGNORECASE)
+_TAG_RE_BYTES = re.compile(_TAG_RE.pattern.encode(), re.IGNORECASE)
+
+
+def _too_deep_to_parse(html: str | bytes) -> bool:
+    """Estimate the nesting of a huge-tag-count input before handing it to a quadratic parser."""
+    if html.count("<" if isinstance(html, str) else b"<") <= PRESCAN_TAGS:
+        return False
+    pattern = _TAG_RE if isinstance(html, str) else _TAG_RE_BYTES
+    depth = 0
+    for match in pattern.finditer(html):  # type: ignore[arg-type]
+        depth = depth - 1 if match.group(1) else depth + 1
+        if depth > MAX_NESTING:
+            return True
+        depth = max(depth, 0)
+    return False
+
+
 def _nesting_exceeds(root: Node, limit: int) -> bool:
     """True if any element sits more than ``limit`` levels deep (iterative: no recursion limit)."""
     stack = [(root, 1)]
@@ -85,11 +110,15 @@ def _base_url(root: Node, url: str) -> str:
     return href or url
 
 
-def _generic_detector() -> GenericDetector:
+def _generic(root: Node) -> list[Draft]:
+    """The generic detector's drafts, after refusing pathologically deep markup (its walk would
+    take minutes on 100,000 nested elements; the depth check is cheap beside the detector)."""
+    if _nesting_exceeds(root, MAX_NESTING):
+        raise InputTooLarge(f"the markup is nested more than {MAX_NESTING} levels deep")
     # Imported on first use: pages a profile reads never load the detector.
     from parsers.profiles.generic import detect_teasers
 
-    return detect_teasers
+    return detect_teasers(root)
 
 
 _ARCHIVE_PREFIX_RE = re.compile(
@@ -128,7 +157,7 @@ def _choose(root: Node, profile: Profile | str | None) -> tuple[str, list[Draft]
     """Pick the profile (forced or auto-detected) and return its drafts."""
     if isinstance(profile, str):
         if profile == "generic":
-            return "generic", _generic_detector()(root), None
+            return "generic", _generic(root), None
         profile = get_profile(profile)
     if profile is not None:
         return profile.name, run_profile(root, profile), profile
@@ -137,7 +166,7 @@ def _choose(root: Node, profile: Profile | str | None) -> tuple[str, list[Draft]
             drafts = run_profile(root, candidate)
             if drafts:
                 return candidate.name, drafts, candidate
-    return "generic", _generic_detector()(root), None
+    return "generic", _generic(root), None
 
 
 def _date(draft: Draft) -> tuple[dt.date | None, str | None]:
@@ -211,6 +240,8 @@ def parse_topic_page(
     elif len(html) > max_bytes:
         raise InputTooLarge(f"{len(html):,} characters is larger than the {max_bytes:,} limit")
     parse = get_backend(backend)
+    if _too_deep_to_parse(html):
+        raise InputTooLarge(f"the markup is nested more than {MAX_NESTING} levels deep")
     try:
         root = parse(html)
         url = _own_url(root, url)

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, closing, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -384,6 +384,9 @@ def _run_crawl(
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
+    if settings.replay is not None and not settings.replay.exists():
+        # Before any output is opened: a typo in --replay must not truncate yesterday's records.
+        raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
     stats: CrawlStats | None = None
     with ExitStack() as stack:
         try:
@@ -398,7 +401,7 @@ def _run_crawl(
         rejects = stack.enter_context(closing(_LazyRejects(rejects_path)))
         state = stack.enter_context(CrawlState.open(state_path))
         display = stack.enter_context(_Display(quiet=quiet))
-        _terminate_as_interrupt()
+        stack.enter_context(_terminate_as_interrupt())
         try:
             stats = asyncio.run(
                 crawl(urls, settings=settings, sinks=sinks, state=state, rejects=rejects, progress=display)
@@ -419,14 +422,24 @@ def _run_crawl(
     raise typer.Exit(int(_crawl_exit(stats)))
 
 
-def _terminate_as_interrupt() -> None:
-    """SIGTERM (a pipeline stopping us) saves state like Ctrl-C does."""
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a pipeline stopping us) saves state like Ctrl-C does, while the crawl runs.
+
+    The previous handler comes back afterwards: ``main()`` may run inside a longer-lived process.
+    """
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    with suppress(ValueError):  # not in the main thread (tests): leave the default
-        signal.signal(signal.SIGTERM, handler)
+    previous = None
+    with suppress(ValueError):  # not in the main thread: leave the default
+        previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @app.command("crawl")
@@ -454,17 +467,18 @@ def crawl_command(
     ] = None,
     max_pages: Annotated[int | None, typer.Option(min=1, help="Stop after N listing pages in all.")] = None,
     concurrency: Annotated[
-        int | None, typer.Option(min=1, help="Requests in flight per host at most.  [default: 2]")
+        int | None, typer.Option(min=1, help="Requests in flight per host at most.  \\[default: 2]")
     ] = None,
     delay: Annotated[
         float | None,
         typer.Option(
             min=0,
-            help="Seconds between requests to one host (robots.txt Crawl-delay may raise it).  [default: 1.0]",
+            help="Seconds between requests to one host (robots.txt Crawl-delay may raise it)."
+            "  \\[default: 1.0]",
         ),
     ] = None,
     state: Annotated[
-        Path | None, typer.Option(help="Crawl-state file (SQLite).  [default: beside the output]")
+        Path | None, typer.Option(help="Crawl-state file (SQLite).  \\[default: beside the output]")
     ] = None,
     resume: Annotated[
         bool,
@@ -487,17 +501,17 @@ def crawl_command(
     ] = None,
     backend: Annotated[Backend, typer.Option(help="HTML parser backend.")] = Backend.lexbor,
     user_agent: Annotated[
-        str | None, typer.Option(help="User-Agent header.  [default: topicscrape/VERSION (+project URL)]")
+        str | None, typer.Option(help="User-Agent header.  \\[default: topicscrape/VERSION (+project URL)]")
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option(min=0.1, help="Read timeout in seconds.  [default: 30]")
+        float | None, typer.Option(min=0.1, help="Read timeout in seconds.  \\[default: 30]")
     ] = None,
     max_bytes: Annotated[
-        int | None, typer.Option(min=1, help="Largest response body in bytes.  [default: 10 MB]")
+        int | None, typer.Option(min=1, help="Largest response body in bytes.  \\[default: 10 MB]")
     ] = None,
     retry_after_cap: Annotated[
         float | None,
-        typer.Option(min=0, help="Longest Retry-After wait honoured, in seconds.  [default: 300]"),
+        typer.Option(min=0, help="Longest Retry-After wait honoured, in seconds.  \\[default: 300]"),
     ] = None,
     config: Annotated[
         Path | None, typer.Option(help="TOML file with any of these settings; flags override it.")
@@ -556,7 +570,7 @@ def record(
     ],
     max_pages: Annotated[int | None, typer.Option(min=1, help="Stop after N pages in all.")] = None,
     delay: Annotated[
-        float | None, typer.Option(min=0, help="Seconds between requests to one host.  [default: 1.0]")
+        float | None, typer.Option(min=0, help="Seconds between requests to one host.  \\[default: 1.0]")
     ] = None,
     no_robots: Annotated[bool, typer.Option("--no-robots", help="Do not fetch or obey robots.txt.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
@@ -611,6 +625,8 @@ def search(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code (``topicscrape`` and ``python -m scraper``)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # bs4's detector logs each replacement character it makes; our own one-line error says it all.
+    logging.getLogger("bs4").setLevel(logging.ERROR)
     try:
         app(args=list(argv) if argv is not None else None, prog_name="topicscrape")
     except SystemExit as exc:

@@ -42,6 +42,7 @@ from scraper.errors import (
 from scraper.fixtures import FETCHED_AT_EXTENSION, FixtureFolder, RecordingTransport, ReplayTransport
 from scraper.politeness import SYSTEM_CLOCK, Clock, PoliteTransport, parse_retry_after
 from scraper.settings import Settings
+from scraper.warc import WarcRecordingTransport, is_warc_path, open_fixtures
 
 __all__ = [
     "ACCEPT",
@@ -171,21 +172,24 @@ def same_site(a: str | httpx.URL, b: str | httpx.URL) -> bool:
 def build_transport(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> httpx.AsyncBaseTransport:
     """The transport stack for ``settings``.
 
-    - ``replay`` set: ``ReplayTransport(folder)``; no network, no robots.txt, no delays.
+    - ``replay`` set: ``ReplayTransport`` over the fixture folder, or over the WARC file when the
+      path ends in ``.warc``/``.warc.gz``; no network, no robots.txt, no delays.
     - otherwise ``PoliteTransport(AsyncHTTPTransport())``, wrapped in ``RecordingTransport`` when
-      ``record`` is set (robots.txt fetches are not recorded: replay does not need them).
+      ``record`` is set, or ``WarcRecordingTransport`` when it names a WARC file (robots.txt
+      fetches are not recorded: replay does not need them).
 
     Raises:
-        FileNotFoundError: the replay folder does not exist.
+        FileNotFoundError: the replay folder or WARC file does not exist.
+        ValueError: it is not a fixture folder or a WARC file.
     """
     if settings.replay is not None:
-        if not settings.replay.is_dir():
-            raise FileNotFoundError(f"fixture folder not found: {settings.replay}")
-        return ReplayTransport(FixtureFolder.load(settings.replay))
+        return ReplayTransport(open_fixtures(settings.replay))
     transport: httpx.AsyncBaseTransport = PoliteTransport(
         httpx.AsyncHTTPTransport(proxy=settings.proxy), settings=settings, clock=clock
     )
-    if settings.record is not None:
+    if settings.record is not None and is_warc_path(settings.record):
+        transport = WarcRecordingTransport(transport, settings.record, now=clock.now)
+    elif settings.record is not None:
         transport = RecordingTransport(transport, FixtureFolder.load(settings.record), now=clock.now)
     return transport
 

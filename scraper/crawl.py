@@ -31,7 +31,7 @@ from parsers.profiles import Profile, load_profile_file
 from scraper.client import Fetched, FetchStats, build_client, fetch, same_site
 from scraper.errors import FetchError, NotHtml, ScraperError
 from scraper.frontier import CrawlState, FrontierItem
-from scraper.politeness import SYSTEM_CLOCK, Clock
+from scraper.politeness import SYSTEM_CLOCK, Clock, host_key
 from scraper.settings import Settings
 from scraper.sinks import RejectsSink, Sink
 
@@ -142,6 +142,9 @@ async def crawl(
     own_client = client is None
     http = client if client is not None else build_client(settings, clock=clock)
     state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
+    if settings.resume:
+        # The summary of the earlier run promised that --resume tries its failed pages again.
+        state.requeue_failed()
     for url in start_urls:
         state.add(url, start_url=url, page=0)
     run = _Run(
@@ -157,7 +160,8 @@ async def crawl(
         # A 304 brings no body: only ask for one when the output keeps earlier records.
         conditional=settings.resume or settings.db is not None or settings.stop_at_seen is not None,
     )
-    hosts = {httpx.URL(u).host for u in start_urls} or {""}
+    # Counted as politeness counts them (host and port), so each host can use its whole allowance.
+    hosts = {host_key(u) for u in start_urls} or {""}
     workers = min(MAX_WORKERS, settings.concurrency * len(hosts))
     outcome = "failed"
     try:
@@ -344,13 +348,19 @@ def _follow(run: _Run, item: FrontierItem, page: TopicPage | None, ids: list[str
     return next_url
 
 
-def _seen_enough(run: _Run, item: FrontierItem, ids: list[str]) -> bool:
-    """``--stop-at-seen N``: have N teasers of this listing in a row been seen in an earlier run?"""
+def _seen_enough(run: _Run, item: FrontierItem, ids: list[str], *, unchanged: int = 0) -> bool:
+    """``--stop-at-seen N``: have N teasers of this listing in a row been seen in an earlier run?
+
+    ``unchanged`` is the teaser count of a page that answered 304: an earlier run wrote all of them,
+    so they extend the streak without their ids being known (a 304 has no body to parse).
+    """
     limit = run.settings.stop_at_seen
-    if limit is None or not ids:
+    if limit is None or not (ids or unchanged):
         return False
-    known = run.state.known_ids(ids, before_run=run.state.run_id)
-    streak = run.seen_in_a_row.get(item.start_url, 0)
+    streak = run.seen_in_a_row.get(item.start_url, 0) + unchanged
+    if streak >= limit:
+        return True
+    known = run.state.known_ids(ids, before_run=run.state.run_id) if ids else set()
     for record_id in ids:
         streak = streak + 1 if record_id in known else 0
         if streak >= limit:
@@ -364,8 +374,16 @@ async def _unchanged(run: _Run, item: FrontierItem, fetched: Fetched) -> None:
     known = run.state.validators(item.url)
     next_url = known.next_url if known is not None else None
     run.stats.not_modified += 1
-    if next_url and not _seen_enough(run, item, []):
-        run.state.add(next_url, start_url=item.start_url, page=item.page + 1, depth=item.depth + 1)
+    unchanged = known.records if known is not None else 0
+    # The stored link is the page's, followed or not: the same rules as _follow decide again.
+    onsite = run.settings.allow_offsite or (next_url is not None and same_site(next_url, item.start_url))
+    if (
+        next_url
+        and onsite
+        and not _seen_enough(run, item, [], unchanged=unchanged)
+        and not run.state.add(next_url, start_url=item.start_url, page=item.page + 1, depth=item.depth + 1)
+    ):
+        run.stats.loops += 1
     run.state.mark_done(
         item.url,
         etag=fetched.etag or (known.etag if known else None),

@@ -23,13 +23,14 @@ can open and edit them; the stored headers therefore leave out ``Content-Encodin
 Reading a folder reads every ``index.json`` below it, so ``fixtures/`` can hold many folders.
 
 - :class:`RecordingTransport` saves every response it passes on, once its body has been read to
-  the end (a body abandoned half-way, e.g. too large, is not saved).
+  the end (a body abandoned half-way, e.g. too large, is not saved). It is one
+  :class:`CapturingTransport`, the tee shared with the WARC writer (:mod:`scraper.warc`); both work
+  for sync and async clients.
 - :class:`ReplayTransport` serves saved responses and never opens a socket; a URL that is not saved
   raises :class:`~scraper.errors.FixtureMissing`, whose message gives the ``topicscrape record``
-  command. It answers ``If-None-Match``/``If-Modified-Since`` with 304 as a server would.
-
-WARC files (read and write, through warcio) are a later issue; they will sit beside these classes
-as ``FixtureFolder``-compatible readers and writers, not inside them.
+  command. It answers ``If-None-Match``/``If-Modified-Since`` with 304 as a server would. It reads
+  any :class:`ResponseSource`: a :class:`FixtureFolder`, or a WARC file loaded by
+  :class:`scraper.warc.WarcArchive`, so both replay through the same code.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -57,10 +58,15 @@ __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "INDEX_NAME",
+    "SECRET_HEADERS",
+    "CapturingTransport",
+    "Exchange",
     "FixtureFolder",
     "RecordingTransport",
     "ReplayTransport",
+    "ResponseSource",
     "SavedResponse",
+    "decoded_body",
     "fixture_name",
 ]
 
@@ -73,14 +79,11 @@ INDEX_NAME = "index.json"
 FETCHED_AT_EXTENSION = "topicscrape.fetched_at"
 """Response extension holding the saved fetch time, so a replayed crawl reports the original one."""
 
-DROPPED_HEADERS = frozenset(
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie", "set-cookie2"})
+"""Request and response headers that carry credentials: never written to a fixture folder or a WARC."""
+
+DROPPED_HEADERS = SECRET_HEADERS | frozenset(
     {
-        # secrets: never written to disk
-        "authorization",
-        "cookie",
-        "proxy-authorization",
-        "set-cookie",
-        "set-cookie2",
         # describe the bytes on the wire, not the decoded body we store
         "content-encoding",
         "content-length",
@@ -90,6 +93,7 @@ DROPPED_HEADERS = frozenset(
         "keep-alive",
     }
 )
+"""Response headers a fixture folder leaves out: the secrets, and what only the wire format needs."""
 
 MAX_SLUG_LENGTH = 80
 """Keeps ``<slug>-<hash>.<ext>`` far below the 255-byte file name limit of common filesystems."""
@@ -234,6 +238,31 @@ class SavedResponse:
             "file": self.file,
             "fetched_at": None if self.fetched_at is None else _format_time(self.fetched_at),
         }
+
+
+class ResponseSource(Protocol):
+    """Saved responses looked up by URL: what :class:`ReplayTransport` and ``topicscrape serve`` read.
+
+    :class:`FixtureFolder` is one; :class:`scraper.warc.WarcArchive` (a WARC file read into memory)
+    is the other. ``root`` is the folder or file they came from, named in ``FixtureMissing``.
+    """
+
+    @property
+    def root(self) -> Path:
+        """The folder or file the responses were read from."""
+        ...
+
+    def __iter__(self) -> Iterator[SavedResponse]: ...
+
+    def __len__(self) -> int: ...
+
+    def get(self, url: str) -> SavedResponse | None:
+        """The saved response for ``url`` (compared as httpx spells URLs), or None."""
+        ...
+
+    def body(self, saved: SavedResponse) -> bytes:
+        """The saved body, decoded from any Content-Encoding (b"" when there is none)."""
+        ...
 
 
 class FixtureFolder:
@@ -402,22 +431,82 @@ def _decode_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
     return [(k.decode(headers.encoding), v.decode(headers.encoding)) for k, v in headers.raw]
 
 
-def _decoded_body(raw: bytes, headers: httpx.Headers) -> bytes:
-    """``raw`` decoded from its Content-Encoding, as httpx would decode it for a client."""
+def decoded_body(raw: bytes, headers: httpx.Headers) -> bytes:
+    """``raw`` decoded from its Content-Encoding, as httpx would decode it for a client.
+
+    Raises:
+        httpx.DecodingError: the bytes do not match the Content-Encoding.
+    """
     encoding = headers.get("Content-Encoding")
     if not encoding:
         return raw
     return httpx.Response(200, headers={"Content-Encoding": encoding}, content=raw).read()
 
 
-class _TeeStream(httpx.AsyncByteStream):
-    """Passes a body through, keeping a copy; calls ``on_complete`` on close if it was read to the end."""
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response, once the body has been read to the end.
 
-    def __init__(self, inner: httpx.AsyncByteStream, on_complete: Callable[[bytes], None]) -> None:
-        self._inner = inner
+    Attributes:
+        request: the request as sent. Its headers may hold secrets (:data:`SECRET_HEADERS`).
+        status: the response status.
+        headers: the response headers as received.
+        raw: the body as received: without chunking (the HTTP layer removes it), still in its
+            Content-Encoding.
+        fetched_at: when the request was sent, UTC, whole seconds (as ``index.json`` stores it).
+        http_version: the response's protocol, e.g. ``HTTP/1.1``.
+        reason: the response's reason phrase (may be empty, e.g. over HTTP/2).
+    """
+
+    request: httpx.Request
+    status: int
+    headers: httpx.Headers
+    raw: bytes
+    fetched_at: datetime
+    http_version: str = "HTTP/1.1"
+    reason: str = ""
+
+
+class _Tee:
+    """Keeps a copy of a body as it passes; calls ``on_complete`` once, on close, if it was read whole."""
+
+    def __init__(self, on_complete: Callable[[bytes], None]) -> None:
         self._on_complete: Callable[[bytes], None] | None = on_complete
         self._chunks: list[bytes] = []
         self._complete = False
+
+    def _finish(self) -> None:
+        if self._complete and self._on_complete is not None:
+            on_complete, self._on_complete = self._on_complete, None
+            on_complete(b"".join(self._chunks))
+
+
+class _SyncTee(_Tee, httpx.SyncByteStream):
+    """:class:`_Tee` for sync clients."""
+
+    def __init__(self, inner: httpx.SyncByteStream, on_complete: Callable[[bytes], None]) -> None:
+        super().__init__(on_complete)
+        self._inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            self._chunks.append(chunk)
+            yield chunk
+        self._complete = True
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._finish()
+
+
+class _AsyncTee(_Tee, httpx.AsyncByteStream):
+    """:class:`_Tee` for async clients."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, on_complete: Callable[[bytes], None]) -> None:
+        super().__init__(on_complete)
+        self._inner = inner
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._inner:
@@ -429,73 +518,148 @@ class _TeeStream(httpx.AsyncByteStream):
         try:
             await self._inner.aclose()
         finally:
-            if self._complete and self._on_complete is not None:
-                on_complete, self._on_complete = self._on_complete, None
-                on_complete(b"".join(self._chunks))
+            self._finish()
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
+class CapturingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Hands every request to ``inner`` and each complete :class:`Exchange` to :meth:`capture`.
+
+    The base of the recorders (:class:`RecordingTransport` into a folder,
+    :class:`scraper.warc.WarcRecordingTransport` into a WARC). It serves sync clients when ``inner``
+    is a sync transport and async clients when it is an async one. An exchange is captured when the
+    caller has read the body to the end and closed it, so a body abandoned half-way (too large, not
+    HTML) is never kept as if it were whole. Responses pass on unchanged, plus the
+    :data:`FETCHED_AT_EXTENSION` that a replay would give them.
+
+    Args:
+        inner: the transport that fetches.
+        now: wall clock for ``fetched_at`` (UTC).
+    """
+
+    def __init__(
+        self,
+        inner: httpx.BaseTransport | httpx.AsyncBaseTransport,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.inner = inner
+        self._now = now
+
+    def capture(self, exchange: Exchange) -> None:
+        """Keep ``exchange`` (subclasses say where). Errors propagate to the caller closing the body."""
+        raise NotImplementedError
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through a sync ``inner``; capture the exchange once its body is read and closed."""
+        if not isinstance(self.inner, httpx.BaseTransport):
+            raise TypeError(f"{type(self.inner).__name__} is an async transport: use an httpx.AsyncClient")
+        fetched_at = self._fetched_at()
+        response = self.inner.handle_request(request)
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        stream = _SyncTee(response.stream, self._on_complete(request, response, fetched_at))
+        return self._passed_on(response, stream, fetched_at)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through an async ``inner``; capture the exchange once its body is read and closed."""
+        if not isinstance(self.inner, httpx.AsyncBaseTransport):
+            raise TypeError(f"{type(self.inner).__name__} is a sync transport: use an httpx.Client")
+        fetched_at = self._fetched_at()
+        response = await self.inner.handle_async_request(request)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        stream = _AsyncTee(response.stream, self._on_complete(request, response, fetched_at))
+        return self._passed_on(response, stream, fetched_at)
+
+    def close(self) -> None:
+        """Close a sync ``inner``."""
+        if isinstance(self.inner, httpx.BaseTransport):
+            self.inner.close()
+
+    async def aclose(self) -> None:
+        """Close an async ``inner``."""
+        if isinstance(self.inner, httpx.AsyncBaseTransport):
+            await self.inner.aclose()
+
+    def _fetched_at(self) -> datetime:
+        # Whole seconds, as index.json stores it, so a recorded and a replayed crawl report the same time.
+        return self._now().replace(microsecond=0)
+
+    def _on_complete(
+        self, request: httpx.Request, response: httpx.Response, fetched_at: datetime
+    ) -> Callable[[bytes], None]:
+        """The callback that turns the finished body into an :class:`Exchange` for :meth:`capture`."""
+        status, headers = response.status_code, response.headers
+        version = response.extensions.get("http_version")
+        reason = response.extensions.get("reason_phrase")
+        http_version = version.decode("ascii", "replace") if isinstance(version, bytes) else "HTTP/1.1"
+        reason_phrase = reason.decode("latin-1") if isinstance(reason, bytes) else ""
+
+        def complete(raw: bytes) -> None:
+            self.capture(
+                Exchange(
+                    request=request,
+                    status=status,
+                    headers=headers,
+                    raw=raw,
+                    fetched_at=fetched_at,
+                    http_version=http_version,
+                    reason=reason_phrase,
+                )
+            )
+
+        return complete
+
+    @staticmethod
+    def _passed_on(
+        response: httpx.Response, stream: httpx.SyncByteStream | httpx.AsyncByteStream, fetched_at: datetime
+    ) -> httpx.Response:
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=stream,
+            extensions={**response.extensions, FETCHED_AT_EXTENSION: fetched_at},
+        )
+
+
+class RecordingTransport(CapturingTransport):
     """Saves every response that passes through it into ``folder``, then hands it on unchanged.
 
-    Stack it outside politeness: ``RecordingTransport(PoliteTransport(AsyncHTTPTransport(), ...), folder)``.
+    Stack it outside politeness: ``RecordingTransport(PoliteTransport(AsyncHTTPTransport(), ...), folder)``;
+    ``RecordingTransport(httpx.HTTPTransport(), folder)`` records for a sync ``httpx.Client``.
     A response is saved when its body has been read to the end and closed, so a body the caller
     abandons (too large, not HTML) is not saved. Request headers are never saved.
 
     Args:
-        inner: the transport that fetches.
+        inner: the transport that fetches (sync or async).
         folder: where to save.
         now: wall clock for ``fetched_at`` (UTC).
     """
 
     def __init__(
         self,
-        inner: httpx.AsyncBaseTransport,
+        inner: httpx.BaseTransport | httpx.AsyncBaseTransport,
         folder: FixtureFolder,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.inner = inner
+        super().__init__(inner, now=now)
         self.folder = folder
-        self._now = now
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through ``inner`` and arrange for the response to be saved once read."""
-        # Whole seconds, as index.json stores it, so a recorded and a replayed crawl report the same time.
-        fetched_at = self._now().replace(microsecond=0)
-        response = await self.inner.handle_async_request(request)
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        url, method, status, headers = (
-            str(request.url),
-            request.method,
-            response.status_code,
-            response.headers,
+    def capture(self, exchange: Exchange) -> None:
+        """Save the decoded body and the headers (secrets and wire headers left out) in the folder."""
+        url = str(exchange.request.url)
+        try:
+            body = decoded_body(exchange.raw, exchange.headers)
+        except httpx.DecodingError:
+            logger.warning("not recording %s: its body does not match its Content-Encoding", url)
+            return
+        self.folder.save(
+            url,
+            method=exchange.request.method,
+            status=exchange.status,
+            headers=_decode_headers(exchange.headers),
+            body=body,
+            fetched_at=exchange.fetched_at,
         )
-
-        def save(raw: bytes) -> None:
-            try:
-                body = _decoded_body(raw, headers)
-            except httpx.DecodingError:
-                logger.warning("not recording %s: its body does not match its Content-Encoding", url)
-                return
-            self.folder.save(
-                url,
-                method=method,
-                status=status,
-                headers=_decode_headers(headers),
-                body=body,
-                fetched_at=fetched_at,
-            )
-
-        return httpx.Response(
-            status_code=status,
-            headers=headers,
-            stream=_TeeStream(response.stream, save),
-            extensions={**response.extensions, FETCHED_AT_EXTENSION: fetched_at},
-        )
-
-    async def aclose(self) -> None:
-        """Close the inner transport."""
-        await self.inner.aclose()
 
 
 class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -504,11 +668,14 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     Example:
         >>> client = httpx.Client(transport=ReplayTransport(FixtureFolder.load("fixtures/dhs")))
 
+    Args:
+        folder: a :class:`FixtureFolder`, or any :class:`ResponseSource` (a loaded WARC file).
+
     Raises (from ``handle_request``/``handle_async_request``):
         FixtureMissing: the URL is not saved; the message gives the command that records it.
     """
 
-    def __init__(self, folder: FixtureFolder) -> None:
+    def __init__(self, folder: ResponseSource) -> None:
         self.folder = folder
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -28,7 +28,7 @@ import email.utils
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -47,6 +47,7 @@ __all__ = [
     "SYSTEM_CLOCK",
     "Clock",
     "HostLimiter",
+    "PacedTransport",
     "PoliteTransport",
     "RobotsCache",
     "RobotsRules",
@@ -175,19 +176,31 @@ class HostLimiter:
     the host's next allowed start time (re-checked after each wait, so a pause set meanwhile is
     honoured); ``release`` frees the slot.
 
+    Keys are plain strings: a host (:func:`host_key`) for crawling, or any name a caller paces by,
+    such as one endpoint of an API with its own budget (see :class:`PacedTransport`).
+
     Args:
         concurrency: most requests in flight per host.
         delay: least seconds between two request starts on one host.
         clock: time source.
+        delays: spacing for particular keys, instead of ``delay``.
     """
 
-    def __init__(self, *, concurrency: int, delay: float, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        delay: float,
+        clock: Clock = SYSTEM_CLOCK,
+        delays: Mapping[str, float] | None = None,
+    ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        if delay < 0:
+        if delay < 0 or any(value < 0 for value in (delays or {}).values()):
             raise ValueError("delay must not be negative")
         self._concurrency = concurrency
         self._default_delay = delay
+        self._delays = dict(delays or {})
         self._clock = clock
         self._hosts: dict[str, _HostState] = {}
 
@@ -195,7 +208,9 @@ class HostLimiter:
         """The host's state, created on first use."""
         state = self._hosts.get(host)
         if state is None:
-            state = _HostState(slots=asyncio.Semaphore(self._concurrency), delay=self._default_delay)
+            state = _HostState(
+                slots=asyncio.Semaphore(self._concurrency), delay=self._delays.get(host, self._default_delay)
+            )
             self._hosts[host] = state
         return state
 
@@ -460,6 +475,84 @@ class PoliteTransport(httpx.AsyncBaseTransport):
             wait = min(wait, self.settings.retry_after_cap)
             logger.info("%s answered %d: pausing the host for %g s", host, response.status_code, wait)
             self.limiter.pause(host, wait)
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self.inner.aclose()
+
+
+class PacedTransport(httpx.AsyncBaseTransport):
+    """Paces requests through a shared :class:`HostLimiter` by a key the caller chooses, for APIs.
+
+    :class:`PoliteTransport` is for crawling sites: robots.txt, one budget per host. An API such as
+    the Wayback Machine publishes a budget per endpoint instead (its CDX search and its captures have
+    different limits) and enforces its own exclusions, so this transport only paces: ``key`` maps a
+    request to the limiter key it counts against, and a 429 (or a 503 with ``Retry-After``) pauses
+    every key in ``pause_keys`` for as long as the server asks, or ``default_retry_after`` seconds
+    when a 429 does not say. The wait is not capped: a server that says when to come back is never
+    asked sooner. The slot is held until the response body is closed.
+
+    Example:
+        >>> limiter = HostLimiter(concurrency=2, delay=0.125, delays={"api search": 2.5})
+        >>> transport = PacedTransport(
+        ...     httpx.AsyncHTTPTransport(),
+        ...     limiter=limiter,
+        ...     key=lambda r: "api search" if r.url.path.startswith("/search") else "api",
+        ... )
+
+    Args:
+        inner: the transport that does the I/O.
+        limiter: the limiter shared by every worker (its per-key ``delays`` set the budgets).
+        key: the limiter key of a request; by default its :func:`host_key`.
+        pause_keys: the keys a rate-limit answer to a request pauses; by default its own ``key``.
+        default_retry_after: seconds to pause after a 429 without a readable ``Retry-After``; None
+            leaves such a 429 to the caller's backoff.
+        clock: time source.
+    """
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        limiter: HostLimiter,
+        key: Callable[[httpx.Request], str] | None = None,
+        pause_keys: Callable[[httpx.Request], Iterable[str]] | None = None,
+        default_retry_after: float | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.inner = inner
+        self.limiter = limiter
+        self._key: Callable[[httpx.Request], str] = key or (lambda request: host_key(request.url))
+        self._pause_keys = pause_keys
+        self.default_retry_after = default_retry_after
+        self.clock = clock
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Wait for the key's turn, send, pause on a rate-limit answer, hold the slot until closed."""
+        key = self._key(request)
+        await self.limiter.acquire(key)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except BaseException:
+            self.limiter.release(key)
+            raise
+        if response.status_code in RETRY_AFTER_STATUSES:
+            wait = parse_retry_after(response.headers.get("Retry-After"), now=self.clock.now())
+            if wait is None and response.status_code == 429:
+                wait = self.default_retry_after
+            if wait is not None:
+                keys = list(self._pause_keys(request)) if self._pause_keys is not None else [key]
+                logger.info("%s answered %d: pausing %s for %g s", key, response.status_code, keys, wait)
+                for paused in keys:
+                    self.limiter.pause(paused, wait)
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        limiter = self.limiter
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_ReleasingStream(response.stream, lambda: limiter.release(key)),
+            extensions=response.extensions,
+        )
 
     async def aclose(self) -> None:
         """Close the inner transport."""

@@ -128,6 +128,37 @@ class Settings(BaseModel):
     resume: bool = False
     """Continue the crawl saved in ``state`` instead of starting afresh (``--resume``)."""
 
+    # -- web archive (``topicscrape wayback``) ---------------------------------------------------
+    cdx_url: str = Field("https://web.archive.org/cdx/search/cdx", pattern=r"^https?://")
+    """The Wayback CDX search endpoint that lists a URL's captures (``--cdx-url``)."""
+
+    archive_url: str = Field("https://web.archive.org/web/", pattern=r"^https?://")
+    """Where captures are read, up to and including ``/web/`` (``--archive-url``); a capture is
+    ``<archive_url><timestamp>id_/<original URL>`` (a missing final ``/`` is implied)."""
+
+    cdx_per_minute: float = Field(24.0, gt=0)
+    """Most CDX requests a minute, shared by all workers: 80% of the Internet Archive's hard limit,
+    as the Archive asked (edgi-govdata-archiving/wayback v0.5.1, its #208)."""
+
+    captures_per_second: float = Field(8.0, gt=0)
+    """Most capture requests a second, shared by all workers (80% of the Archive's 600 a minute)."""
+
+    cdx_page_size: int = Field(1000, ge=1)
+    """CDX rows asked for per request (``limit``); further rows are paged with ``resumeKey``."""
+
+    from_date: str | None = None
+    """Earliest capture time to list (``--from``): ``2011``, ``2011-03``, ``2011-03-15`` or a Wayback
+    timestamp; None means the first capture."""
+
+    to_date: str | None = None
+    """Latest capture time to list, inclusive (``--to``; ``2017`` means to the end of 2017)."""
+
+    all_captures: bool = False
+    """Write one record per teaser per capture, instead of one per teaser (``--all-captures``)."""
+
+    summary: bool = False
+    """Print, per capture date, how many teasers appeared and disappeared (``--summary``)."""
+
     @model_validator(mode="after")
     def _check_modes(self) -> Self:
         """Reject combinations that cannot mean anything."""

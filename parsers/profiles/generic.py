@@ -254,6 +254,8 @@ def _units(body: Node) -> list[_Unit]:
         if not text or len(text) > MAX_TITLE_CHARS or is_boilerplate(text):
             continue
         if is_link:
+            if not titled and " " not in text:
+                continue  # a one-word link is a menu item, tag or pager number, not a headline
             rank = _RANK_LINKED_HEADING if titled else _RANK_LINK
             units[node.key] = _Unit(node, text, rank, node, order)
         else:
@@ -341,29 +343,40 @@ def _best(units: list[_Unit], tree: _Tree) -> _Candidate | None:
     return max(top, key=lambda c: c.score)
 
 
-def _date_node(block: Node, title: _Unit, stops: dict[int, str]) -> Node | None:
-    """The element showing the block's date: ``<time>``, a date-classed element, or None."""
-    for node in block.css("time, [class*=date], [class*=time], [class*=posted], [class*=submitted]"):
-        if node.tag != "time" and not _DATE_CLASS_RE.search(node.attr("class") or ""):
-            continue
-        if _inside(node, title.node.key, block.key) or (stops and _inside(node, stops, block.key)):
-            continue
-        text = node.text()
-        if node.tag == "time" and (node.attr("datetime") or find_date(text)):
-            return node
-        if text and find_date(text) is not None:
-            return node
-    return None
+_DATE_QUERY = "time, [class*=date], [class*=time], [class*=posted], [class*=submitted]"
 
 
-def _inside(node: Node, keys: int | dict[int, str], stop: int) -> bool:
-    """True if ``node`` or an ancestor below the element ``stop`` has one of ``keys``."""
-    current: Node | None = node
-    while current is not None and current.key != stop:
-        if current.key == keys if isinstance(keys, int) else current.key in keys:
-            return True
-        current = current.parent
-    return False
+def _date_nodes(
+    blocks: list[Node], titles: list[_Unit], stops: dict[int, str], tree: _Tree
+) -> list[Node | None]:
+    """Per block, the element showing its date: a ``<time>`` or a date-classed element whose text
+    holds a date, outside the headline. One selector pass per list container, not per block."""
+    index = {block.key: i for i, block in enumerate(blocks)}
+    found: list[Node | None] = [None] * len(blocks)
+    containers: dict[int, Node] = {}
+    for block in blocks:
+        parent = block.parent
+        if parent is not None:
+            containers.setdefault(parent.key, parent)
+    for container in containers.values():
+        for node in container.css(_DATE_QUERY):
+            tag = node.tag
+            if tag != "time" and not _DATE_CLASS_RE.search(node.attr("class") or ""):
+                continue
+            _, keys, _ = tree.chain(node)
+            at = next((i for i, key in enumerate(keys) if key in index), None)
+            if at is None:
+                continue
+            owner = index[keys[at]]
+            if found[owner] is not None:
+                continue
+            inner = keys[:at]
+            if titles[owner].node.key in inner or (stops and any(k in stops for k in inner)):
+                continue
+            text = node.text()
+            if (tag == "time" and node.attr("datetime")) or (text and find_date(text) is not None):
+                found[owner] = node
+    return found
 
 
 def _heading_date(block: Node, container: Node) -> str | None:
@@ -423,8 +436,7 @@ def _unnest(best: _Candidate, tree: _Tree) -> tuple[list[Node], list[_Unit], dic
     return blocks, titles, stops
 
 
-def _draft(block: Node, title: _Unit, container: Node, stops: dict[int, str]) -> Draft:
-    date = _date_node(block, title, stops)
+def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops: dict[int, str]) -> Draft:
     skip = {**stops, title.node.key: "title"}
     date_text: str | None = None
     date_machine: str | None = None
@@ -469,9 +481,10 @@ def detect_teasers(root: Node) -> list[Draft]:
     if best is None:
         return []
     blocks, titles, stops = _unnest(best, tree)
+    dates = _date_nodes(blocks, titles, stops, tree)
     return [
-        _draft(block, title, best.region.container, stops)
-        for block, title in zip(blocks, titles, strict=True)
+        _draft(block, title, date, best.region.container, stops)
+        for block, title, date in zip(blocks, titles, dates, strict=True)
     ]
 
 
@@ -527,32 +540,36 @@ _QUERY_PAGE_RE = re.compile(r"([?&](?:page|paged|pg)=)(\d+)", re.IGNORECASE)
 _PATH_PAGE_RE = re.compile(r"/page/(\d+)(?:/|/index\.html?)?$", re.IGNORECASE)
 
 
-def _expected_next(url: str) -> set[str]:
+def _expected_next(url: str) -> tuple[set[str], str]:
     """The URLs the next page of ``url`` would have.
 
     Drupal counts ``?page=N`` from 0 (the first page has none, the second is ``?page=1``);
     WordPress, Hugo and Jekyll count ``/page/N/`` from 1 (the first page has none, the second is
     ``/page/2/``); static mirrors add ``index.html``.
 
-    >>> sorted(_expected_next("https://a.org/news/page/2/"))
-    ['https://a.org/news/page/3', 'https://a.org/news/page/3/', 'https://a.org/news/page/3/index.html']
+    Also returns a string every such URL holds, to skip unrelated links before resolving them.
+
+    >>> urls, digits = _expected_next("https://a.org/news/page/2/")
+    >>> sorted(urls), digits
+    (['https://a.org/news/page/3', 'https://a.org/news/page/3/', 'https://a.org/news/page/3/index.html'], '3')
     """
     url = url.split("#")[0]
     path, _, query = url.partition("?")
     match = _QUERY_PAGE_RE.search("?" + query) if query else None
     if match is not None:
         number = str(int(match.group(2)) + 1)
-        return {path + _QUERY_PAGE_RE.sub(lambda m: m.group(1) + number, "?" + query, count=1)}
+        return {path + _QUERY_PAGE_RE.sub(lambda m: m.group(1) + number, "?" + query, count=1)}, number
     path_match = _PATH_PAGE_RE.search(path)
     if path_match is not None:
-        stem, number = path[: path_match.start()], int(path_match.group(1)) + 1
+        stem, page = path[: path_match.start()], int(path_match.group(1)) + 1
     else:
-        stem, number = path.rstrip("/"), 2
+        stem, page = path.rstrip("/"), 2
     suffix = "?" + query if query else ""
-    pages = {f"{stem}/page/{number}{end}{suffix}" for end in ("", "/", "/index.html")}
+    pages = {f"{stem}/page/{page}{end}{suffix}" for end in ("", "/", "/index.html")}
     if path_match is None:
         pages.add(url + ("&" if query else "?") + "page=1")
-    return pages
+        return pages, "page"
+    return pages, str(page)
 
 
 def find_next_page(root: Node, url: str, *, base: str | None = None) -> str | None:
@@ -568,19 +585,20 @@ def find_next_page(root: Node, url: str, *, base: str | None = None) -> str | No
         found = absolute_url(node.attr("href"), base)
         if found and found != url:
             return found
-    expected = _expected_next(url)
-    links: list[tuple[Node, str]] = []
-    for node in root.css("a[href]"):
-        found = absolute_url(node.attr("href"), base)
-        if found is None or found == url:
-            continue
-        if found in expected:
-            return found
-        links.append((node, found))
-    for node, found in links:
+    expected, digits = _expected_next(url)
+    anchors = root.css("a[href]")
+    for node in anchors:
+        href = node.attr("href") or ""
+        if digits in href:
+            found = absolute_url(href, base)
+            if found is not None and found in expected:
+                return found
+    for node in anchors:
         for label in _labels(node):
             if _NEXT_TEXT_RE.fullmatch(label.strip(_ARROWS) or label.strip()):
-                return found
+                found = absolute_url(node.attr("href"), base)
+                if found is not None and found != url:
+                    return found
     return None
 
 

@@ -80,83 +80,89 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
     The title element is usually skipped as ``"title"`` and a date element as ``"date"``, so the
     summary is looked for after the headline and never includes the date line.
     """
-    skip = skip or {}
     out: list[Segment] = []
     parts: list[str] = []
     link_parts: list[str] = []
-    state = {"links": 0}
+    links = 0
+    open_links: list[bool] = []  # per open <a>: it has an href (a real link)
     link_depth = 0
     heading_depth = 0
     skipping: int | None = None  # key of the skipped element we are inside
     lists: list[int] = []  # index in ``out`` where each open <ul>/<ol> began
 
     def flush() -> None:
+        nonlocal links
         text = normalize_space("".join(parts))
-        if text:
-            link_chars = len("".join(link_parts).replace(" ", ""))
-            linky = link_chars / (len(text.replace(" ", "")) or 1) >= LINK_LIST_MIN_RATIO
-            kind = _classify(text, linky, state["links"], heading_depth > 0)
-            out.append(Segment(text, kind, linky))
         parts.clear()
+        if text:
+            link_chars = len("".join(link_parts).replace(" ", "")) if link_parts else 0
+            linky = link_chars / (len(text.replace(" ", "")) or 1) >= LINK_LIST_MIN_RATIO
+            out.append(Segment(text, _classify(text, linky, links, heading_depth > 0), linky))
         link_parts.clear()
-        state["links"] = 0
-
-    def close_list() -> None:
-        # A list whose every item is a link is a link list (Drupal's "Tags" field), however long
-        # its link texts ("is this a bug?").
-        begin = lists.pop()
-        items = out[begin:]
-        if items and all(seg.linky for seg in items):
-            out[begin:] = [Segment(seg.text, "links", True) for seg in items]
+        links = 0
 
     for event, value in block.walk():
         if event == "text":
-            if skipping is None:
-                assert isinstance(value, str)
+            assert isinstance(value, str)
+            if skipping is None and (parts or not value.isspace()):
                 parts.append(value)
                 if link_depth:
                     link_parts.append(value)
             continue
         assert not isinstance(value, str)
-        node = value
         if skipping is not None:
-            if event == "close" and node.key == skipping:
+            if event == "close" and value.key == skipping:
                 skipping = None
             continue
-        tag = node.tag
+        tag = value.tag
         if event == "open":
-            name = skip.get(node.key)
-            if name is not None:
+            if skip:
+                name = skip.get(value.key)
+                if name is not None:
+                    if parts:
+                        flush()
+                    out.append(Segment("", name))
+                    skipping = value.key
+                    continue
+            if parts and tag in BLOCK_TAGS:
                 flush()
-                out.append(Segment("", name))
-                skipping = node.key
-                continue
-            if tag in BLOCK_TAGS:
-                flush()
-            if tag in _LIST_TAGS:
-                lists.append(len(out))
-            if tag == "a" and node.attr("href") is not None:
-                link_depth += 1
-                state["links"] += 1
+            if tag == "a":
+                real = value.attr("href") is not None
+                open_links.append(real)
+                if real:
+                    link_depth += 1
+                    links += 1
             elif tag in HEADING_TAGS:
                 heading_depth += 1
+            elif tag in _LIST_TAGS:
+                lists.append(len(out))
         else:
-            if tag in BLOCK_TAGS:
+            if parts and tag in BLOCK_TAGS:
                 flush()
-            if tag in _LIST_TAGS and lists:
-                close_list()
-            if tag == "a" and node.attr("href") is not None:
-                link_depth = max(link_depth - 1, 0)
+            if tag == "a":
+                if open_links and open_links.pop():
+                    link_depth -= 1
             elif tag in HEADING_TAGS:
                 heading_depth = max(heading_depth - 1, 0)
-    flush()
+            elif tag in _LIST_TAGS and lists:
+                _close_list(out, lists.pop())
+    if parts:
+        flush()
     while lists:
-        close_list()
+        _close_list(out, lists.pop())
     # A label line ("Issues:", "Tags:", "Filed under:") labels the link line after it.
     for i in range(len(out) - 1):
         if out[i].kind == "meta" and out[i].text.endswith(":") and out[i + 1].linky:
             out[i + 1] = Segment(out[i + 1].text, "links", True)
     return out
+
+
+def _close_list(out: list[Segment], begin: int) -> None:
+    """A list whose every item is a link is a link list (Drupal's "Tags" field), however long its
+    link texts ("is this a bug?")."""
+    items = out[begin:]
+    if items and all(seg.linky for seg in items):
+        out[begin:] = [Segment(seg.text, "links", True) for seg in items]
 
 
 def excerpt_text(

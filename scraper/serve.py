@@ -1,0 +1,366 @@
+"""``topicscrape serve``: a fixture folder (or WARC file) as a local web server on 127.0.0.1.
+
+Any HTTP client (curl, a browser, Scrapy, our own crawl) can then read recorded pages as if the site
+were up: each answer has the recorded status, headers and body, byte for byte, plus a computed
+``Content-Length``. Conditional requests (``If-None-Match``, ``If-Modified-Since``) get a 304 when
+the recorded validators match. The answers come from
+:class:`~scraper.fixtures.ReplayTransport`, so serving and ``--replay`` cannot disagree.
+
+**Which recorded URL a request gets.** Recorded URLs are absolute (``https://www.dhs.gov/...``) and
+may come from several hosts, but the server has one address. A request is matched by:
+
+1. its absolute URL, when the client sends one (``GET https://www.dhs.gov/x HTTP/1.1``, what a
+   client configured with the server as its HTTP proxy sends for ``http://`` URLs);
+2. its path and query (``/keywords/secure-communities?page=1``), when exactly one recorded host
+   has that path and query. Root-relative links in served pages (``/news/...``) therefore work;
+3. ``/<host>/<path>`` (``/www.dhs.gov/keywords/secure-communities``), which always picks one
+   host. When several hosts share a path, the bare path answers ``300 Multiple Choices``
+   listing these forms.
+
+A request matching nothing gets a plain-text 404 naming the missing URL and the ``topicscrape
+record`` command that saves it. There is no built-in robots.txt: unless one was recorded,
+``/robots.txt`` is a 404, which robots.txt rules (RFC 9309 §2.3.1.3) read as "allow everything".
+
+**The one change to recorded headers:** an absolute ``Location`` pointing at a recorded host is
+rewritten to this server, so following a recorded redirect never leaves for the live site.
+Absolute links inside bodies are left alone (bodies are byte-exact).
+
+Example::
+
+    with serve_fixtures("fixtures/dhs") as server:      # serving in a background thread
+        httpx.get(server.url_for("https://www.dhs.gov/keywords/secure-communities"))
+"""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from scraper.errors import FixtureMissing
+from scraper.fixtures import ReplayTransport, ResponseSource
+from scraper.warc import open_fixtures
+
+__all__ = [
+    "CONDITIONAL_HEADERS",
+    "Answer",
+    "FixtureServer",
+    "run_server",
+    "serve_fixtures",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+"""Loopback only: fixtures are for the tester's machine, not the network."""
+
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since")
+"""Request headers passed on to the replay, which answers 304 when they match."""
+
+NO_BODY_STATUSES = frozenset({204, 304})
+"""Statuses that never carry a body, hence no Content-Length (RFC 9110 §8.6)."""
+
+POLL_INTERVAL = 0.05
+"""Seconds between shutdown checks of the serving loop; the default 0.5 s slows every stop."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the server sends for one request.
+
+    Attributes:
+        status: the HTTP status.
+        headers: header pairs in order (values as the recorded bytes, read as Latin-1 so they go
+            back on the wire unchanged).
+        body: the body (sent unless the request is HEAD).
+        url: the recorded URL served, or None for a 404/300.
+    """
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    url: str | None = None
+
+
+class FixtureServer:
+    """Serves a :class:`~scraper.fixtures.ResponseSource` over HTTP; see the module docstring.
+
+    The socket is bound when the object is made (``port=0`` picks a free port; read :attr:`port`).
+    Serve with :meth:`serve_forever` (blocking) or :meth:`start` (a background thread; also what
+    ``with`` does); :meth:`stop` ends either and closes the socket.
+
+    Args:
+        source: the saved responses (a fixture folder or a loaded WARC).
+        host: the address to listen on.
+        port: the port; 0 for any free one.
+    """
+
+    def __init__(self, source: ResponseSource, *, host: str = DEFAULT_HOST, port: int = 0) -> None:
+        self.source = source
+        self._replay = ReplayTransport(source)
+        # path+query → {netloc: recorded URL}; one netloc per path+query means the bare path works.
+        self._by_target: dict[str, dict[str, str]] = {}
+        self._schemes: dict[str, str] = {}
+        for saved in source:
+            parsed = httpx.URL(saved.url)
+            netloc = _netloc(parsed)
+            self._by_target.setdefault(_target(parsed), {})[netloc] = saved.url
+            self._schemes.setdefault(netloc, parsed.scheme)
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.fixtures = self
+        self._thread: threading.Thread | None = None
+
+    # -- addresses -------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The port listened on."""
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://<host>:<port>``, the address to give clients."""
+        host = self._httpd.server_address[0]
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{self.port}"
+
+    def url_for(self, url: str) -> str:
+        """The local URL that serves recorded URL ``url``: ``base_url`` + its path and query when no
+        other recorded host has that path, else ``base_url/<host>/<path>``."""
+        parsed = httpx.URL(url)
+        netloc, target = _netloc(parsed), _target(parsed)
+        owners = self._by_target.get(target)
+        if (owners is None and len(self._schemes) <= 1) or (owners is not None and set(owners) == {netloc}):
+            return self.base_url + target
+        return f"{self.base_url}/{netloc}{target}"
+
+    def list_urls(self) -> list[tuple[str, str]]:
+        """Every served URL as (local URL, recorded URL), sorted by recorded URL, for printing."""
+        return sorted(((self.url_for(s.url), s.url) for s in self.source), key=lambda pair: pair[1])
+
+    # -- answering -------------------------------------------------------------------------------
+    def answer(self, target: str, headers: Iterable[tuple[str, str]] = ()) -> Answer:
+        """The answer to ``GET target`` with request ``headers`` (no socket needed: tests call it).
+
+        Args:
+            target: the request target as sent: ``/path?query``, ``/<host>/path`` or an absolute URL.
+            headers: request headers; only the conditional ones matter.
+        """
+        try:
+            url = self._resolve(target)
+        except _Ambiguous as many:
+            return _text(300, "several recorded hosts have this path; ask for one of:\n" + many.listing)
+        except _NotRecorded as missing:
+            return _text(404, missing.message)
+        wanted = {k.lower(): v for k, v in headers}
+        conditional = [(name, wanted[name.lower()]) for name in CONDITIONAL_HEADERS if name.lower() in wanted]
+        try:
+            response = self._replay.handle_request(httpx.Request("GET", url, headers=conditional))
+        except FixtureMissing as exc:
+            return _text(404, str(exc))
+        body = response.read()
+        pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
+        pairs = [(k, self._local_location(url, v) if k.lower() == "location" else v) for k, v in pairs]
+        if response.status_code not in NO_BODY_STATUSES and response.status_code >= 200:
+            pairs.append(("Content-Length", str(len(body))))
+        return Answer(response.status_code, tuple(pairs), body, url)
+
+    def _resolve(self, target: str) -> str:
+        """The recorded URL for a request target (rules 1-3 of the module docstring)."""
+        if target.lower().startswith(("http://", "https://")):
+            try:
+                parsed = httpx.URL(target)
+            except httpx.InvalidURL as exc:
+                raise _NotRecorded(f"not a valid URL: {target}") from exc
+            found = self._by_target.get(_target(parsed), {}).get(_netloc(parsed))
+            if found is None:
+                raise _NotRecorded(self._missing(str(parsed)))
+            return found
+        path = _normal_target(target)
+        owners = self._by_target.get(path, {})
+        if len(owners) == 1:
+            return next(iter(owners.values()))
+        first, _, rest = path[1:].partition("/")
+        host = first.lower()
+        if host in self._schemes:
+            inner = "/" + rest
+            found = self._by_target.get(inner, {}).get(host)
+            if found is None:
+                raise _NotRecorded(self._missing(f"{self._schemes[host]}://{host}{inner}"))
+            return found
+        if owners:
+            raise _Ambiguous("\n".join(f"{self.base_url}/{n}{path}" for n in sorted(owners)))
+        if len(self._schemes) == 1:
+            ((only, scheme),) = self._schemes.items()
+            raise _NotRecorded(self._missing(f"{scheme}://{only}{path}"))
+        hosts = ", ".join(sorted(self._schemes)) or "none"
+        raise _NotRecorded(
+            f"{path} is not recorded for any host of {self.source.root} (hosts: {hosts}); "
+            f"record it with: topicscrape record URL --to {self.source.root}"
+        )
+
+    def _missing(self, url: str) -> str:
+        return str(FixtureMissing(url, self.source.root))
+
+    def _local_location(self, base: str, location: str) -> str:
+        """``location`` pointed at this server when it is absolute and names a recorded host."""
+        try:
+            parsed = httpx.URL(location)
+        except httpx.InvalidURL:
+            return location
+        if not parsed.is_absolute_url or _netloc(parsed) not in self._schemes:
+            return location
+        return self.url_for(str(httpx.URL(base).join(location)))
+
+    # -- running ---------------------------------------------------------------------------------
+    def serve_forever(self) -> None:
+        """Serve until :meth:`stop` (from another thread) or an exception such as KeyboardInterrupt."""
+        self._httpd.serve_forever(poll_interval=POLL_INTERVAL)
+
+    def start(self) -> Self:
+        """Serve in a background (daemon) thread; returns self."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self.serve_forever, name=f"topicscrape-serve:{self.port}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (if started with :meth:`start`) and close the socket."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def serve_fixtures(
+    source: str | Path | ResponseSource, *, host: str = DEFAULT_HOST, port: int = 0
+) -> FixtureServer:
+    """A :class:`FixtureServer` bound to ``host:port`` for a fixture folder, WARC file or loaded source.
+
+    Not serving yet: use it as a context manager (background thread) or call ``serve_forever()``.
+
+    Raises:
+        FileNotFoundError: no such folder or file.
+        ValueError: not a fixture folder or WARC file.
+        OSError: the port cannot be bound (in use, not allowed).
+    """
+    loaded = open_fixtures(source) if isinstance(source, str | Path) else source
+    return FixtureServer(loaded, host=host, port=port)
+
+
+def run_server(
+    source: str | Path | ResponseSource,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``source`` in this thread until Ctrl-C (KeyboardInterrupt), then close the socket.
+
+    For ``topicscrape serve``: ``announce`` gets the lines to print (the address first, then one
+    ``local URL  <-  recorded URL`` line per response) before serving starts.
+    """
+    server = serve_fixtures(source, host=host, port=port)
+    if announce is not None:
+        announce(f"Serving {len(server.source)} recorded responses at {server.base_url} (Ctrl-C to stop)")
+        for local, recorded in server.list_urls():
+            announce(f"  {local}  <-  {recorded}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("stopped serving %s", server.base_url)
+    finally:
+        server.stop()
+
+
+class _Ambiguous(Exception):
+    def __init__(self, listing: str) -> None:
+        super().__init__(listing)
+        self.listing = listing
+
+
+class _NotRecorded(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _netloc(url: httpx.URL) -> str:
+    """``host`` or ``host:port`` as it appears in a URL, lowercased."""
+    return url.netloc.decode("ascii").lower()
+
+
+def _target(url: httpx.URL) -> str:
+    """Path and query as sent on the wire (``/a?b=1``)."""
+    return url.raw_path.decode("ascii")
+
+
+def _normal_target(target: str) -> str:
+    """A request target spelled as httpx spells the recorded URLs, so the two compare equal."""
+    try:
+        return _target(httpx.URL("http://placeholder" + (target if target.startswith("/") else "/" + target)))
+    except httpx.InvalidURL:
+        return target
+
+
+def _text(status: int, message: str) -> Answer:
+    body = (message + "\n").encode("utf-8")
+    headers = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))))
+    return Answer(status, headers, body)
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    """The threaded server; carries its :class:`FixtureServer`."""
+
+    daemon_threads = True
+    fixtures: FixtureServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up mid-answer is no error of ours: log it quietly."""
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """GET and HEAD from the fixtures; other methods get http.server's 501."""
+
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        """Serve GET."""
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:
+        """Serve HEAD: the GET headers, no body."""
+        self._serve(head=True)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests go to the logger (debug), not stderr."""
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _serve(self, *, head: bool) -> None:
+        answer = self.server.fixtures.answer(self.path, self.headers.items())
+        self.log_request(answer.status)
+        # send_response_only: no Server or Date of ours; the recorded headers are what is sent.
+        self.send_response_only(answer.status)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if not head and answer.status not in NO_BODY_STATUSES:
+            self.wfile.write(answer.body)

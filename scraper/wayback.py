@@ -1,0 +1,1624 @@
+"""The Wayback Machine as a crawl source: every teaser a topic page ever listed, and when it was seen.
+
+``topicscrape wayback URL`` lists the page's captures with the CDX API, reads each one as the site
+served it (``id_`` mode), follows the archived page's own pager, and merges the teasers across
+captures by record id, each with ``first_seen``/``last_seen``.
+
+Pure part (no I/O, property-tested):
+
+- :class:`CdxRecord` keeps the CDX API's field names (``urlkey``, ``timestamp``, ``original``,
+  ``mimetype``, ``statuscode``, ``digest``, ``length``); :func:`parse_cdx_json` and
+  :func:`cdx_json_rows` read and write the JSON output, :meth:`CdxRecord.from_line` and
+  :meth:`CdxRecord.to_line` the classic space-separated lines.
+- :func:`format_memento_url` / :func:`parse_memento_url`, :func:`format_timestamp` /
+  :func:`parse_timestamp`, :func:`cdx_date` (the user's ``--from 2011-03``).
+- :func:`blocked_reason`, :func:`nearest_capture`, :func:`unwrap_archive_links`,
+  :func:`merge_records`, :func:`summarize`.
+
+I/O part:
+
+- The transport stack is ``ArchiveTransport(PacedTransport(AsyncHTTPTransport()))``.
+  :class:`~scraper.politeness.PacedTransport` spends one :class:`~scraper.politeness.HostLimiter`
+  shared by every worker: CDX requests at ``cdx_per_minute`` (24), captures at
+  ``captures_per_second`` (8). A 429 pauses the archive for its ``Retry-After``, or
+  :data:`DEFAULT_RATE_LIMIT_WAIT` when it gives none, and no request goes out sooner.
+  :class:`ArchiveTransport` turns the archive's answers into :mod:`scraper.errors`: an excluded URL
+  is :class:`~scraper.errors.Blocked`, a capture of an error page is
+  :class:`~scraper.errors.NotArchived`. robots.txt is not fetched: the archive is an API with a
+  published budget, and it applies the sites' exclusions itself.
+- :func:`iter_cdx` (``resumeKey`` paging), :func:`fetch_capture`, and :func:`run_wayback`, which the
+  CLI calls.
+
+How a run survives a kill
+-------------------------
+The crawl state (:class:`~scraper.frontier.CrawlState`) holds the frontier: every CDX page and every
+listed capture of page 0 (a *snapshot*), with its status. Each capture read (any page) is stored with
+its records in the same SQLite file by :class:`CaptureStore`, committed before the snapshot is marked
+done, so ``--resume`` never fetches a capture twice. The output is written once, at the end, from the
+store: merged records depend on every capture, so a partial file would hold stale ``last_seen``
+values that an append-only sink could never correct. Open file sinks with ``resume=False``.
+
+Example:
+    >>> record = CdxRecord.from_line(
+    ...     "gov,dhs)/keywords/secure-communities 20160701140312 https://www.dhs.gov/keywords/"
+    ...     "secure-communities text/html 200 Q7XJUCSMZHDEYPOLMWRTHNW2HVSEVNLC 9241"
+    ... )
+    >>> record.raw_url
+    'https://web.archive.org/web/20160701140312id_/https://www.dhs.gov/keywords/secure-communities'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
+from scraper.client import FetchStats, build_client, build_transport, fetch
+from scraper.errors import Blocked, FetchError, NotArchived
+from scraper.frontier import CrawlState, canonicalize
+from scraper.politeness import SYSTEM_CLOCK, Clock, HostLimiter, PacedTransport, host_key
+from scraper.settings import Settings
+from scraper.sinks import Sink
+
+__all__ = [
+    "CDX_FIELDS",
+    "DEFAULT_ARCHIVE_URL",
+    "DEFAULT_CDX_URL",
+    "DEFAULT_RATE_LIMIT_WAIT",
+    "MODE_ORIGINAL",
+    "MODE_VIEW",
+    "REDIRECT_WINDOW",
+    "ArchiveTransport",
+    "Capture",
+    "CaptureResult",
+    "CaptureStore",
+    "CdxPage",
+    "CdxRecord",
+    "MementoUrl",
+    "Snapshot",
+    "SnapshotChange",
+    "WaybackEvent",
+    "WaybackStats",
+    "archive_limiter",
+    "blocked_reason",
+    "build_archive_transport",
+    "cdx_date",
+    "cdx_json_rows",
+    "cdx_query_url",
+    "decode_cdx",
+    "fetch_capture",
+    "fetch_cdx_page",
+    "format_memento_url",
+    "format_timestamp",
+    "iter_cdx",
+    "merge_records",
+    "nearest_capture",
+    "parse_cdx_json",
+    "parse_memento_datetime",
+    "parse_memento_url",
+    "parse_timestamp",
+    "run_wayback",
+    "summarize",
+    "unwrap_archive_links",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CDX_URL = "https://web.archive.org/cdx/search/cdx"
+DEFAULT_ARCHIVE_URL = "https://web.archive.org/web/"
+
+CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+"""The CDX API's default fields, in its order and with its names."""
+
+MODE_ORIGINAL = "id_"
+"""Playback mode for the bytes as captured: no toolbar, no rewritten links."""
+MODE_VIEW = ""
+"""Playback mode for people: links rewritten into the archive, a toolbar on top."""
+
+DEFAULT_RATE_LIMIT_WAIT = 60.0
+"""Seconds to wait after a 429 without ``Retry-After``. EDGI's wayback uses 60 s; Internet Archive staff
+say a client that ignores 429s for over a minute is firewalled for an hour, doubling on repeat
+(edgi-govdata-archiving/wayback#137). As of 2023-11-27 the Archive sent no ``Retry-After`` at all
+(EDGI's ``_client.py``)."""
+
+REDIRECT_WINDOW = timedelta(hours=24)
+"""Farthest the archive may redirect a capture request to another capture of the page, as EDGI's
+``get_memento(target_window=86400)``; a farther one is a different version, not the one listed."""
+
+MAX_ARCHIVED_PAGES = 100
+"""Most pager pages followed from one capture of page 0: a guard against pagers that never end."""
+
+ERROR_BODY_LIMIT = 256 * 1024
+"""Error answers from the archive are read this far to look for the exclusion messages."""
+
+CDX_CONTENT_TYPES = frozenset({"application/json", "text/json", "application/x-ndjson"})
+"""Media types a CDX server may label its JSON with; the page fetcher expects text, see ArchiveTransport."""
+
+_TIMESTAMP_RE = re.compile(r"^\d{4}(?:\d{2}){0,5}$")
+_TIMESTAMP_PAD = "0101000000"  # January 1st, 00:00:00: what a shortened timestamp means
+_MODE_RE = re.compile(r"^[a-z]{2}_$")
+_MEMENTO_RE = re.compile(
+    r"^(?P<archive>(?:https?://[^/?#]+)?(?:/[^?#]*?)?/web/)(?P<timestamp>\d{1,14})(?P<mode>[a-z]{2}_)?/(?P<url>.+)$",
+    re.IGNORECASE,
+)
+_MEMENTO_REST_RE = re.compile(r"^(?P<timestamp>\d{1,14})(?P<mode>[a-z]{2}_)?/(?P<url>.+)$", re.IGNORECASE)
+_ARCHIVED_PATH_RE = re.compile(r"^/web/\d{1,14}(?:[a-z]{2}_)?/", re.IGNORECASE)
+_LINK_ORIGINAL_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?(?:[^",]*\s)?original(?:\s[^",]*)?"?', re.IGNORECASE)
+
+_BLOCKED_SIGNS = (
+    (
+        "AdministrativeAccessControlException",
+        "the Wayback Machine excludes this site at its owner's request "
+        "(AdministrativeAccessControlException)",
+    ),
+    (
+        "URL has been excluded",
+        "the Wayback Machine excludes this URL from access (URL has been excluded)",
+    ),
+    (
+        "RobotAccessControlException",
+        "the Wayback Machine hides this URL because the site's robots.txt disallows it "
+        "(RobotAccessControlException)",
+    ),
+)
+"""Markers of an exclusion, in an error body or the ``X-Archive-Wayback-Runtime-Error`` header
+(EDGI's ``_client.py``: ``BlockedSiteError``, ``BlockedByRobotsError``)."""
+
+_MIN_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+# -- timestamps ------------------------------------------------------------------------------------
+
+
+def format_timestamp(when: datetime) -> str:
+    """A Wayback timestamp (``YYYYMMDDhhmmss``, UTC) for ``when``; a naive time is taken as UTC.
+
+    >>> format_timestamp(datetime(2016, 7, 1, 14, 3, 12, tzinfo=UTC))
+    '20160701140312'
+    """
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+
+
+def parse_timestamp(timestamp: str) -> datetime:
+    """The UTC time a Wayback timestamp names; a shortened one (``2016``, ``201607``) means its start.
+
+    >>> parse_timestamp("20160701140312")
+    datetime.datetime(2016, 7, 1, 14, 3, 12, tzinfo=datetime.timezone.utc)
+    >>> parse_timestamp("2016")
+    datetime.datetime(2016, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+
+    Raises:
+        ValueError: not 4 to 14 digits in whole fields, or not a real date (``20000231``).
+    """
+    if not _TIMESTAMP_RE.match(timestamp):
+        raise ValueError(f"not a Wayback timestamp (YYYY[MM[DD[hh[mm[ss]]]]]): {timestamp!r}")
+    padded = timestamp + _TIMESTAMP_PAD[len(timestamp) - 4 :]
+    return datetime.strptime(padded, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+
+
+def cdx_date(value: str) -> str:
+    """The CDX ``from``/``to`` form of a date a person typed: separators dropped, digits kept.
+
+    The CDX server reads a prefix: ``from=2011`` starts at 2011-01-01, ``to=2017`` runs to the end of
+    2017.
+
+    >>> cdx_date("2011-03-15"), cdx_date("2017"), cdx_date("2016-07-01T14:03:12Z")
+    ('20110315', '2017', '20160701140312')
+
+    Raises:
+        ValueError: not a date the CDX API can take.
+    """
+    text = value.strip().removesuffix("Z")
+    digits = "".join(ch for ch in text if ch not in "-:T /")
+    try:
+        parse_timestamp(digits)
+    except ValueError:
+        raise ValueError(
+            f"not a date: {value!r} (use 2011, 2011-03, 2011-03-15 or a Wayback timestamp)"
+        ) from None
+    return digits
+
+
+def parse_memento_datetime(value: str | None) -> datetime | None:
+    """The capture time a ``Memento-Datetime`` header gives (RFC 7089: an HTTP-date), or None.
+
+    >>> parse_memento_datetime("Fri, 01 Jul 2016 14:03:12 GMT")
+    datetime.datetime(2016, 7, 1, 14, 3, 12, tzinfo=datetime.timezone.utc)
+    """
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError):
+        return None
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+# -- CDX records -----------------------------------------------------------------------------------
+
+
+class CdxRecord(NamedTuple):
+    """One line of the CDX index: one capture (or revisit) of one URL, fields as the API names them.
+
+    Values are kept as the server wrote them (strings), so a record writes back to the same line;
+    :attr:`captured_at` and :attr:`status` give them typed.
+
+    Attributes:
+        urlkey: the URL in SURT form (``gov,dhs)/keywords/secure-communities``): what the index is
+            sorted and matched by, so http/https and ``www.`` variants share it.
+        timestamp: capture time, ``YYYYMMDDhhmmss`` UTC.
+        original: the URL as it was captured (scheme, ``:80`` and all).
+        mimetype: the captured Content-Type's media type; ``warc/revisit`` for a revisit record.
+        statuscode: the captured HTTP status; ``-`` for a revisit record.
+        digest: base-32 SHA-1 of the captured body: equal digests mean identical captures.
+        length: size of the compressed archive record, in bytes.
+    """
+
+    urlkey: str
+    timestamp: str
+    original: str
+    mimetype: str
+    statuscode: str
+    digest: str
+    length: str
+
+    @classmethod
+    def from_line(cls, line: str) -> CdxRecord:
+        """Read one line of the CDX text output (space-separated, the seven default fields).
+
+        Raises:
+            ValueError: not seven fields, or not a valid timestamp.
+        """
+        fields = line.split()
+        if len(fields) != len(CDX_FIELDS):
+            raise ValueError(f"a CDX line has {len(CDX_FIELDS)} fields, not {len(fields)}: {line!r}")
+        return _checked(cls(*fields))
+
+    def to_line(self) -> str:
+        """The record as a line of the CDX text output."""
+        return " ".join(self)
+
+    @property
+    def captured_at(self) -> datetime:
+        """When the capture was made (UTC)."""
+        return parse_timestamp(self.timestamp)
+
+    @property
+    def status(self) -> int | None:
+        """The captured HTTP status, or None for a revisit record (``-``)."""
+        return int(self.statuscode) if self.statuscode.isdigit() else None
+
+    @property
+    def raw_url(self) -> str:
+        """The capture as served, on the Wayback Machine (``id_`` mode)."""
+        return self.memento_url()
+
+    @property
+    def view_url(self) -> str:
+        """The capture for a browser, on the Wayback Machine (links rewritten, toolbar on top)."""
+        return self.memento_url(mode=MODE_VIEW)
+
+    def memento_url(self, archive_url: str = DEFAULT_ARCHIVE_URL, mode: str = MODE_ORIGINAL) -> str:
+        """The capture's URL on ``archive_url`` in playback ``mode``."""
+        return format_memento_url(self.original, self.timestamp, mode=mode, archive_url=archive_url)
+
+
+def _checked(record: CdxRecord) -> CdxRecord:
+    """``record`` if its fields can be used; ValueError otherwise."""
+    parse_timestamp(record.timestamp)
+    if not all(record) or any(any(ch.isspace() for ch in value) for value in record):
+        raise ValueError(f"a CDX field is empty or holds whitespace: {record!r}")
+    return record
+
+
+@dataclass(frozen=True)
+class CdxPage:
+    """One answer of the CDX API.
+
+    Attributes:
+        records: the captures, in index order, consecutive repeats dropped.
+        resume_key: where the next page starts (``showResumeKey=true``), None on the last page.
+        malformed: rows that could not be read and were skipped.
+    """
+
+    records: tuple[CdxRecord, ...]
+    resume_key: str | None = None
+    malformed: int = 0
+
+
+def parse_cdx_json(rows: object) -> CdxPage:
+    """Read the CDX API's JSON output (``output=json``): a header row of field names, then one row per
+    capture; with ``showResumeKey=true``, an empty row and a row holding the resume key end it.
+
+    Rows that cannot be read (wrong length, a bad timestamp) are counted in ``malformed`` and
+    skipped, as EDGI's ``skip_malformed_results`` does; a row repeating the one before is dropped.
+
+    >>> page = parse_cdx_json([list(CDX_FIELDS), ["a)/", "2016", "http://a/", "text/html", "200",
+    ...     "D", "9"], [], ["a%29%2F+2016"]])
+    >>> page.records[0].timestamp, page.resume_key
+    ('2016', 'a%29%2F+2016')
+
+    Raises:
+        ValueError: not a list of rows, or the header does not name the CDX fields.
+    """
+    if not isinstance(rows, list):
+        raise ValueError(f"a CDX JSON answer is a list of rows, not {type(rows).__name__}")
+    if not rows:
+        return CdxPage(())
+    header = rows[0]
+    if not isinstance(header, list) or not set(CDX_FIELDS) <= {
+        name for name in header if isinstance(name, str)
+    }:
+        raise ValueError(f"the first CDX row should name the fields {list(CDX_FIELDS)}, not {header!r}")
+    where = [header.index(name) for name in CDX_FIELDS]
+    records: list[CdxRecord] = []
+    malformed = 0
+    previous: object = None
+    body = rows[1:]
+    for index, row in enumerate(body):
+        if row == []:
+            rest = body[index + 1 :]
+            key = rest[0] if len(rest) == 1 else None
+            if not (isinstance(key, list) and len(key) == 1 and isinstance(key[0], str) and key[0]):
+                raise ValueError("an empty CDX row must be followed by the resume key, alone")
+            return CdxPage(tuple(records), key[0], malformed)
+        if row == previous:
+            continue
+        previous = row
+        if not isinstance(row, list) or len(row) != len(header) or not all(isinstance(c, str) for c in row):
+            malformed += 1
+            continue
+        try:
+            records.append(_checked(CdxRecord(*(row[i] for i in where))))
+        except ValueError:
+            malformed += 1
+    return CdxPage(tuple(records), None, malformed)
+
+
+def cdx_json_rows(records: Iterable[CdxRecord], resume_key: str | None = None) -> list[list[str]]:
+    """The CDX JSON output for ``records``: the inverse of :func:`parse_cdx_json`.
+
+    >>> cdx_json_rows([], "k")
+    [['urlkey', 'timestamp', 'original', 'mimetype', 'statuscode', 'digest', 'length'], [], ['k']]
+    """
+    rows: list[list[str]] = [list(CDX_FIELDS), *(list(record) for record in records)]
+    if resume_key is not None:
+        rows += [[], [resume_key]]
+    return rows
+
+
+def decode_cdx(body: bytes) -> CdxPage:
+    """A CDX JSON answer's bytes, read; an empty body is an empty page (no captures).
+
+    Raises:
+        ValueError: not UTF-8 or not complete JSON (a cut-off answer), or not CDX rows.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"the CDX answer is not UTF-8: {exc}") from exc
+    if not text.strip():
+        return CdxPage(())
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the CDX answer is not complete JSON ({len(body)} bytes; cut off?): {exc}") from exc
+    return parse_cdx_json(rows)
+
+
+def nearest_capture(captures: Iterable[CdxRecord], when: datetime) -> CdxRecord | None:
+    """The capture closest in time to ``when`` (the earlier one on a tie), or None if there is none.
+
+    >>> rows = [CdxRecord("k", ts, "http://a/", "text/html", "200", "D", "1") for ts in
+    ...         ("20160601000000", "20160702000000")]
+    >>> nearest_capture(rows, datetime(2016, 7, 1, tzinfo=UTC)).timestamp
+    '20160702000000'
+    """
+    best: tuple[float, str, CdxRecord] | None = None
+    for record in captures:
+        gap = abs((record.captured_at - when).total_seconds())
+        if best is None or (gap, record.timestamp) < best[:2]:
+            best = (gap, record.timestamp, record)
+    return None if best is None else best[2]
+
+
+# -- memento URLs ----------------------------------------------------------------------------------
+
+
+class MementoUrl(NamedTuple):
+    """A capture's address in an archive, taken apart.
+
+    Attributes:
+        url: the original URL of the captured page.
+        timestamp: the capture's Wayback timestamp (1 to 14 digits as written).
+        mode: the playback mode: ``id_`` (as captured), ``""`` (view), ``im_``, ``js_``...
+        archive_url: the archive's prefix, up to and including ``/web/``.
+    """
+
+    url: str
+    timestamp: str
+    mode: str
+    archive_url: str
+
+
+def _archive_prefix(archive_url: str) -> str:
+    return archive_url if archive_url.endswith("/") else archive_url + "/"
+
+
+def format_memento_url(
+    url: str, timestamp: str | datetime, *, mode: str = MODE_ORIGINAL, archive_url: str = DEFAULT_ARCHIVE_URL
+) -> str:
+    """The archive URL of ``url`` captured at ``timestamp`` in playback ``mode``.
+
+    >>> format_memento_url("https://www.dhs.gov/a", "20160701140312")
+    'https://web.archive.org/web/20160701140312id_/https://www.dhs.gov/a'
+    >>> format_memento_url("https://www.dhs.gov/a", "2016", mode="", archive_url="http://127.0.0.1:8000/web")
+    'http://127.0.0.1:8000/web/2016/https://www.dhs.gov/a'
+
+    Raises:
+        ValueError: the timestamp is not 1 to 14 digits, or the mode not two letters and ``_``.
+    """
+    stamp = format_timestamp(timestamp) if isinstance(timestamp, datetime) else timestamp
+    if not (stamp.isdigit() and stamp.isascii() and 1 <= len(stamp) <= 14):
+        raise ValueError(f"not a Wayback timestamp: {stamp!r}")
+    if mode and not _MODE_RE.match(mode):
+        raise ValueError(f"not a playback mode: {mode!r} (id_, im_, js_... or '' for view)")
+    return f"{_archive_prefix(archive_url)}{stamp}{mode}/{url}"
+
+
+def parse_memento_url(memento_url: str, *, archive_url: str | None = None) -> MementoUrl:
+    """Take an archive URL apart: the inverse of :func:`format_memento_url`.
+
+    Without ``archive_url`` any ``…/web/<timestamp><mode>/<url>`` form is read, root-relative
+    (``/web/2016…/https://…``, as view-mode pages link) included. An embedded URL whose ``//`` the
+    archive collapsed (``https:/www…``) gets it back; one without a scheme gets ``http://``.
+
+    >>> parse_memento_url("https://web.archive.org/web/20160701140312id_/https://www.dhs.gov/a?page=1")
+    MementoUrl(url='https://www.dhs.gov/a?page=1', timestamp='20160701140312', mode='id_', \
+archive_url='https://web.archive.org/web/')
+
+    Raises:
+        ValueError: not an archive URL (or not one under ``archive_url``).
+    """
+    if archive_url is not None:
+        prefix = _archive_prefix(archive_url)
+        if not memento_url.startswith(prefix):
+            raise ValueError(f"not a capture URL under {prefix}: {memento_url!r}")
+        match = _MEMENTO_REST_RE.match(memento_url[len(prefix) :])
+    else:
+        match = _MEMENTO_RE.match(memento_url)
+        prefix = match["archive"] if match is not None else ""
+    if match is None:
+        raise ValueError(f"not a capture URL (…/web/<timestamp>[mode]/<url>): {memento_url!r}")
+    url = match["url"]
+    if not url.lower().startswith(("http://", "https://", "http:/", "https:/")):
+        url = "http://" + url
+    url = re.sub(r"^(https?):/(?!/)", r"\1://", url, flags=re.IGNORECASE)
+    return MementoUrl(url, match["timestamp"], (match["mode"] or "").lower(), prefix)
+
+
+def _unwrap(url: str | None) -> str | None:
+    """``url`` with an archive wrapper removed, whatever host it was resolved against."""
+    if url is None or not _ARCHIVED_PATH_RE.match(urlsplit(url).path):
+        return url
+    try:
+        return parse_memento_url(url).url
+    except ValueError:
+        return url
+
+
+def unwrap_archive_links(page: TopicPage) -> TopicPage:
+    """``page`` with every teaser link and the next-page link unwrapped from archive form.
+
+    A capture made in view mode links ``/web/<timestamp>/<original>`` relative to the archive's
+    root. The parser resolves such a link against the page's *original* URL, giving
+    ``https://www.dhs.gov/web/2015…/https://www.dhs.gov/…``, which ``parsers.clean.unwrap_wayback``
+    (it knows web.archive.org only) leaves alone. This puts the original URL back; it changes nothing
+    on a page whose links are already clean.
+    """
+    teasers = tuple(
+        teaser
+        if _unwrap(teaser.url) == teaser.url
+        else teaser.model_copy(update={"url": _unwrap(teaser.url)})
+        for teaser in page.teasers
+    )
+    next_url = _unwrap(page.next_url)
+    if teasers == page.teasers and next_url == page.next_url:
+        return page
+    return page.model_copy(update={"teasers": teasers, "next_url": next_url})
+
+
+def blocked_reason(body: bytes | str, runtime_error: str | None = None) -> str | None:
+    """Why the archive refuses a URL, if ``body`` or its ``X-Archive-Wayback-Runtime-Error`` header
+    says it is excluded; None when it does not.
+
+    >>> blocked_reason(b"...RobotAccessControlException: Blocked By Robots...")[:42]
+    'the Wayback Machine hides this URL because'
+    """
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    for sign, reason in _BLOCKED_SIGNS:
+        if sign in (runtime_error or "") or sign in text:
+            return reason
+    return None
+
+
+# -- merging and summaries ---------------------------------------------------------------------------
+
+
+def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> list[Record]:
+    """Merge teasers seen in several captures by ``id``.
+
+    Each teaser gets ``first_seen``/``last_seen``: its earliest and latest ``archived_at`` over every
+    capture that listed it. By default one record per teaser comes back, the one from its latest
+    capture (so ``archived_at``, ``capture_url``, title and excerpt are the latest seen), ordered by
+    ``first_seen``. With ``all_captures`` every capture keeps its record (one per teaser per
+    capture, a teaser listed twice in one capture counted once), ordered by capture time.
+
+    Records without ``archived_at`` (not from an archive) take part but set no time.
+    """
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        groups.setdefault(record.id, []).append(record)
+    merged: list[Record] = []
+    for group in groups.values():
+        times = [r.archived_at for r in group if r.archived_at is not None]
+        seen = {"first_seen": min(times, default=None), "last_seen": max(times, default=None)}
+        if all_captures:
+            per_capture: dict[tuple[str | None, datetime | None], Record] = {}
+            for record in group:
+                per_capture.setdefault((record.capture_url, record.archived_at), record)
+            merged.extend(record.model_copy(update=seen) for record in per_capture.values())
+        else:
+            latest = max(group, key=lambda r: r.archived_at or _MIN_TIME)  # the first listed on a tie
+            merged.append(latest.model_copy(update=seen))
+    if all_captures:
+        merged.sort(key=lambda r: (r.archived_at or _MIN_TIME, r.page, r.position, r.id))
+    else:
+        merged.sort(key=lambda r: (r.first_seen or _MIN_TIME, r.archived_at or _MIN_TIME, r.page, r.position))
+    return merged
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one capture of page 0, with the pages followed from it, listed.
+
+    Attributes:
+        archived_at: the capture time of page 0.
+        capture_url: the capture of page 0.
+        ids: the record ids of every teaser on every page read.
+        complete: every page of the pager was read (False: later pages failed or were missing).
+    """
+
+    archived_at: datetime
+    capture_url: str
+    ids: frozenset[str]
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class SnapshotChange:
+    """How a snapshot differs from the one before it, for ``--summary``.
+
+    Attributes:
+        archived_at: the capture time of page 0.
+        capture_url: the capture of page 0.
+        teasers: teasers listed.
+        appeared: ids listed now and not in the previous snapshot (all of them in the first).
+        disappeared: ids in the previous snapshot and not listed now.
+        complete: as :attr:`Snapshot.complete`; an incomplete one may show teasers "disappearing"
+            that sat on a page that could not be read.
+    """
+
+    archived_at: datetime
+    capture_url: str
+    teasers: int
+    appeared: frozenset[str]
+    disappeared: frozenset[str]
+    complete: bool
+
+
+def summarize(snapshots: Iterable[Snapshot]) -> list[SnapshotChange]:
+    """Per snapshot, in time order, which teasers appeared and disappeared since the one before.
+
+    >>> t = datetime(2016, 7, 1, tzinfo=UTC)
+    >>> snaps = [Snapshot(t, "a", frozenset("xy")), Snapshot(t + timedelta(1), "b", frozenset("yz"))]
+    >>> rows = summarize(snaps)
+    >>> [(len(r.appeared), len(r.disappeared)) for r in rows]
+    [(2, 0), (1, 1)]
+    """
+    changes: list[SnapshotChange] = []
+    previous: frozenset[str] = frozenset()
+    for snap in sorted(snapshots, key=lambda s: (s.archived_at, s.capture_url)):
+        changes.append(
+            SnapshotChange(
+                archived_at=snap.archived_at,
+                capture_url=snap.capture_url,
+                teasers=len(snap.ids),
+                appeared=snap.ids - previous,
+                disappeared=previous - snap.ids,
+                complete=snap.complete,
+            )
+        )
+        previous = snap.ids
+    return changes
+
+
+# -- the transport stack ---------------------------------------------------------------------------
+
+
+class ArchiveTransport(httpx.AsyncBaseTransport):
+    """Reads the archive's answers for the fetcher: exclusions, captured errors, CDX media types.
+
+    - An error answer (4xx/5xx other than 429) saying the URL is excluded (robots.txt at capture time,
+      or the owner's request) raises :class:`~scraper.errors.Blocked`, whose message says which.
+    - An error answer that carries ``Memento-Datetime`` is a capture *of* an error page, or a 404 the
+      archive explains in ``X-Archive-Wayback-Runtime-Error``: :class:`~scraper.errors.NotArchived`,
+      raised here so the fetcher does not retry what will never change.
+    - A CDX answer labelled as JSON is relabelled ``text/plain``: the fetcher takes text, not data,
+      and the CDX JSON is text to us.
+
+    Everything else (429s, the archive's own 5xx) passes through for the fetcher's retries.
+
+    Args:
+        inner: the transport below (pacing over the network, or replay).
+        cdx_url: the CDX endpoint, to tell its answers apart.
+        counts: request counters by endpoint (``"cdx"``, ``"captures"``), updated here.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, cdx_url: str = DEFAULT_CDX_URL) -> None:
+        self.inner = inner
+        self._cdx = httpx.URL(cdx_url)
+        self.counts: dict[str, int] = {"cdx": 0, "captures": 0}
+
+    def is_cdx(self, url: httpx.URL) -> bool:
+        """Whether ``url`` is a request to the CDX endpoint."""
+        return host_key(url) == host_key(self._cdx) and url.path == self._cdx.path
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send, then judge the answer as described above."""
+        cdx = self.is_cdx(request.url)
+        self.counts["cdx" if cdx else "captures"] += 1
+        response = await self.inner.handle_async_request(request)
+        status = response.status_code
+        if status >= 400 and status != 429:
+            return await self._judge_error(str(request.url), response)
+        content_type = response.headers.get("Content-Type", "")
+        if cdx and content_type.split(";", 1)[0].strip().lower() in CDX_CONTENT_TYPES:
+            headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-type"]
+            headers.append(("Content-Type", "text/plain; charset=utf-8"))
+            return httpx.Response(
+                status, headers=headers, stream=response.stream, extensions=response.extensions
+            )
+        return response
+
+    async def _judge_error(self, url: str, response: httpx.Response) -> httpx.Response:
+        """Raise for exclusions and captured errors; hand anything else on, body intact."""
+        raw = b""
+        try:
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            async for chunk in response.stream:
+                raw += chunk
+                if len(raw) > ERROR_BODY_LIMIT:
+                    break
+        finally:
+            await response.aclose()
+        runtime_error = response.headers.get("X-Archive-Wayback-Runtime-Error")
+        reason = blocked_reason(_decoded(raw, response.headers), runtime_error)
+        if reason is not None:
+            raise Blocked(url, reason)
+        if "Memento-Datetime" in response.headers:
+            raise NotArchived(
+                url, f"the archive holds a capture of an HTTP {response.status_code} error page"
+            )
+        if response.status_code == 404 and runtime_error:
+            raise NotArchived(url, runtime_error)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        """Close the inner transport."""
+        await self.inner.aclose()
+
+
+def _decoded(raw: bytes, headers: httpx.Headers) -> bytes:
+    """An error body decoded from its Content-Encoding, or as it came if that fails."""
+    encoding = headers.get("Content-Encoding")
+    if not encoding:
+        return raw
+    try:
+        return httpx.Response(200, headers={"Content-Encoding": encoding}, content=raw).read()
+    except httpx.DecodingError:
+        return raw
+
+
+def _endpoint_keys(settings: Settings) -> tuple[str, str]:
+    """The limiter keys of the CDX endpoint and of captures."""
+    return f"{host_key(settings.cdx_url)} cdx", f"{host_key(settings.archive_url)} captures"
+
+
+def archive_limiter(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> HostLimiter:
+    """One limiter for the archive, shared by every worker: CDX at ``cdx_per_minute``, captures at
+    ``captures_per_second``, at most ``concurrency`` requests in flight per endpoint."""
+    cdx_key, capture_key = _endpoint_keys(settings)
+    capture_delay = 1.0 / settings.captures_per_second
+    return HostLimiter(
+        concurrency=settings.concurrency,
+        delay=capture_delay,
+        clock=clock,
+        delays={cdx_key: 60.0 / settings.cdx_per_minute, capture_key: capture_delay},
+    )
+
+
+def build_archive_transport(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    limiter: HostLimiter | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> ArchiveTransport:
+    """The stack a wayback run reads through.
+
+    - ``settings.replay`` (and no ``transport``): the replay transport of
+      :func:`scraper.client.build_transport`, no pacing: nothing goes to the network.
+    - otherwise ``transport`` (default: ``httpx.AsyncHTTPTransport``) under a
+      :class:`~scraper.politeness.PacedTransport` spending ``limiter`` (default :func:`archive_limiter`).
+
+    Both under :class:`ArchiveTransport`.
+    """
+    if transport is None and settings.replay is not None:
+        return ArchiveTransport(build_transport(settings, clock=clock), cdx_url=settings.cdx_url)
+    cdx_key, capture_key = _endpoint_keys(settings)
+    cdx = httpx.URL(settings.cdx_url)
+    by_host: dict[str, list[str]] = {}
+    by_host.setdefault(host_key(cdx), []).append(cdx_key)
+    by_host.setdefault(host_key(settings.archive_url), []).append(capture_key)
+
+    def key(request: httpx.Request) -> str:
+        if host_key(request.url) == host_key(cdx) and request.url.path == cdx.path:
+            return cdx_key
+        return f"{host_key(request.url)} captures"
+
+    def pause_keys(request: httpx.Request) -> list[str]:
+        # The Archive blocks an address, not an endpoint: a 429 anywhere pauses all of that host.
+        return by_host.get(host_key(request.url), [key(request)])
+
+    paced = PacedTransport(
+        transport if transport is not None else httpx.AsyncHTTPTransport(proxy=settings.proxy),
+        limiter=limiter if limiter is not None else archive_limiter(settings, clock=clock),
+        key=key,
+        pause_keys=pause_keys,
+        default_retry_after=DEFAULT_RATE_LIMIT_WAIT,
+        clock=clock,
+    )
+    return ArchiveTransport(paced, cdx_url=settings.cdx_url)
+
+
+# -- CDX listing -------------------------------------------------------------------------------------
+
+
+def cdx_query_url(
+    url: str,
+    *,
+    cdx_url: str = DEFAULT_CDX_URL,
+    from_date: str | None = None,
+    to_date: str | None = None,
+    collapse: bool = True,
+    limit: int = 1000,
+    resume_key: str | None = None,
+) -> str:
+    """The CDX request listing ``url``'s readable captures: JSON, 200s of ``text/html`` only, one
+    per run of identical captures (``collapse=digest``), paged by ``resumeKey``.
+
+    >>> cdx_query_url("https://www.dhs.gov/k", from_date="2011", to_date="2017", limit=500)
+    'https://web.archive.org/cdx/search/cdx?url=https%3A%2F%2Fwww.dhs.gov%2Fk&output=json&from=2011&to=2017\
+&filter=statuscode%3A200&filter=mimetype%3Atext%2Fhtml&collapse=digest&showResumeKey=true&limit=500'
+
+    Raises:
+        ValueError: a date is not one :func:`cdx_date` reads.
+    """
+    params: list[tuple[str, str]] = [("url", url), ("output", "json")]
+    if from_date:
+        params.append(("from", cdx_date(from_date)))
+    if to_date:
+        params.append(("to", cdx_date(to_date)))
+    params += [("filter", "statuscode:200"), ("filter", "mimetype:text/html")]
+    if collapse:
+        params.append(("collapse", "digest"))
+    params += [("showResumeKey", "true"), ("limit", str(limit))]
+    if resume_key is not None:
+        # The server hands the key out URL-encoded and expects it back as a value: encoded again.
+        params.append(("resumeKey", resume_key))
+    return str(httpx.URL(cdx_url, params=params))
+
+
+async def fetch_cdx_page(
+    client: httpx.AsyncClient,
+    query_url: str,
+    *,
+    settings: Settings,
+    stats: FetchStats | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> CdxPage:
+    """GET one CDX page and read it; a cut-off or garbled answer is asked for again.
+
+    The CDX server sometimes ends an answer early (a timeout on its side); the same request usually
+    works the next time. Each try waits its turn under the CDX budget like any other request.
+
+    Raises:
+        FetchError: the request failed, or every one of ``max_attempts`` answers was unreadable
+            (``transient``: ``--resume`` tries again).
+        Blocked: the archive excludes the URL.
+    """
+    problem = ""
+    for attempt in range(1, settings.max_attempts + 1):
+        fetched = await fetch(client, query_url, settings=settings, site=query_url, stats=stats, clock=clock)
+        try:
+            page = decode_cdx(fetched.content)
+        except ValueError as exc:
+            problem = str(exc)
+            logger.warning("unreadable CDX answer (try %d of %d): %s", attempt, settings.max_attempts, exc)
+            continue
+        if page.malformed:
+            logger.warning("%s: skipped %d malformed CDX row(s)", query_url, page.malformed)
+        return page
+    raise FetchError(
+        query_url, f"the CDX answer was unreadable {settings.max_attempts} times: {problem}", transient=True
+    )
+
+
+async def iter_cdx(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    settings: Settings,
+    from_date: str | None = None,
+    to_date: str | None = None,
+    collapse: bool = True,
+    stats: FetchStats | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> AsyncIterator[CdxRecord]:
+    """Every readable capture of ``url`` (see :func:`cdx_query_url`), page after page by ``resumeKey``.
+
+    The client's transport does the pacing (:func:`build_archive_transport`), so several listings
+    running at once share the CDX budget. A record repeating the last one of the previous page is
+    skipped.
+
+    Raises:
+        FetchError: a page could not be had (see :func:`fetch_cdx_page`), or the server sent the same
+            resume key twice (it would loop forever).
+        Blocked: the archive excludes the URL.
+    """
+    resume_key: str | None = None
+    keys: set[str] = set()
+    last: CdxRecord | None = None
+    while True:
+        query = cdx_query_url(
+            url,
+            cdx_url=settings.cdx_url,
+            from_date=from_date,
+            to_date=to_date,
+            collapse=collapse,
+            limit=settings.cdx_page_size,
+            resume_key=resume_key,
+        )
+        page = await fetch_cdx_page(client, query, settings=settings, stats=stats, clock=clock)
+        for record in page.records:
+            if record != last:
+                yield record
+            last = record
+        if page.resume_key is None:
+            return
+        if page.resume_key in keys:
+            raise FetchError(query, f"the CDX server sent the resume key {page.resume_key!r} twice")
+        keys.add(page.resume_key)
+        resume_key = page.resume_key
+
+
+# -- captures ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One capture as the archive served it (``id_`` mode).
+
+    Attributes:
+        requested_url: the capture URL asked for.
+        url: the capture URL that answered (another capture of the page after an archive redirect).
+        original: the captured page's URL (the ``Link: rel="original"`` header, else from ``url``).
+        archived_at: capture time, from ``Memento-Datetime``.
+        fetched_at: when we read it (the saved time when replaying).
+        content: the body as captured.
+        content_type: the captured ``Content-Type``.
+        redirects: the capture URLs that redirected, in order.
+    """
+
+    requested_url: str
+    url: str
+    original: str
+    archived_at: datetime
+    fetched_at: datetime
+    content: bytes
+    content_type: str | None
+    redirects: tuple[str, ...] = ()
+
+
+async def fetch_capture(
+    client: httpx.AsyncClient,
+    capture: CdxRecord | str,
+    *,
+    settings: Settings,
+    stats: FetchStats | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Capture:
+    """Read one capture as the site served it, and make sure it is one.
+
+    The archive may redirect a capture request to the nearest other capture of the page (when the
+    one asked for cannot be played back, or is a revisit); that is followed, within
+    :data:`REDIRECT_WINDOW`. A capture's identity is its ``Memento-Datetime``.
+
+    Args:
+        client: from :func:`scraper.client.build_client` over :func:`build_archive_transport`.
+        capture: a CDX record (read from ``settings.archive_url`` in ``id_`` mode) or a capture URL.
+        settings: retries, timeouts, ``archive_url``.
+        stats: fetch counters.
+        clock: time source for waits.
+
+    Raises:
+        NotArchived: nothing usable: a capture of an error page, an answer that is not a capture
+            (no ``Memento-Datetime``), or a redirect to a capture too far away.
+        Blocked: the archive excludes the URL.
+        FetchError: the archive could not be reached or kept failing.
+        ValueError: ``capture`` is not a capture URL.
+    """
+    url = capture.memento_url(settings.archive_url) if isinstance(capture, CdxRecord) else capture
+    asked = parse_memento_url(url)
+    fetched = await fetch(client, url, settings=settings, site=url, stats=stats, clock=clock)
+    archived_at = parse_memento_datetime(fetched.header("Memento-Datetime"))
+    if archived_at is None:
+        raise NotArchived(url, "the archive's answer is not a capture (no Memento-Datetime)")
+    if fetched.redirects:
+        gap = abs(archived_at - parse_timestamp(asked.timestamp))
+        if gap > REDIRECT_WINDOW:
+            raise NotArchived(url, f"the archive redirected to a capture {gap} away: {fetched.final_url}")
+        logger.info("%s: the archive served the capture %s instead", url, fetched.final_url)
+    link = _LINK_ORIGINAL_RE.search(fetched.header("Link") or "")
+    try:
+        original = link.group(1) if link is not None else parse_memento_url(fetched.final_url).url
+    except ValueError:
+        original = asked.url
+    return Capture(
+        requested_url=url,
+        url=fetched.final_url,
+        original=original,
+        archived_at=archived_at,
+        fetched_at=fetched.fetched_at,
+        content=fetched.content,
+        content_type=fetched.content_type,
+        redirects=fetched.redirects,
+    )
+
+
+# -- what a run has read ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    """One capture read for a listing page: its records and next-page link, or why it gave nothing.
+
+    Attributes:
+        url: the capture URL asked for.
+        final_url: the capture that answered.
+        page_url: the listing page's original URL (the records' ``source_url``).
+        page: its 0-based pager index.
+        archived_at: capture time, None when the archive served no capture.
+        records: the page's records, stamped with ``archived_at`` and ``capture_url``.
+        next_url: the original URL of the next page, if the capture links one.
+        skipped: why the capture yields nothing (an error page, no teasers); None when it was read.
+    """
+
+    url: str
+    final_url: str
+    page_url: str
+    page: int
+    archived_at: datetime | None
+    records: tuple[Record, ...] = ()
+    next_url: str | None = None
+    skipped: str | None = None
+
+
+_CAPTURE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS wayback_captures (
+    url          TEXT PRIMARY KEY,
+    final_url    TEXT NOT NULL,
+    page_url     TEXT NOT NULL,
+    page         INTEGER NOT NULL,
+    archived_at  TEXT,
+    next_url     TEXT,
+    skipped      TEXT,
+    records      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wayback_lookups (
+    page_url     TEXT PRIMARY KEY,
+    rows         TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wayback_snapshots (
+    capture      TEXT PRIMARY KEY,
+    listed       TEXT NOT NULL,
+    archived_at  TEXT NOT NULL,
+    chain        TEXT NOT NULL,
+    complete     INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class CaptureStore:
+    """Captures a wayback run has read, CDX lookups it made and the snapshots it put together, kept in
+    SQLite (the crawl-state file, tables ``wayback_*``) so that ``--resume`` fetches nothing twice.
+
+    Every method commits before it returns (``synchronous=FULL``). A capture is stored under the URL
+    asked for and, after an archive redirect, under the URL that answered too.
+
+    Args:
+        path: the SQLite file (``":memory:"`` for a run that cannot be resumed).
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        self._lock = threading.Lock()
+        try:
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.executescript(_CAPTURE_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise ValueError(f"{path} is not a topicscrape state file: {exc}") from exc
+
+    def _write(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(sql, rows)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def clear(self) -> None:
+        """Forget everything (a run started without ``--resume``)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            for table in ("wayback_captures", "wayback_lookups", "wayback_snapshots"):
+                self._conn.execute(f"DELETE FROM {table}")
+            self._conn.execute("COMMIT")
+
+    def save_capture(self, result: CaptureResult) -> None:
+        """Store a capture's outcome (replacing an earlier one)."""
+        records = json.dumps([r.model_dump(mode="json") for r in result.records], ensure_ascii=False)
+        stamp = None if result.archived_at is None else _iso(result.archived_at)
+        row = (result.page_url, result.page, stamp, result.next_url, result.skipped, records)
+        keys = dict.fromkeys((result.url, result.final_url))
+        self._write(
+            "INSERT OR REPLACE INTO wayback_captures (url, final_url, page_url, page, archived_at, next_url, "
+            "skipped, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(key, result.final_url, *row) for key in keys],
+        )
+
+    def capture(self, url: str) -> CaptureResult | None:
+        """The stored outcome of the capture ``url``, or None."""
+        rows = self._read(
+            "SELECT url, final_url, page_url, page, archived_at, next_url, skipped, records "
+            "FROM wayback_captures WHERE url = ?",
+            (url,),
+        )
+        return _capture_row(rows[0]) if rows else None
+
+    def captures(self) -> list[CaptureResult]:
+        """Every capture read, once each (aliases left out), in capture-time order."""
+        rows = self._read(
+            "SELECT url, final_url, page_url, page, archived_at, next_url, skipped, records "
+            "FROM wayback_captures WHERE url = final_url ORDER BY archived_at, url"
+        )
+        return [_capture_row(row) for row in rows]
+
+    def save_lookup(self, page_url: str, records: Sequence[CdxRecord]) -> None:
+        """Store the CDX lookup of a listing page's captures."""
+        self._write(
+            "INSERT OR REPLACE INTO wayback_lookups (page_url, rows) VALUES (?, ?)",
+            [(page_url, json.dumps(cdx_json_rows(records)))],
+        )
+
+    def lookup(self, page_url: str) -> tuple[CdxRecord, ...] | None:
+        """The stored CDX lookup of ``page_url``, or None."""
+        rows = self._read("SELECT rows FROM wayback_lookups WHERE page_url = ?", (page_url,))
+        return parse_cdx_json(json.loads(rows[0][0])).records if rows else None
+
+    def save_snapshot(self, listed: str, chain: Sequence[CaptureResult], *, complete: bool) -> None:
+        """Store which captures make up the snapshot that the listed capture ``listed`` started."""
+        first = chain[0]
+        assert first.archived_at is not None
+        self._write(
+            "INSERT OR REPLACE INTO wayback_snapshots (capture, listed, archived_at, chain, complete) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    first.final_url,
+                    listed,
+                    _iso(first.archived_at),
+                    json.dumps([c.url for c in chain]),
+                    complete,
+                )
+            ],
+        )
+
+    def snapshots(self) -> list[Snapshot]:
+        """Every stored snapshot, with the ids its pages listed."""
+        snapshots = []
+        for capture, _listed, archived_at, chain, complete in self._read(
+            "SELECT capture, listed, archived_at, chain, complete FROM wayback_snapshots"
+        ):
+            ids: set[str] = set()
+            for url in json.loads(chain):
+                result = self.capture(url)
+                if result is not None:
+                    ids.update(record.id for record in result.records)
+            snapshots.append(Snapshot(_from_iso(archived_at), capture, frozenset(ids), bool(complete)))
+        return snapshots
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def _capture_row(row: tuple[Any, ...]) -> CaptureResult:
+    url, final_url, page_url, page, archived_at, next_url, skipped, records = row
+    return CaptureResult(
+        url=url,
+        final_url=final_url,
+        page_url=page_url,
+        page=int(page),
+        archived_at=None if archived_at is None else _from_iso(archived_at),
+        records=tuple(Record.model_validate(item) for item in json.loads(records)),
+        next_url=next_url,
+        skipped=skipped,
+    )
+
+
+# -- a run -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaybackEvent:
+    """Progress of a run, for a progress bar.
+
+    Attributes:
+        kind: ``listed`` (a CDX page read), ``snapshot`` (a capture of page 0 and its pages read),
+            ``skipped`` (nothing usable there), ``failed``.
+        url: the CDX page or capture concerned.
+        done: snapshots finished so far in this run.
+        total: snapshots listed so far (grows while the CDX listing pages in).
+        detail: a short human-readable note.
+    """
+
+    kind: Literal["listed", "snapshot", "skipped", "failed"]
+    url: str
+    done: int
+    total: int
+    detail: str = ""
+
+
+@dataclass
+class WaybackStats:
+    """Figures and notes of a run, for its summary.
+
+    Attributes:
+        url: the topic page.
+        listed: captures of page 0 the CDX listing gave this run (after ``collapse=digest``).
+        snapshots: captures of page 0 read, with their pages, over the whole run (resumes included).
+        captures_read: capture requests answered by a capture, this run.
+        reused: captures not fetched because an earlier (interrupted) run or another snapshot had.
+        cdx_requests: requests sent to the CDX endpoint, this run.
+        capture_requests: requests sent for captures (redirect hops and retries included), this run.
+        records: records written.
+        teasers: distinct teasers (record ids).
+        skipped: ``(capture URL, why)`` of captures with nothing usable (error pages, no teasers);
+            notes, not failures.
+        failed: ``(URL, why)`` of what could not be read this run; ``--resume`` tries them again.
+        blocked: the archive's reason when it excludes the URL; nothing was read.
+        changes: per snapshot, teasers that appeared and disappeared (for ``--summary``).
+        fetch: HTTP counters (retries, 429s, seconds waited on ``Retry-After``).
+    """
+
+    url: str
+    listed: int = 0
+    snapshots: int = 0
+    captures_read: int = 0
+    reused: int = 0
+    cdx_requests: int = 0
+    capture_requests: int = 0
+    records: int = 0
+    teasers: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    blocked: str | None = None
+    changes: list[SnapshotChange] = field(default_factory=list)
+    fetch: FetchStats = field(default_factory=FetchStats)
+
+
+_T = TypeVar("_T")
+
+
+class _Once:
+    """In-flight work shared by key: concurrent askers of one key await one result."""
+
+    def __init__(self) -> None:
+        self._running: dict[str, asyncio.Future[Any]] = {}
+
+    async def run(self, key: str, work: Callable[[], Awaitable[_T]]) -> _T:
+        running = self._running.get(key)
+        if running is not None:
+            shared: _T = await asyncio.shield(running)
+            return shared
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._running[key] = future
+        try:
+            result = await work()
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # mark it retrieved: nobody else may be waiting
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._running[key]
+
+
+class _Stop(Exception):
+    """The archive excludes the topic page: stop the whole run."""
+
+
+class _Run:
+    """One ``run_wayback`` call: the frontier loop, the capture cache, the figures."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        settings: Settings,
+        state: CrawlState,
+        store: CaptureStore,
+        progress: Callable[[WaybackEvent], None] | None,
+        clock: Clock,
+    ) -> None:
+        self.url = url
+        self.settings = settings
+        self.state = state
+        self.store = store
+        self.progress = progress
+        self.clock = clock
+        self.stats = WaybackStats(url=url)
+        self.from_date = cdx_date(settings.from_date) if settings.from_date else None
+        self.to_date = cdx_date(settings.to_date) if settings.to_date else None
+        self._captures = _Once()
+        self._lookups = _Once()
+        self._done = 0
+        self._total = 0
+
+    def _emit(
+        self, kind: Literal["listed", "snapshot", "skipped", "failed"], url: str, detail: str = ""
+    ) -> None:
+        if self.progress is not None:
+            self.progress(WaybackEvent(kind, url, self._done, self._total, detail))
+
+    def _fail(self, url: str, reason: str) -> None:
+        self.stats.failed.append((url, reason))
+        self._emit("failed", url, reason)
+
+    async def drive(self, client: httpx.AsyncClient) -> None:
+        """Claim frontier items and work on up to ``concurrency`` at once until none is left."""
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                room = self.settings.concurrency - len(tasks)
+                if room > 0:
+                    for item in self.state.claim(room):
+                        tasks.add(asyncio.create_task(self._item(client, item.url, item.page)))
+                if not tasks:
+                    return
+                done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                tasks = set(pending)
+                for task in done:
+                    task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _item(self, client: httpx.AsyncClient, url: str, page: int) -> None:
+        if url.startswith(self.settings.cdx_url):
+            await self._list(client, url, page)
+        else:
+            await self._snapshot(client, url)
+
+    async def _list(self, client: httpx.AsyncClient, query_url: str, page: int) -> None:
+        """Read one CDX page: queue its captures and the next page."""
+        try:
+            listing = await fetch_cdx_page(
+                client, query_url, settings=self.settings, stats=self.stats.fetch, clock=self.clock
+            )
+        except Blocked as exc:
+            self.stats.blocked = exc.reason
+            self.state.mark_failed(query_url, str(exc))
+            raise _Stop(exc.reason) from exc
+        except (FetchError, NotArchived) as exc:
+            self.state.mark_failed(query_url, str(exc))
+            self._fail(query_url, getattr(exc, "reason", None) or str(exc))
+            return
+        for record in listing.records:
+            # The server filters already; a CDX server that ignores filters must not make us read junk.
+            if record.status != 200 or record.mimetype != "text/html":
+                continue
+            if self.state.add(record.memento_url(self.settings.archive_url), start_url=self.url, page=0):
+                self.stats.listed += 1
+                self._total += 1
+        if listing.resume_key is not None:
+            next_query = cdx_query_url(
+                self.url,
+                cdx_url=self.settings.cdx_url,
+                from_date=self.from_date,
+                to_date=self.to_date,
+                limit=self.settings.cdx_page_size,
+                resume_key=listing.resume_key,
+            )
+            if not self.state.add(next_query, start_url=self.url, page=page + 1):
+                self._fail(query_url, f"the CDX server sent an old resume key again: {listing.resume_key!r}")
+        self.state.mark_done(query_url, records=len(listing.records))
+        self._emit("listed", query_url, f"{len(listing.records)} capture(s)")
+
+    async def _snapshot(self, client: httpx.AsyncClient, listed: str) -> None:
+        """Read a capture of page 0 and the pages its pager leads to, each at the nearest capture."""
+        chain: list[CaptureResult] = []
+        page_url, page, capture_url = self.url, 0, listed
+        seen_pages = {canonicalize(page_url)}
+        complete, failure = True, None
+        while True:
+            try:
+                result = await self._capture(client, capture_url, page_url, page)
+            except (FetchError, Blocked) as exc:
+                failure = (capture_url, getattr(exc, "reason", str(exc)))
+                break
+            if result.skipped is not None:  # stored with the capture: the run's notes come from the store
+                self._emit("skipped", result.url, result.skipped)
+                complete = False
+                break
+            chain.append(result)
+            next_url = result.next_url
+            if next_url is None:
+                break
+            if canonicalize(next_url) in seen_pages or page + 1 >= MAX_ARCHIVED_PAGES:
+                logger.info("%s: the pager leads back to a page already read; stopping there", result.url)
+                break
+            seen_pages.add(canonicalize(next_url))
+            try:
+                candidates = await self._lookup(client, next_url)
+            except (FetchError, Blocked, NotArchived) as exc:
+                failure = (next_url, getattr(exc, "reason", None) or str(exc))
+                break
+            assert chain[0].archived_at is not None
+            chosen = nearest_capture(candidates, chain[0].archived_at)
+            if chosen is None:
+                reason = "the archive holds no readable capture of this page"
+                self.stats.skipped.append((next_url, reason))
+                self._emit("skipped", next_url, reason)
+                complete = False
+                break
+            page_url, page, capture_url = next_url, page + 1, chosen.memento_url(self.settings.archive_url)
+        if chain:
+            self.store.save_snapshot(listed, chain, complete=complete and failure is None)
+        if failure is not None:
+            self.state.mark_failed(listed, f"{failure[0]}: {failure[1]}")
+            self._fail(*failure)
+            return
+        ids = [record.id for result in chain for record in result.records]
+        self.state.mark_done(listed, records=len(ids), ids=ids)
+        self._done += 1
+        if chain:
+            self._emit("snapshot", listed, f"{len(chain)} page(s), {len(set(ids))} teaser(s)")
+
+    async def _capture(self, client: httpx.AsyncClient, url: str, page_url: str, page: int) -> CaptureResult:
+        """The capture ``url`` read as listing page ``page``: from the store, or fetched once."""
+        stored = self.store.capture(url)
+        if stored is not None:
+            self.stats.reused += 1
+            return stored
+
+        async def read() -> CaptureResult:
+            result = await self._read(client, url, page_url, page)
+            self.store.save_capture(result)
+            return result
+
+        return await self._captures.run(url, read)
+
+    async def _read(self, client: httpx.AsyncClient, url: str, page_url: str, page: int) -> CaptureResult:
+        """Fetch and parse one capture; what the archive cannot give becomes a skip with its reason."""
+        try:
+            capture = await fetch_capture(
+                client, url, settings=self.settings, stats=self.stats.fetch, clock=self.clock
+            )
+        except NotArchived as exc:
+            return CaptureResult(url, url, page_url, page, None, skipped=exc.detail or str(exc))
+        self.stats.captures_read += 1
+        base = CaptureResult(url, capture.url, page_url, page, capture.archived_at)
+        try:
+            parsed = parse_topic_page(
+                capture.content,
+                url=page_url,
+                page=page,
+                content_type=capture.content_type,
+                profile=self.settings.profile,
+                backend=self.settings.backend,
+            )
+        except NoTeasersFound:
+            return replace(base, skipped="the capture lists no teasers (an error or maintenance page?)")
+        except ParseError as exc:
+            return replace(base, skipped=f"the capture cannot be read: {exc}")
+        parsed = unwrap_archive_links(parsed)
+        records = parsed.to_records(
+            fetched_at=capture.fetched_at, archived_at=capture.archived_at, capture_url=capture.url
+        )
+        return replace(base, records=tuple(records), next_url=parsed.next_url)
+
+    async def _lookup(self, client: httpx.AsyncClient, page_url: str) -> tuple[CdxRecord, ...]:
+        """The readable captures of a pager page, looked up once (per run, and across a resume)."""
+        stored = self.store.lookup(page_url)
+        if stored is not None:
+            return stored
+
+        async def look() -> tuple[CdxRecord, ...]:
+            found = tuple(
+                [
+                    record
+                    async for record in iter_cdx(
+                        client,
+                        page_url,
+                        settings=self.settings,
+                        collapse=False,  # nearest in time wants every capture, identical or not
+                        stats=self.stats.fetch,
+                        clock=self.clock,
+                    )
+                    if record.status == 200 and record.mimetype == "text/html"
+                ]
+            )
+            self.store.save_lookup(page_url, found)
+            return found
+
+        return await self._lookups.run(page_url, look)
+
+
+async def run_wayback(
+    url: str,
+    *,
+    settings: Settings,
+    sinks: Sequence[Sink] = (),
+    state: CrawlState | None = None,
+    progress: Callable[[WaybackEvent], None] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> WaybackStats:
+    """Read every capture of the topic page ``url`` in the archive and write the merged teasers.
+
+    Lists the captures (``settings.from_date``/``to_date``, CDX at ``settings.cdx_url``), reads each
+    with its pager pages (captures at ``settings.archive_url``), then writes :func:`merge_records`
+    of everything read to each sink, once, at the end (``settings.all_captures`` for one record per
+    capture). Failures are listed in the returned stats; the run goes on past them.
+
+    Args:
+        url: the topic page's original URL.
+        settings: see the ``web archive`` fields of :class:`~scraper.settings.Settings`; ``replay``
+            reads a fixture folder instead of the network; ``concurrency`` snapshots are read at once.
+        sinks: where the records go. File sinks should be opened with ``resume=False``: the whole
+            merged output is written at the end of every run (see the module docstring).
+        state: the crawl state, for ``--resume`` (``settings.resume``); None keeps it in memory.
+        progress: called with a :class:`WaybackEvent` as the run goes.
+        clock: time source for pacing and waits.
+        transport: the transport that does the I/O (default: the network, or the replay folder);
+            pacing and :class:`ArchiveTransport` are put over it.
+
+    Returns:
+        The run's figures and notes. ``stats.blocked`` is set (and nothing written) when the archive
+        excludes ``url``.
+
+    Raises:
+        ValueError: ``url`` is not an http(s) URL, or a date is not readable.
+        FileNotFoundError: the replay folder does not exist.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    owned = state is None
+    if state is None:
+        state = CrawlState.open(":memory:", clock=clock.now)
+    store = CaptureStore(state.path)
+    try:
+        run = _Run(url, settings=settings, state=state, store=store, progress=progress, clock=clock)
+        stack = build_archive_transport(settings, transport=transport, clock=clock)
+        state.start_run(
+            {"command": "wayback", "url": url, "from": run.from_date, "to": run.to_date},
+            resume=settings.resume,
+        )
+        if settings.resume:
+            state.requeue_failed()
+        else:
+            store.clear()
+        first = cdx_query_url(
+            url,
+            cdx_url=settings.cdx_url,
+            from_date=run.from_date,
+            to_date=run.to_date,
+            limit=settings.cdx_page_size,
+        )
+        state.add(first, start_url=url, page=0)
+        try:
+            async with build_client(settings, transport=stack, clock=clock) as client:
+                await run.drive(client)
+        except _Stop:
+            state.end_run("failed")
+            return run.stats
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            state.end_run("interrupted")
+            raise
+        finally:
+            run.stats.cdx_requests = stack.counts["cdx"]
+            run.stats.capture_requests = stack.counts["captures"]
+        stats = run.stats
+        captures = store.captures()
+        stats.skipped = [(c.url, c.skipped) for c in captures if c.skipped is not None] + stats.skipped
+        records = merge_records(
+            (record for capture in captures for record in capture.records), all_captures=settings.all_captures
+        )
+        for sink in sinks:
+            sink.write(records)
+        snapshots = store.snapshots()
+        stats.snapshots = len(snapshots)
+        stats.changes = summarize(snapshots)
+        stats.records = len(records)
+        stats.teasers = len({record.id for record in records})
+        state.end_run("failed" if stats.failed else "done")
+        return stats
+    finally:
+        store.close()
+        if owned:
+            state.close()

@@ -1,0 +1,215 @@
+"""parse_topic_page on the bundled dhs.gov 2016 fixtures, on bad input, and on arbitrary input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from parsers import (
+    InputTooLarge,
+    NoTeasersFound,
+    ParseError,
+    UndecodableInput,
+    page_index,
+    parse_text_dump,
+    parse_topic_page,
+)
+from parsers.backends import BACKENDS
+from parsers.clean import is_boilerplate
+
+ROOT = Path(__file__).resolve().parents[2]
+DHS = ROOT / "fixtures" / "dhs"
+SEED = ROOT.parent / "shared" / "seed" / "secure-communities.txt"
+SEED_COPY = ROOT / "tests" / "parsers" / "dumps" / "secure-communities.txt"
+LABELS = sorted((DHS / "expected").glob("*.json"))
+INDEX = json.loads((DHS / "index.json").read_text(encoding="utf-8"))["responses"]
+
+
+def _label(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _page_file(label: dict[str, Any]) -> tuple[bytes, str | None]:
+    saved = INDEX[label["page_url"]]
+    content_type = next((v for k, v in saved["headers"] if k.lower() == "content-type"), None)
+    return (DHS / saved["file"]).read_bytes(), content_type
+
+
+LABELLED = [p for p in LABELS if _label(p)["teasers"]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("label_path", LABELLED, ids=lambda p: p.stem)
+def test_fixture_matches_its_labels(label_path: Path, backend: str) -> None:
+    """Topic, every teaser (title, URL, excerpt, date) in order, and the next page match the labels."""
+    label = _label(label_path)
+    body, content_type = _page_file(label)
+    page = parse_topic_page(body, url=label["page_url"], backend=backend, content_type=content_type)
+    assert page.profile == "drupal7"
+    assert page.topic == label["topic"]
+    assert page.next_url == label["next_page"]
+    got = [
+        {"title": t.title, "url": t.url, "excerpt": t.excerpt, "date": t.date and t.date.isoformat()}
+        for t in page.teasers
+    ]
+    want = [{k: t[k] for k in ("title", "url", "excerpt", "date")} for t in label["teasers"]]
+    assert got == want
+    assert [t.position for t in page.teasers] == list(range(1, len(want) + 1))
+    assert page.page == page_index(label["page_url"])
+
+
+@pytest.mark.parametrize("label_path", LABELLED, ids=lambda p: p.stem)
+def test_no_record_holds_boilerplate(label_path: Path) -> None:
+    """No title or excerpt contains the page's navigation text ("You are here", menus, footer…)."""
+    label = _label(label_path)
+    body, content_type = _page_file(label)
+    records = parse_topic_page(body, url=label["page_url"], content_type=content_type).to_records()
+    phrases = [*label["boilerplate_seen"], "You are here", "Back to Top", "Subscribe to", "Read more"]
+    for record in records:
+        for text in (record.title, record.excerpt or ""):
+            assert not is_boilerplate(text)
+            for phrase in phrases:
+                assert not re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text), (phrase, text)
+
+
+def test_page_zero_carries_the_seed_verbatim() -> None:
+    """The 2016 Secure Communities page gives exactly the seed's five teasers, the fourth cut."""
+    seed_text = SEED.read_text(encoding="utf-8") if SEED.exists() else SEED_COPY.read_text(encoding="utf-8")
+    seed = parse_text_dump(seed_text)
+    body = (DHS / "www.dhs.gov" / "keywords-secure-communities.html").read_bytes()
+    page = parse_topic_page(body, url="https://www.dhs.gov/keywords/secure-communities")
+    assert [(t.title, t.excerpt) for t in page.teasers] == [(t.title, t.excerpt) for t in seed.teasers]
+    assert [t.truncated for t in page.teasers] == [False, False, False, True, False]
+    assert all(t.url and t.url.startswith("https://www.dhs.gov/") for t in page.teasers)
+    assert page.next_url == "https://www.dhs.gov/keywords/secure-communities?page=1"
+
+
+def test_windows_1252_declared_only_in_meta() -> None:
+    """The cp1252 page (no charset in HTTP) decodes its smart quotes and dashes, not mojibake."""
+    body = (DHS / "www.dhs.gov" / "news-releases-press-releases-page-7.html").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+    page = parse_topic_page(body, url="https://www.dhs.gov/news-releases/press-releases?page=7")
+    text = " ".join(f"{t.title} {t.excerpt}" for t in page.teasers)
+    assert "’" in text
+    assert "\ufffd" not in text
+    assert "Ã" not in text
+
+
+def test_page_without_teasers_raises_no_teasers_found() -> None:
+    """A readable page whose view is empty raises NoTeasersFound naming the URL."""
+    body = (DHS / "www.dhs.gov" / "keywords-e-verify-self-check.html").read_bytes()
+    url = "https://www.dhs.gov/keywords/e-verify-self-check"
+    with pytest.raises(NoTeasersFound, match="e-verify-self-check"):
+        parse_topic_page(body, url=url)
+
+
+def test_file_url_takes_the_canonical_link() -> None:
+    """A page read from disk (file:// URL) resolves its links against its canonical URL."""
+    path = DHS / "www.dhs.gov" / "keywords-secure-communities-page-2.html"
+    page = parse_topic_page(path.read_bytes(), url=path.as_uri())
+    assert page.url == "https://www.dhs.gov/keywords/secure-communities?page=2"
+    assert page.page == 2
+    assert all(t.url and t.url.startswith("https://www.dhs.gov/") for t in page.teasers)
+
+
+def test_base_href_is_honoured() -> None:
+    """Relative links resolve against <base href>, not the page URL."""
+    html = (
+        '<html><head><base href="https://archive.example.org/site/"></head><body>'
+        '<div class="view-content"><div class="views-row"><h2 class="node-title">'
+        '<a href="news/a">A headline here</a></h2></div></div></body></html>'
+    )
+    page = parse_topic_page(html, url="https://www.example.gov/topic")
+    assert page.teasers[0].url == "https://archive.example.org/site/news/a"
+
+
+def test_archive_links_are_unwrapped() -> None:
+    """Links rewritten by the Wayback Machine point back at the original site."""
+    html = (
+        '<div class="view-content"><div class="views-row"><h2 class="node-title">'
+        '<a href="/web/20160701000000/https://www.dhs.gov/news/a">A headline here</a></h2></div></div>'
+    )
+    page = parse_topic_page(html, url="https://web.archive.org/web/20160701000000/https://www.dhs.gov/k")
+    assert page.teasers[0].url == "https://www.dhs.gov/news/a"
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"", UndecodableInput),
+        (b"%PDF-1.4\n1 0 obj << /Type /Catalog >>", UndecodableInput),
+        (bytes(range(256)) * 64, UndecodableInput),
+        (b"<html><body>" + b"<div>" * 100_000 + b"x" + b"</div>" * 100_000, InputTooLarge),
+    ],
+    ids=["empty", "pdf", "binary", "nested-100000"],
+)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_input_raises_a_parse_error(data: bytes, error: type[ParseError], backend: str) -> None:
+    """Unreadable input raises the specific ParseError subclass, never anything else."""
+    with pytest.raises(error):
+        parse_topic_page(data, url="https://example.gov/", backend=backend)
+
+
+def test_huge_input_is_refused_before_parsing() -> None:
+    """Over the byte limit: InputTooLarge, with the limit in the message."""
+    with pytest.raises(InputTooLarge, match="limit"):
+        parse_topic_page(b"<p>x</p>" * 1000, url="https://example.gov/", max_bytes=1000)
+
+
+def test_unknown_profile_is_a_profile_error() -> None:
+    """A profile name that does not exist is reported as such."""
+    from parsers import ProfileError
+
+    with pytest.raises(ProfileError, match="no-such"):
+        parse_topic_page("<p>x</p>", url="https://example.gov/", profile="no-such")
+
+
+def test_unknown_backend_is_a_caller_mistake() -> None:
+    """An unknown backend is a ValueError, not a ParseError: it is a bug in the caller."""
+    with pytest.raises(ValueError, match="backend") as info:
+        parse_topic_page("<p>x</p>", url="https://example.gov/", backend="regex")
+    assert not isinstance(info.value, ParseError)
+
+
+@pytest.mark.parametrize(
+    ("url", "index"),
+    [
+        ("https://www.dhs.gov/keywords/x", 0),
+        ("https://www.dhs.gov/keywords/x?page=3", 3),
+        ("https://blog.example.org/category/news/page/2/", 1),
+        ("https://blog.example.org/category/news/page/1", 0),
+        ("https://www.dhs.gov/keywords/x?page=abc", 0),
+    ],
+)
+def test_page_index_from_url(url: str, index: int) -> None:
+    """Drupal ?page=N is 0-based; WordPress /page/N/ is 1-based."""
+    assert page_index(url) == index
+
+
+_HTMLISH = st.lists(
+    st.sampled_from(
+        ["<div class='view-content'>", "<div class=views-row>", "<h2 class=node-title>", "<a href='/x'>",
+         "</a>", "</h2>", "</div>", "<p>", "text &amp; more", "<script>", "</script>", "<!--", "-->",
+         "<table>", "<td>", "\x00", "é", "<meta charset=utf-16>", "<base href='javascript:x'>",
+         "<h1>", "Read more", "<time datetime='2016-13-45'>", "June 31, 2016"]
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000), _HTMLISH), st.sampled_from(BACKENDS))
+def test_any_input_raises_only_parse_errors(data: bytes | str, backend: str) -> None:
+    """Whatever the bytes or text, parse_topic_page returns a page or raises a ParseError."""
+    try:
+        page = parse_topic_page(data, url="https://example.gov/topic", backend=backend)
+    except ParseError:
+        return
+    assert page.teasers

@@ -1,0 +1,190 @@
+"""The command line: parse, schema and validate (crawl, record and search: test_cli_crawl.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parsers import Record
+from scraper.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ROOT / "fixtures" / "dhs" / "www.dhs.gov"
+PAGE0 = PAGES / "keywords-secure-communities.html"
+SEED = ROOT / "tests" / "parsers" / "dumps" / "secure-communities.txt"
+URL = "https://www.dhs.gov/keywords/secure-communities"
+
+
+def _records(text: str) -> list[Record]:
+    return [Record.model_validate_json(line) for line in text.splitlines() if line.strip()]
+
+
+def test_parse_html_page(capsys: pytest.CaptureFixture[str]) -> None:
+    """One JSON line per teaser, each a valid record, in page order."""
+    assert main(["parse", str(PAGE0), "--url", URL]) == 0
+    records = _records(capsys.readouterr().out)
+    assert [r.position for r in records] == [1, 2, 3, 4, 5]
+    assert {r.source_url for r in records} == {URL}
+    assert records[3].truncated
+
+
+def test_parse_text_dump(capsys: pytest.CaptureFixture[str]) -> None:
+    """A text dump gives the five seed teasers with the text profile."""
+    assert main(["parse", str(SEED)]) == 0
+    records = _records(capsys.readouterr().out)
+    assert len(records) == 5
+    assert {r.profile for r in records} == {"text"}
+    assert {r.topic for r in records} == {"Secure Communities"}
+
+
+@pytest.mark.parametrize("backend", ["lexbor", "soup"])
+def test_backends_give_identical_output(backend: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--backend soup writes the same bytes as the default backend."""
+    assert main(["parse", str(PAGE0), "--url", URL]) == 0
+    default = capsys.readouterr().out
+    assert main(["parse", str(PAGE0), "--url", URL, "--backend", backend]) == 0
+    assert capsys.readouterr().out == default
+
+
+def test_parse_writes_output_file(tmp_path: Path) -> None:
+    """-o FILE writes JSON Lines there."""
+    out = tmp_path / "out.jsonl"
+    assert main(["parse", str(PAGE0), "-o", str(out)]) == 0
+    assert len(_records(out.read_text(encoding="utf-8"))) == 5
+
+
+def test_parse_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """'-' reads the page from standard input."""
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(PAGE0.read_bytes())))
+    assert main(["parse", "-", "--url", URL]) == 0
+    assert len(_records(capsys.readouterr().out)) == 5
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"%PDF-1.5\n%\xb5\xed\xae\xfb\n", "PDF"),
+        (bytes(range(256)) * 100, "binary"),
+        (bytes(range(0x80, 0x100)) * 50, "decode"),
+    ],
+    ids=["empty", "pdf", "binary", "undecodable"],
+)
+def test_unreadable_file_exits_3_with_one_line(
+    tmp_path: Path, content: bytes, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each unreadable input gives one error line naming the file, exit 3, no traceback."""
+    bad = tmp_path / "bad.html"
+    bad.write_bytes(content)
+    assert main(["parse", str(bad)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert str(bad) in err[0]
+    assert message.lower() in err[0].lower()
+    assert "Traceback" not in err[0]
+
+
+def test_huge_and_deep_pages_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 50 MB page and markup nested 100,000 deep are refused with a reason."""
+    huge = tmp_path / "huge.html"
+    with huge.open("wb") as f:
+        f.write(b"<html><body>")
+        f.write(b"<p>filler</p>" * (50 * 1024 * 1024 // 13 + 1))
+    deep = tmp_path / "deep.html"
+    deep.write_bytes(b"<html><body>" + b"<div>" * 100_000 + b"x" + b"</div>" * 100_000)
+    assert main(["parse", str(huge)]) == 3
+    assert main(["parse", str(deep)]) == 3
+    err = capsys.readouterr().err
+    assert "limit" in err
+    assert "nested" in err
+
+
+def test_missing_file_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing file is named in the error."""
+    assert main(["parse", "no/such/page.html"]) == 3
+    assert "no/such/page.html: no such file" in capsys.readouterr().err
+
+
+def test_no_teasers_warns_and_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    """A readable page with no teasers is a warning naming the file, exit 1."""
+    empty = PAGES / "keywords-e-verify-self-check.html"
+    assert main(["parse", str(empty)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "warning" in captured.err
+    assert str(empty) in captured.err
+
+
+def test_several_files_report_each_and_go_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad file among good ones is reported; the others are still parsed; exit 1."""
+    missing = tmp_path / "missing.html"
+    assert main(["parse", str(missing), str(PAGE0), str(SEED)]) == 1
+    captured = capsys.readouterr()
+    assert len(_records(captured.out)) == 10
+    assert str(missing) in captured.err
+
+
+def test_schema_is_the_record_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    """`schema` prints the records' JSON Schema."""
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema == json.loads(json.dumps(Record.model_json_schema()))
+    assert "title" in schema["required"]
+
+
+def test_validate_good_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file written by parse validates: exit 0."""
+    out = tmp_path / "good.jsonl"
+    assert main(["parse", str(PAGE0), "-o", str(out)]) == 0
+    assert main(["validate", str(out)]) == 0
+    assert "5 of 5 records valid" in capsys.readouterr().err
+
+
+def test_validate_reports_every_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad lines are reported by number with the reason; exit 1."""
+    out = tmp_path / "mixed.jsonl"
+    assert main(["parse", str(PAGE0), "-o", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[1]) | {"title": "Back to Top"}
+    extra = json.loads(lines[2]) | {"colour": "red"}
+    out.write_text("\n".join([lines[0], json.dumps(broken), json.dumps(extra), "{not json", lines[0]]) + "\n")
+    assert main(["validate", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out}:2: title" in err
+    assert "boilerplate" in err
+    assert f"{out}:3: colour" in err
+    assert f"{out}:4:" in err
+    assert f"{out}:5: duplicate id" in err
+    assert f"{out}:1:" not in err
+
+
+def test_validate_missing_file_exits_3(tmp_path: Path) -> None:
+    """A file that cannot be read exits 3."""
+    assert main(["validate", str(tmp_path / "nope.jsonl")]) == 3
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown option is a usage error."""
+    assert main(["parse", "--no-such-option", str(PAGE0)]) == 2
+
+
+@pytest.mark.parametrize("command", ["parse", "schema", "validate", "crawl", "record", "search"])
+def test_help_explains_with_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every command's --help has an example."""
+    assert main([command, "--help"]) == 0
+    assert "Example" in capsys.readouterr().out
+
+
+def test_python_dash_m_scraper() -> None:
+    """`python -m scraper` is the same command line."""
+    result = subprocess.run(
+        [sys.executable, "-m", "scraper", "parse", str(SEED)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(_records(result.stdout)) == 5

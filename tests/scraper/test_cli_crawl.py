@@ -1,0 +1,281 @@
+"""Tests for the crawl, record and search commands of scraper/cli.py: exit codes, help, usage errors,
+search output, and record → replay giving the same records (against a real server on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+from pathlib import Path
+from types import FrameType
+
+import pytest
+import typer
+
+import scraper.cli as cli
+from parsers import Record
+from scraper.cli import app, main
+
+from e2e.site import Site
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dhs"
+SECURE_COMMUNITIES = "https://www.dhs.gov/keywords/secure-communities"
+PRESS_RELEASES_7 = "https://www.dhs.gov/news-releases/press-releases?page=7"
+
+
+def records(path: Path) -> list[Record]:
+    """Every line of a JSONL file as a record (fails on a bad line)."""
+    return [Record.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def replay(*urls: str, out: Path, extra: tuple[str, ...] = ()) -> int:
+    """Crawl ``urls`` from the DHS fixtures (no network) into ``out``."""
+    return main(["crawl", *urls, "--replay", str(FIXTURES), "-o", str(out), *extra])
+
+
+# -- exit codes ------------------------------------------------------------------------------------
+
+
+def test_exit_0_when_every_page_was_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crawl where every page is read exits 0 and writes every teaser of the listing and its pages."""
+    out = tmp_path / "out.jsonl"
+    assert replay(SECURE_COMMUNITIES, out=out) == 0
+    found = records(out)
+    assert [(r.page, r.position) for r in found][:2] == [(0, 1), (0, 2)]
+    assert {r.source_url for r in found} == {
+        SECURE_COMMUNITIES,
+        f"{SECURE_COMMUNITIES}?page=1",
+        f"{SECURE_COMMUNITIES}?page=2",
+    }
+    assert "pages: 3 parsed" in capsys.readouterr().err
+
+
+def test_exit_1_when_some_pages_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Records were written but a page failed (its next page is not saved): exit 1, the page listed."""
+    out = tmp_path / "out.jsonl"
+    assert replay(PRESS_RELEASES_7, out=out) == 1
+    assert records(out)
+    err = capsys.readouterr().err
+    assert "errors: FixtureMissing 1" in err
+    assert "  failed https://www.dhs.gov/news-releases/press-releases?page=8: FixtureMissing:" in err
+    assert "topicscrape record 'https://www.dhs.gov/news-releases/press-releases?page=8'" in err
+
+
+def test_exit_3_when_nothing_could_be_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every start page failing means there is nothing to show: exit 3."""
+    out = tmp_path / "out.jsonl"
+    assert replay("https://www.dhs.gov/keywords/not-saved", out=out) == 3
+    assert out.read_text() == ""
+    assert "pages: 0 parsed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["crawl", "ftp://www.dhs.gov/x", "-o", "out.jsonl"],
+            "error: not an http(s) URL: 'ftp://www.dhs.gov/x'",
+        ),
+        (
+            ["crawl", "www.dhs.gov/keywords/x", "-o", "out.jsonl"],
+            "error: not an http(s) URL: 'www.dhs.gov/keywords/x'",
+        ),
+        (
+            ["crawl", SECURE_COMMUNITIES, "-o", "out.txt"],
+            "error: cannot tell the output format of 'out.txt': use one of .jsonl,",
+        ),
+        (
+            ["crawl", SECURE_COMMUNITIES, "--replay", "no-such-folder", "-o", "out.jsonl"],
+            "error: fixture folder not found",
+        ),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    argv: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A bad URL, an unknown output suffix or a missing --replay folder: exit 2 and one line saying so."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(message)
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_missing_replay_folder_leaves_existing_output_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mistyped --replay is refused before the output is opened: yesterday's records survive."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"kept": true}\n')
+    assert main(["crawl", SECURE_COMMUNITIES, "--replay", "fixturs", "-o", str(out)]) == 2
+    assert out.read_text() == '{"kept": true}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]  # no state file either
+
+
+def test_option_values_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    """Out-of-range option values are usage errors (exit 2) naming the option."""
+    assert main(["crawl", SECURE_COMMUNITIES, "--concurrency", "0"]) == 2
+    assert "--concurrency" in capsys.readouterr().err
+
+
+# -- help ----------------------------------------------------------------------------------------
+
+
+def _flat(text: str) -> str:
+    """Help text without Rich's box drawing and line wrapping."""
+    return " ".join(text.replace("│", " ").replace("╭", " ").replace("╰", " ").split())
+
+
+@pytest.mark.parametrize("name", ["crawl", "record", "search"])
+def test_help_names_every_option_and_gives_an_example(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`topicscrape CMD --help` lists every option and shows an example command line."""
+    assert main([name, "--help"]) == 0
+    text = _flat(capsys.readouterr().out)
+    command = typer.main.get_command(app)
+    assert isinstance(command, typer.core.TyperGroup)
+    options = [p for p in command.commands[name].params if p.param_type_name == "option"]
+    assert options
+    for option in options:
+        assert any(opt in text for opt in option.opts), option.opts
+    assert f"topicscrape {name} " in text.split("Example", 1)[1]
+
+
+def test_crawl_help_shows_the_polite_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    """The defaults a user needs to judge politeness and limits are printed, not swallowed as markup."""
+    assert main(["crawl", "--help"]) == 0
+    text = _flat(capsys.readouterr().out)
+    for default in ("[default: 2]", "[default: 1.0]", "[default: 10 MB]", "[default: 300]", "[default: 30]"):
+        assert default in text
+    assert "Exit 0 done; 1 some pages failed" in text
+
+
+# -- sqlite and search ---------------------------------------------------------------------------
+
+
+def test_db_upserts_and_search_prints_matches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--db keeps one row per id across re-crawls; `search DB query` prints the matching records."""
+    db = tmp_path / "out.sqlite"
+    for _ in range(2):
+        assert main(["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "--db", str(db), "-q"]) == 0
+    with sqlite3.connect(db) as conn:
+        total, distinct = conn.execute("SELECT count(*), count(DISTINCT id) FROM records").fetchone()
+    assert total == distinct > 0
+    capsys.readouterr()
+
+    assert main(["search", str(db), "detainer", "--json"]) == 0
+    found = [Record.model_validate_json(line) for line in capsys.readouterr().out.splitlines()]
+    assert found
+    assert all("detainer" in f"{r.title} {r.excerpt}".lower() for r in found)
+
+    assert main(["search", str(db), "detainer"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.split()[:3] == ["date", "title", "url"]
+    assert found[0].title.split()[0] in captured.out
+    assert f"{len(found)} record(s)" in captured.err
+
+
+def test_search_limit_and_no_match(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--limit caps the matches; a query nothing matches prints no record and still exits 0."""
+    db = tmp_path / "out.sqlite"
+    assert main(["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "--db", str(db), "-q"]) == 0
+    assert main(["search", str(db), "secure", "--json", "--limit", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["search", str(db), "xylophone", "--json"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_search_of_a_missing_database_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Searching a file that does not exist is unreadable input (exit 3) and says how to make one."""
+    assert main(["search", str(tmp_path / "nope.sqlite"), "ice"]) == 3
+    assert "--db" in capsys.readouterr().err
+
+
+# -- recording -----------------------------------------------------------------------------------
+
+
+def test_record_then_replay_gives_the_same_records(site: Site, tmp_path: Path) -> None:
+    """`record URL --to DIR` saves every page a crawl fetches; `crawl --replay DIR` gives the live records."""
+    topic = site.add_topic("recorded", "Recorded", pages=3, per_page=4)
+    live, replayed, folder = tmp_path / "live.jsonl", tmp_path / "replayed.jsonl", tmp_path / "fixtures"
+    assert main(["crawl", topic.url(), "-o", str(live), "--no-robots", "--delay", "0", "-q"]) == 0
+    assert main(["record", topic.url(), "--to", str(folder), "--no-robots", "--delay", "0", "-q"]) == 0
+    index = json.loads((folder / "index.json").read_text())
+    assert sorted(index["responses"]) == sorted(topic.url(page) for page in range(3))
+    site.stop()  # replay must not need the server
+
+    assert main(["crawl", topic.url(), "--replay", str(folder), "-o", str(replayed), "-q"]) == 0
+    without_time = {"fetched_at"}
+    assert [r.model_dump(exclude=without_time) for r in records(replayed)] == [
+        r.model_dump(exclude=without_time) for r in records(live)
+    ]
+    saved = {entry["fetched_at"] for entry in index["responses"].values()}
+    assert {r.model_dump(mode="json")["fetched_at"] for r in records(replayed)} <= saved
+
+
+def test_crawl_with_record_replays_byte_for_byte(site: Site, tmp_path: Path) -> None:
+    """`crawl --record DIR -o A` then `crawl --replay DIR -o B`: A and B are the same bytes."""
+    topic = site.add_topic("twice", "Twice", pages=2, per_page=3)
+    folder = tmp_path / "fixtures"
+    live, replayed = tmp_path / "live.jsonl", tmp_path / "replayed.jsonl"
+    argv = ["crawl", topic.url(), "--no-robots", "--delay", "0", "-q"]
+    assert main([*argv, "--record", str(folder), "-o", str(live)]) == 0
+    assert main([*argv, "--replay", str(folder), "-o", str(replayed)]) == 0
+    assert len(records(live)) == 6
+    assert replayed.read_bytes() == live.read_bytes()
+
+
+# -- signals -------------------------------------------------------------------------------------
+
+
+def test_sigterm_saves_state_exits_130_and_restores_the_handler(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SIGTERM during a crawl is handled like Ctrl-C (state saved, exit 130); main() then puts the
+    process's own SIGTERM handler back."""
+    topic = site.add_topic("term", "Term", pages=3, per_page=2)
+    received: list[int] = []
+
+    def ours(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)  # only reached if the crawl did not install its handler
+
+    def terminate_after_first_page(self: object, stats: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, ours)
+    try:
+        monkeypatch.setattr(cli._Display, "__call__", terminate_after_first_page)
+        code = main(["crawl", topic.url(), "-o", str(tmp_path / "out.jsonl"), "--no-robots", "--delay", "0"])
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert code == 130
+    assert received == []
+    assert "--resume" in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "out.jsonl.state.sqlite") as state:
+        assert state.execute("SELECT outcome FROM runs").fetchall() == [("interrupted",)]
+    monkeypatch.undo()
+    assert (
+        main(
+            [
+                "crawl",
+                topic.url(),
+                "-o",
+                str(tmp_path / "out.jsonl"),
+                "--no-robots",
+                "--delay",
+                "0",
+                "--resume",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert len(records(tmp_path / "out.jsonl")) == 6

@@ -1,0 +1,604 @@
+"""Tests for scraper/crawl.py over httpx.MockTransport: pagination, stops, failures, rejects, re-crawls.
+
+Pages are realistic Drupal 7 listings (``e2e.site.drupal_listing``) whose pager is replaced by the
+link under test, so each test names exactly how the next page is announced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from e2e.site import TopicTeaser, drupal_listing
+
+import scraper.crawl as crawl_module
+from parsers import Record, Teaser, TopicPage
+from scraper.client import Fetched, build_client
+from scraper.crawl import CrawlStats, crawl
+from scraper.frontier import CrawlState
+from scraper.settings import Settings
+from scraper.sinks import RejectsSink
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+Route = Callable[[httpx.Request], httpx.Response]
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+def items(host: str, slug: str, page: int, count: int = 3, *, first: int | None = None) -> list[TopicTeaser]:
+    """``count`` teasers of listing ``slug`` on ``page``, numbered across pages (or from ``first``)."""
+    start = page * count if first is None else first
+    return [
+        TopicTeaser(
+            title=f"{slug.title()} story {n + 1}",
+            url=f"https://{host}/news/{slug}-{n + 1}",
+            excerpt=f"What changed in {slug} this week, item {n + 1}, and who is affected by it.",
+            position=i + 1,
+            page=page,
+        )
+        for i, n in enumerate(range(start, start + count))
+    ]
+
+
+def listing(
+    slug: str,
+    teasers: list[TopicTeaser],
+    *,
+    page: int = 0,
+    next_href: str | None = None,
+    rel_next: str | None = None,
+    numbered: Sequence[str] = (),
+) -> str:
+    """A Drupal 7 listing with exactly one way to reach the next page (or none).
+
+    Args:
+        slug: the topic; its heading is ``slug.title()``.
+        teasers: what the page lists (may be empty: a page past the end).
+        page: the pager index shown in the title.
+        next_href: a pager "next ›" link (``li.pager-next``).
+        rel_next: a ``<link rel="next">`` in the head.
+        numbered: plain page-number links in the pager (``?page=N``), without a "next" link.
+    """
+    page_html = drupal_listing(slug.title(), page, teasers, pages=1, path=f"/keywords/{slug}")
+    pager = [f'<li class="pager-item"><a href="{href}">{n + 2}</a></li>' for n, href in enumerate(numbered)]
+    if next_href is not None:
+        pager.append(f'<li class="pager-next"><a title="Go to next page" href="{next_href}">next ›</a></li>')
+    page_html = page_html.replace('<ul class="pager">\n', '<ul class="pager">\n' + "\n".join(pager), 1)
+    if rel_next is not None:
+        page_html = page_html.replace("</head>", f'<link rel="next" href="{rel_next}" />\n</head>', 1)
+    return page_html
+
+
+def ok(body: str, **headers: str) -> httpx.Response:
+    """A 200 HTML response."""
+    return httpx.Response(200, headers={**HTML, **headers}, content=body.encode())
+
+
+@dataclass
+class Server:
+    """A MockTransport handler over a table of ``path?query`` → route, logging every request."""
+
+    routes: dict[str, Route | httpx.Response] = field(default_factory=dict)
+    seen: list[httpx.Request] = field(default_factory=list)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        target = request.url.raw_path.decode()
+        route = self.routes.get(f"{request.url.host}{target}") or self.routes.get(target)
+        if route is None:
+            return httpx.Response(404, headers=HTML, content=b"<h1>Page not found</h1>")
+        return route(request) if callable(route) else route
+
+    def targets(self) -> list[str]:
+        """``host/path?query`` of every request, in order."""
+        return [f"{r.url.host}{r.url.raw_path.decode()}" for r in self.seen]
+
+
+@dataclass
+class MemorySink:
+    """A sink that keeps records in a list (the sinks have their own tests)."""
+
+    path: Path = Path("memory")
+    records: list[Record] = field(default_factory=list)
+
+    def write(self, records: Sequence[Record]) -> int:
+        self.records.extend(records)
+        return len(records)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> MemorySink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+@dataclass
+class Run:
+    """One crawl's stats and the records it wrote."""
+
+    stats: CrawlStats
+    records: list[Record]
+    progress: list[int]
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[CrawlState]:
+    """A crawl state file in the test's folder."""
+    with CrawlState.open(tmp_path / "state.sqlite") as opened:
+        yield opened
+
+
+async def run_crawl(
+    server: Server,
+    urls: list[str],
+    state: CrawlState,
+    *,
+    rejects: RejectsSink | None = None,
+    **settings: Any,
+) -> Run:
+    """Crawl ``urls`` through ``server`` with no delays and no robots.txt."""
+    options = Settings.model_validate({"delay": 0, "obey_robots": False, **settings})
+    sink = MemorySink()
+    progress: list[int] = []
+    async with build_client(options, transport=httpx.MockTransport(server)) as client:
+        stats = await crawl(
+            urls,
+            settings=options,
+            sinks=[sink],
+            state=state,
+            rejects=rejects,
+            client=client,
+            progress=lambda s: progress.append(s.pages),
+        )
+    return Run(stats, sink.records, progress)
+
+
+def shape(records: list[Record]) -> list[tuple[str, int, int, str | None]]:
+    """(title, page, position, url) of each record, for comparing with what the site lists."""
+    return [(r.title, r.page, r.position, r.url) for r in records]
+
+
+def expected(teasers: list[TopicTeaser]) -> list[tuple[str, int, int, str | None]]:
+    """The same shape for teasers as the site lists them."""
+    return [(t.title, t.page, t.position, t.url) for t in teasers]
+
+
+HOST = "www.example.gov"
+BASE = f"https://{HOST}"
+
+
+def paged_topic(
+    server: Server, slug: str, pages: int, *, host: str = HOST, how: str = "pager"
+) -> list[TopicTeaser]:
+    """Serve ``pages`` pages of ``slug`` on ``host`` linked by ``how`` (pager, rel, numbered)."""
+    listed: list[TopicTeaser] = []
+    for page in range(pages):
+        teasers = items(host, slug, page)
+        listed += teasers
+        target = f"/keywords/{slug}" + (f"?page={page}" if page else "")
+        nxt = f"/keywords/{slug}?page={page + 1}" if page < pages - 1 else None
+        links: dict[str, Any] = {}
+        if nxt is not None:
+            links = {"pager": {"next_href": nxt}, "rel": {"rel_next": nxt}, "numbered": {"numbered": [nxt]}}[
+                how
+            ]
+        server.routes[host + target] = ok(listing(slug, teasers, page=page, **links))
+    return listed
+
+
+# -- pagination ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["pager", "rel", "numbered"])
+async def test_follows_pagination_to_the_end(state: CrawlState, how: str) -> None:
+    """Pager "next", <link rel=next> and ?page=N links are each followed to the last page."""
+    server = Server()
+    listed = paged_topic(server, "secure-communities", 4, how=how)
+    run = await run_crawl(server, [f"{BASE}/keywords/secure-communities"], state)
+    assert shape(run.records) == expected(listed)
+    assert server.targets() == [f"{HOST}/keywords/secure-communities"] + [
+        f"{HOST}/keywords/secure-communities?page={n}" for n in (1, 2, 3)
+    ]
+    assert (run.stats.pages, run.stats.records, run.stats.new_records) == (4, 12, 12)
+    assert run.stats.failures == [] and run.stats.loops == 0
+    assert {r.topic for r in run.records} == {"Secure-Communities"}
+    assert {r.source_url for r in run.records if r.page == 2} == {
+        f"{BASE}/keywords/secure-communities?page=2"
+    }
+    assert run.progress == [1, 2, 3, 4]
+
+
+async def test_pager_loop_is_stopped_and_counted(state: CrawlState) -> None:
+    """A "next" link back to a page already seen is not followed; the loop is counted in stats.loops."""
+    server = Server()
+    first, second = items(HOST, "loop", 0), items(HOST, "loop", 1)
+    server.routes["/keywords/loop"] = ok(listing("loop", first, next_href="/keywords/loop?page=1"))
+    server.routes["/keywords/loop?page=1"] = ok(listing("loop", second, page=1, next_href="/keywords/loop"))
+    run = await run_crawl(server, [f"{BASE}/keywords/loop"], state)
+    assert server.targets() == [f"{HOST}/keywords/loop", f"{HOST}/keywords/loop?page=1"]
+    assert shape(run.records) == expected(first + second)
+    assert run.stats.loops == 1
+    assert run.stats.failures == []
+
+
+async def test_max_pages_stops_the_crawl(state: CrawlState) -> None:
+    """--max-pages N fetches N listing pages in all, then stops with the rest still queued."""
+    server = Server()
+    listed = paged_topic(server, "news", 5)
+    run = await run_crawl(server, [f"{BASE}/keywords/news"], state, max_pages=2)
+    assert len(server.seen) == 2
+    assert shape(run.records) == expected(listed[:6])
+    assert run.stats.pages == 2
+    assert state.pending() == 1  # page 2 was queued by page 1 and left for later
+
+
+async def test_max_pages_counts_across_start_urls(state: CrawlState) -> None:
+    """The --max-pages budget is shared by every start URL of the crawl."""
+    server = Server()
+    for slug in ("a", "b", "c"):
+        paged_topic(server, slug, 3)
+    run = await run_crawl(server, [f"{BASE}/keywords/{s}" for s in "abc"], state, max_pages=4)
+    assert len(server.seen) == 4
+    assert run.stats.pages == 4
+
+
+async def test_page_without_teasers_ends_the_listing(state: CrawlState) -> None:
+    """A later page that lists nothing is the end of the listing, not a failure."""
+    server = Server()
+    first, second = items(HOST, "end", 0), items(HOST, "end", 1)
+    server.routes["/keywords/end"] = ok(listing("end", first, next_href="/keywords/end?page=1"))
+    server.routes["/keywords/end?page=1"] = ok(
+        listing("end", second, page=1, next_href="/keywords/end?page=2")
+    )
+    server.routes["/keywords/end?page=2"] = ok(listing("end", [], page=2, next_href="/keywords/end?page=3"))
+    run = await run_crawl(server, [f"{BASE}/keywords/end"], state)
+    assert len(server.seen) == 3  # ?page=3 is never asked for
+    assert shape(run.records) == expected(first + second)
+    assert run.stats.pages == 3
+    assert run.stats.failures == [] and not run.stats.errors
+
+
+async def test_start_page_without_teasers_is_a_failure(state: CrawlState) -> None:
+    """A start page that lists nothing is listed as a failure (wrong URL or unknown template)."""
+    server = Server()
+    server.routes["/keywords/empty"] = ok(listing("empty", []))
+    run = await run_crawl(server, [f"{BASE}/keywords/empty"], state)
+    assert run.records == []
+    [(url, reason)] = run.stats.failures
+    assert url == f"{BASE}/keywords/empty"
+    assert reason.startswith("NoTeasersFound: ")
+    assert run.stats.errors == {"NoTeasersFound": 1}
+    assert state.failures() == [(url, reason)]
+
+
+async def test_many_start_urls_on_many_hosts(state: CrawlState) -> None:
+    """Several start URLs on several hosts are crawled in one run, each to the end of its listing."""
+    server = Server()
+    hosts = ["www.one.gov", "news.two.org", "three.example.com"]
+    listed = {host: paged_topic(server, "topic", 3, host=host) for host in hosts}
+    run = await run_crawl(server, [f"https://{h}/keywords/topic" for h in hosts], state)
+    assert run.stats.pages == 9 and run.stats.failures == []
+    for host in hosts:
+        mine = [r for r in run.records if r.source_url.startswith(f"https://{host}/")]
+        assert sorted(shape(mine), key=lambda t: (t[1], t[2])) == expected(listed[host])
+    assert len({r.id for r in run.records}) == 27
+
+
+async def test_offsite_next_link_is_not_followed(state: CrawlState) -> None:
+    """A "next" link to another site ends the listing unless offsite is allowed."""
+    server = Server()
+    server.routes["/keywords/x"] = ok(
+        listing("x", items(HOST, "x", 0), next_href="https://elsewhere.com/x?page=1")
+    )
+    server.routes["elsewhere.com/x?page=1"] = ok(listing("x", items("elsewhere.com", "x", 1), page=1))
+    run = await run_crawl(server, [f"{BASE}/keywords/x"], state)
+    assert server.targets() == [f"{HOST}/keywords/x"]
+    assert run.stats.records == 3
+    server.seen.clear()
+    run = await run_crawl(server, [f"{BASE}/keywords/x"], state, allow_offsite=True)
+    assert server.targets() == [f"{HOST}/keywords/x", "elsewhere.com/x?page=1"]
+    assert run.stats.records == 6
+
+
+# -- failures and skips --------------------------------------------------------------------------
+
+
+async def test_non_html_start_url_is_skipped_with_a_note(state: CrawlState) -> None:
+    """A PDF is skipped (listed with its Content-Type), not counted as a failure."""
+    server = Server()
+    server.routes["/report.pdf"] = httpx.Response(
+        200, headers={"Content-Type": "application/pdf"}, content=b"%PDF-1.4"
+    )
+    paged_topic(server, "news", 1)
+    run = await run_crawl(server, [f"{BASE}/report.pdf", f"{BASE}/keywords/news"], state)
+    assert run.stats.skipped == [
+        (f"{BASE}/report.pdf", f"{BASE}/report.pdf: not an HTML page (Content-Type: application/pdf)")
+    ]
+    assert run.stats.failures == []
+    assert run.stats.records == 3
+    assert state.status(f"{BASE}/report.pdf") == "done"
+
+
+async def test_404_page_is_listed_and_not_retried(state: CrawlState) -> None:
+    """A 404 in the middle of a listing is one failure with its status; the pages before are kept."""
+    server = Server()
+    first = items(HOST, "gone", 0)
+    server.routes["/keywords/gone"] = ok(listing("gone", first, next_href="/keywords/gone?page=1"))
+    run = await run_crawl(server, [f"{BASE}/keywords/gone"], state)
+    assert shape(run.records) == expected(first)
+    assert run.stats.failures == [
+        (f"{BASE}/keywords/gone?page=1", f"FetchError: {BASE}/keywords/gone?page=1: HTTP 404 Not Found")
+    ]
+    assert run.stats.errors == {"FetchError": 1}
+    assert server.targets().count(f"{HOST}/keywords/gone?page=1") == 1
+    assert run.stats.fetch.retries == 0
+
+
+async def test_server_error_is_retried_then_listed(state: CrawlState) -> None:
+    """A page answering 500 every time is tried max_attempts times, then listed as a failure."""
+    server = Server()
+    server.routes["/keywords/down"] = httpx.Response(500, headers=HTML, content=b"oops")
+    run = await run_crawl(server, [f"{BASE}/keywords/down"], state, max_attempts=3)
+    assert len(server.seen) == 3
+    assert run.stats.fetch.retries == 2
+    assert run.stats.failures == [
+        (f"{BASE}/keywords/down", f"FetchError: {BASE}/keywords/down: HTTP 500 Internal Server Error")
+    ]
+
+
+async def test_offsite_redirect_fails_unless_allowed(state: CrawlState) -> None:
+    """A start URL redirecting to another site fails with OffsiteRedirect; --allow-offsite follows it."""
+    server = Server()
+    server.routes["/keywords/moved"] = httpx.Response(
+        301, headers={"Location": "https://new.example.org/topic"}
+    )
+    server.routes["new.example.org/topic"] = ok(listing("moved", items("new.example.org", "moved", 0)))
+    run = await run_crawl(server, [f"{BASE}/keywords/moved"], state)
+    [(url, reason)] = run.stats.failures
+    assert reason.startswith("OffsiteRedirect: ") and "https://new.example.org/topic" in reason
+    run = await run_crawl(server, [f"{BASE}/keywords/moved"], state, allow_offsite=True)
+    assert run.stats.failures == []
+    assert {r.source_url for r in run.records} == {"https://new.example.org/topic"}
+
+
+# -- rejects -------------------------------------------------------------------------------------
+
+
+async def test_teaser_that_fails_validation_goes_to_the_rejects_file(
+    state: CrawlState, tmp_path: Path
+) -> None:
+    """A teaser the parser lets through but Record refuses is written to rejects with the reason.
+
+    The parser already drops empty and boilerplate titles and non-web links; what reaches Record
+    and fails is a link Record's URL rule refuses (shorter than ``http://x.y``), e.g. an intranet
+    short link ``http://go``.
+    """
+    server = Server()
+    teasers = items(HOST, "intranet", 0)
+    bad = TopicTeaser(title="Go links", url="http://go", excerpt="Short links.", position=2, page=0)
+    page = listing("intranet", [teasers[0], bad, teasers[1]]).replace('href=""', 'href="http://go"')
+    server.routes["/keywords/intranet"] = ok(page)
+    rejects_path = tmp_path / "out.rejects.jsonl"
+    with RejectsSink(rejects_path) as rejects:
+        run = await run_crawl(server, [f"{BASE}/keywords/intranet"], state, rejects=rejects)
+    assert [r.title for r in run.records] == [teasers[0].title, teasers[1].title]
+    assert run.stats.rejected == 1
+    [line] = rejects_path.read_text().splitlines()
+    reject = json.loads(line)
+    assert reject["source_url"] == f"{BASE}/keywords/intranet"
+    assert reject["data"]["title"] == "Go links"
+    assert reject["data"]["url"] == "http://go"
+    assert reject["reason"].startswith("url: ")
+    assert "not an absolute http(s) URL" in reject["reason"]
+
+
+def _fetched(url: str) -> Fetched:
+    from datetime import UTC, datetime
+
+    return Fetched(url, url, 200, (), b"", datetime(2016, 7, 1, tzinfo=UTC), 0.0)
+
+
+async def test_records_sends_every_invalid_teaser_to_rejects(state: CrawlState, tmp_path: Path) -> None:
+    """_records keeps the valid teasers and rejects each invalid one with a field-by-field reason."""
+    url = f"{BASE}/keywords/x"
+    good = Teaser(title="A real story", url=f"{BASE}/a", position=1)
+    boilerplate = Teaser.model_construct(title="Read more", url=f"{BASE}/b", position=2)
+    blank = Teaser.model_construct(title="   ", url="javascript:void(0)", position=3)
+    page = TopicPage.model_construct(
+        url=url, topic="X", page=0, teasers=(good, boilerplate, blank), next_url=None, profile="drupal7"
+    )
+    async with httpx.AsyncClient() as client:
+        with RejectsSink(tmp_path / "rejects.jsonl") as rejects:
+            run = crawl_module._Run(
+                settings=Settings(),
+                client=client,
+                state=state,
+                sinks=[],
+                rejects=rejects,
+                stats=CrawlStats(),
+                clock=crawl_module.SYSTEM_CLOCK,
+                progress=None,
+                profile=None,
+                conditional=False,
+            )
+            records = crawl_module._records(run, page, _fetched(url))
+    assert [r.title for r in records] == ["A real story"]
+    assert run.stats.rejected == 2
+    lines = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    assert [line["data"]["position"] for line in lines] == [2, 3]
+    assert "title is navigation boilerplate" in lines[0]["reason"]
+    assert "title: " in lines[1]["reason"] and "url: " in lines[1]["reason"]
+    assert all(line["source_url"] == url for line in lines)
+
+
+# -- incremental re-crawls -----------------------------------------------------------------------
+
+
+async def test_stop_at_seen_stops_a_daily_recrawl_early(state: CrawlState) -> None:
+    """--stop-at-seen N: the next run stops paginating once N teasers already known appear in a row."""
+    server = Server()
+    paged_topic(server, "daily", 5)
+    first = await run_crawl(server, [f"{BASE}/keywords/daily"], state, stop_at_seen=4)
+    assert first.stats.pages == 5 and first.stats.new_records == 15
+    # A day later one new story tops the listing and pushes everything one place down.
+    fresh = TopicTeaser("Daily story 0", f"{BASE}/news/daily-0", "Brand new today.", 1, 0)
+    relist(server, "daily", [fresh, *items(HOST, "daily", 0, 15)], pages=5)
+    server.seen.clear()
+    second = await run_crawl(server, [f"{BASE}/keywords/daily"], state, stop_at_seen=4)
+    # page 0: new, old, old (streak 2); page 1: old, old (streak 4): stop there.
+    assert server.targets() == [f"{HOST}/keywords/daily", f"{HOST}/keywords/daily?page=1"]
+    assert second.stats.new_records == 1
+    assert second.stats.pages == 2
+
+
+async def test_stop_at_seen_counts_only_earlier_runs(state: CrawlState) -> None:
+    """Teasers repeated within one run do not stop it: only ids from an earlier run count as seen."""
+    server = Server()
+    same = items(HOST, "repeat", 0)
+    relist(server, "repeat", same * 3, pages=3)
+    run = await run_crawl(server, [f"{BASE}/keywords/repeat"], state, stop_at_seen=2)
+    assert run.stats.pages == 3
+
+
+def relist(server: Server, slug: str, listed: list[TopicTeaser], *, pages: int, per_page: int = 3) -> None:
+    """Serve ``listed`` as ``pages`` pages of ``per_page`` teasers, linked by a pager "next"."""
+    for page in range(pages):
+        chunk = listed[page * per_page : (page + 1) * per_page]
+        placed = [TopicTeaser(t.title, t.url, t.excerpt, i + 1, page) for i, t in enumerate(chunk)]
+        target = f"/keywords/{slug}" + (f"?page={page}" if page else "")
+        nxt = f"/keywords/{slug}?page={page + 1}" if page < pages - 1 else None
+        server.routes[HOST + target] = ok(listing(slug, placed, page=page, next_href=nxt))
+
+
+def conditional_topic(server: Server, slug: str, pages: int, version: dict[int, int]) -> None:
+    """Serve ``slug`` with ETag/Last-Modified per page; a matching conditional request gets a 304.
+
+    ``version[page]`` (default 1) is the page's current version: bumping it changes the page.
+    """
+
+    def route(page: int) -> Route:
+        def answer(request: httpx.Request) -> httpx.Response:
+            v = version.get(page, 1)
+            validators = {
+                "ETag": f'"{slug}-{page}-v{v}"',
+                "Last-Modified": f"Fri, 0{v} Jul 2016 12:00:00 GMT",
+            }
+            if request.headers.get("If-None-Match") == validators["ETag"]:
+                return httpx.Response(304, headers=validators)
+            teasers = items(HOST, slug, page, first=page * 3 + (100 * (v - 1)))
+            nxt = f"/keywords/{slug}?page={page + 1}" if page < pages - 1 else None
+            return ok(listing(slug, teasers, page=page, next_href=nxt), **validators)
+
+        return answer
+
+    for page in range(pages):
+        server.routes[HOST + f"/keywords/{slug}" + (f"?page={page}" if page else "")] = route(page)
+
+
+async def test_recrawl_with_db_is_conditional_and_304_is_not_parsed(
+    state: CrawlState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With state and --db, pages are asked for conditionally; a 304 is not parsed and the pager goes on."""
+    server = Server()
+    version: dict[int, int] = {}
+    conditional_topic(server, "cond", 4, version)
+    url = f"{BASE}/keywords/cond"
+    db = tmp_path / "out.sqlite"
+    first = await run_crawl(server, [url], state, db=db)
+    assert first.stats.pages == 4
+    assert all("If-None-Match" not in r.headers for r in server.seen)
+
+    parsed: list[str] = []
+    real_parse = crawl_module.parse_topic_page
+
+    def counting_parse(html: str | bytes, **kwargs: Any) -> TopicPage:
+        parsed.append(kwargs["url"])
+        return real_parse(html, **kwargs)
+
+    monkeypatch.setattr(crawl_module, "parse_topic_page", counting_parse)
+    version[2] = 2  # page 2 changed since the first run
+    server.seen.clear()
+    second = await run_crawl(server, [url], state, db=db)
+    assert [r.headers.get("If-None-Match") for r in server.seen] == [
+        '"cond-0-v1"',
+        '"cond-1-v1"',
+        '"cond-2-v1"',
+        '"cond-3-v1"',
+    ]
+    assert server.seen[0].headers["If-Modified-Since"] == "Fri, 01 Jul 2016 12:00:00 GMT"
+    assert parsed == [f"{url}?page=2"]
+    assert (second.stats.not_modified, second.stats.pages) == (3, 1)
+    assert [r.title for r in second.records] == [t.title for t in items(HOST, "cond", 2, first=106)]
+    assert second.stats.new_records == 3
+    assert second.stats.failures == []
+    # The changed page's new validators are stored: a third run sends them.
+    server.seen.clear()
+    await run_crawl(server, [url], state, db=db)
+    assert server.seen[2].headers["If-None-Match"] == '"cond-2-v2"'
+
+
+async def test_fresh_jsonl_output_asks_unconditionally(state: CrawlState) -> None:
+    """Without --db, --resume or --stop-at-seen the output starts empty, so no page may come back as 304."""
+    server = Server()
+    conditional_topic(server, "plain", 2, {})
+    await run_crawl(server, [f"{BASE}/keywords/plain"], state)
+    server.seen.clear()
+    run = await run_crawl(server, [f"{BASE}/keywords/plain"], state)
+    assert all("If-None-Match" not in r.headers for r in server.seen)
+    assert run.stats.records == 6 and run.stats.not_modified == 0
+
+
+async def test_stop_at_seen_counts_the_teasers_of_unchanged_pages(state: CrawlState, tmp_path: Path) -> None:
+    """A 304 page's teasers were all seen before, so --stop-at-seen stops there instead of paging on."""
+    server = Server()
+    conditional_topic(server, "quiet", 5, {})
+    url = f"{BASE}/keywords/quiet"
+    await run_crawl(server, [url], state, db=tmp_path / "out.sqlite", stop_at_seen=3)
+    server.seen.clear()
+    run = await run_crawl(server, [url], state, db=tmp_path / "out.sqlite", stop_at_seen=3)
+    assert server.targets() == [f"{HOST}/keywords/quiet"]
+    assert run.stats.not_modified == 1
+
+
+async def test_resume_retries_failed_pages(state: CrawlState) -> None:
+    """A page that failed (e.g. the server was down) is fetched again by --resume; done pages are not."""
+    server = Server()
+    listed = paged_topic(server, "flaky", 3)
+    good_page_1 = server.routes[f"{HOST}/keywords/flaky?page=1"]
+    server.routes[f"{HOST}/keywords/flaky?page=1"] = httpx.Response(503, headers=HTML, content=b"down")
+    first = await run_crawl(server, [f"{BASE}/keywords/flaky"], state, max_attempts=1)
+    assert [url for url, _ in first.stats.failures] == [f"{BASE}/keywords/flaky?page=1"]
+    server.routes[f"{HOST}/keywords/flaky?page=1"] = good_page_1
+    server.seen.clear()
+    second = await run_crawl(server, [f"{BASE}/keywords/flaky"], state, resume=True)
+    assert server.targets() == [f"{HOST}/keywords/flaky?page=1", f"{HOST}/keywords/flaky?page=2"]
+    assert shape(first.records + second.records) == expected(listed)
+    assert second.stats.failures == []
+
+
+async def test_unchanged_page_does_not_follow_an_offsite_next_link(state: CrawlState, tmp_path: Path) -> None:
+    """A 304 continues with the stored next link only where a parsed page would: on the same site."""
+    server = Server()
+    etag = {"ETag": '"v1"'}
+
+    def page_zero(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return httpx.Response(304, headers=etag)
+        return ok(listing("x", items(HOST, "x", 0), next_href="https://elsewhere.com/x?page=1"), **etag)
+
+    server.routes["/keywords/x"] = page_zero
+    server.routes["elsewhere.com/x?page=1"] = ok(listing("x", items("elsewhere.com", "x", 1), page=1))
+    for _ in range(2):
+        run = await run_crawl(server, [f"{BASE}/keywords/x"], state, db=tmp_path / "out.sqlite")
+    assert server.targets() == [f"{HOST}/keywords/x", f"{HOST}/keywords/x"]
+    assert run.stats.not_modified == 1

@@ -1,0 +1,275 @@
+"""Tests for scraper/serve.py: serving a fixture folder (or WARC) over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scraper.client import Fetched, build_client, fetch
+from scraper.fixtures import FixtureFolder, ReplayTransport
+from scraper.serve import FixtureServer, serve_fixtures
+from scraper.settings import Settings
+from scraper.warc import WarcRecordingTransport
+
+DHS = Path(__file__).resolve().parents[2] / "fixtures" / "dhs"
+TOPIC = "https://www.dhs.gov/keywords/secure-communities"
+WHEN = datetime(2016, 7, 1, 12, tzinfo=UTC)
+
+
+def _settings(**kwargs: object) -> Settings:
+    return Settings.model_validate({"delay": 0, **kwargs})
+
+
+@pytest.fixture
+def dhs() -> FixtureFolder:
+    """The bundled DHS fixtures."""
+    return FixtureFolder.load(DHS)
+
+
+@pytest.fixture
+def served(dhs: FixtureFolder) -> Iterator[FixtureServer]:
+    """The DHS fixtures served on 127.0.0.1 in a background thread."""
+    with serve_fixtures(dhs) as server:
+        yield server
+
+
+@pytest.fixture
+def two_hosts(tmp_path: Path) -> FixtureFolder:
+    """A folder where two hosts share the path /news, and one redirects with an absolute Location."""
+    folder = FixtureFolder(tmp_path)
+    html = [("Content-Type", "text/html")]
+    folder.save("https://a.gov/news", status=200, headers=html, body=b"<p>a</p>")
+    folder.save("https://b.gov/news", status=200, headers=html, body=b"<p>b</p>")
+    folder.save("https://a.gov/only-a", status=200, headers=html, body=b"<p>only a</p>")
+    folder.save("https://a.gov/old", status=301, headers=[("Location", "https://a.gov/only-a")], body=b"")
+    folder.save("https://a.gov/rel", status=302, headers=[("Location", "/only-a")], body=b"")
+    folder.save("https://a.gov/away", status=302, headers=[("Location", "https://elsewhere.org/x")], body=b"")
+    return FixtureFolder.load(tmp_path)
+
+
+# -- answers (no socket) -----------------------------------------------------------------------
+
+
+def test_a_bare_path_gets_the_recorded_response(dhs: FixtureFolder) -> None:
+    """Status, headers (spelling and order) and body as recorded, plus a computed Content-Length."""
+    server = FixtureServer(dhs)
+    try:
+        answer = server.answer("/keywords/secure-communities")
+    finally:
+        server.stop()
+    saved = dhs.get(TOPIC)
+    assert saved is not None
+    body = dhs.body(saved)
+    assert answer.status == 200
+    assert answer.url == TOPIC
+    assert answer.headers == (*saved.headers, ("Content-Length", str(len(body))))
+    assert answer.body == body
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/keywords/secure-communities?page=1",
+        "/www.dhs.gov/keywords/secure-communities?page=1",
+        "https://www.dhs.gov/keywords/secure-communities?page=1",
+        "/WWW.DHS.GOV/keywords/secure-communities?page=1",
+    ],
+)
+def test_paths_prefixes_and_absolute_urls_find_the_same_page(dhs: FixtureFolder, target: str) -> None:
+    """Bare path+query, /<host>/path and a proxy-style absolute URL all pick the recorded page."""
+    server = FixtureServer(dhs)
+    try:
+        answer = server.answer(target)
+    finally:
+        server.stop()
+    assert (answer.status, answer.url) == (200, TOPIC + "?page=1")
+
+
+def test_an_unknown_path_is_a_404_naming_the_record_command(dhs: FixtureFolder) -> None:
+    """A miss names the full missing URL (single-host folder) and the command that records it."""
+    server = FixtureServer(dhs)
+    try:
+        answer = server.answer("/keywords/missing?page=3")
+    finally:
+        server.stop()
+    text = answer.body.decode()
+    assert answer.status == 404
+    assert ("Content-Type", "text/plain; charset=utf-8") in answer.headers
+    assert "https://www.dhs.gov/keywords/missing?page=3" in text
+    assert f"topicscrape record 'https://www.dhs.gov/keywords/missing?page=3' --to {DHS}" in text
+
+
+def test_a_path_several_hosts_share_needs_a_host(two_hosts: FixtureFolder) -> None:
+    """/news is ambiguous (300 listing the prefixed URLs); /<host>/news picks one; unique paths stay bare."""
+    server = FixtureServer(two_hosts)
+    try:
+        ambiguous = server.answer("/news")
+        a, b = server.answer("/a.gov/news"), server.answer("/b.gov/news")
+        only = server.answer("/only-a")
+        base = server.base_url
+        listing = dict((recorded, local) for local, recorded in server.list_urls())
+        missing = server.answer("/nowhere")
+    finally:
+        server.stop()
+    assert ambiguous.status == 300
+    assert f"{base}/a.gov/news" in ambiguous.body.decode()
+    assert f"{base}/b.gov/news" in ambiguous.body.decode()
+    assert (a.body, b.body, only.body) == (b"<p>a</p>", b"<p>b</p>", b"<p>only a</p>")
+    assert listing["https://a.gov/news"] == f"{base}/a.gov/news"
+    assert listing["https://a.gov/only-a"] == f"{base}/only-a"
+    assert missing.status == 404
+    assert "a.gov, b.gov" in missing.body.decode()
+
+
+def test_redirects_to_a_recorded_host_stay_on_the_server(two_hosts: FixtureFolder) -> None:
+    """An absolute Location to a recorded host is pointed at the server; others are left verbatim."""
+    server = FixtureServer(two_hosts)
+    try:
+        old, rel, away = server.answer("/old"), server.answer("/rel"), server.answer("/away")
+        base = server.base_url
+    finally:
+        server.stop()
+    assert (old.status, dict(old.headers)["Location"]) == (301, f"{base}/only-a")
+    assert dict(rel.headers)["Location"] == "/only-a"
+    assert dict(away.headers)["Location"] == "https://elsewhere.org/x"
+    assert dict(old.headers)["Content-Length"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "status"),
+    [
+        ("If-None-Match", '"1467381532-0"', 304),
+        ("If-None-Match", '"stale"', 200),
+        ("if-modified-since", "Fri, 01 Jul 2016 13:58:52 GMT", 304),
+        ("If-Modified-Since", "Fri, 01 Jul 2016 13:00:00 GMT", 200),
+    ],
+)
+def test_conditional_requests_get_304(dhs: FixtureFolder, header: str, value: str, status: int) -> None:
+    """Matching validators give a bodyless 304 without Content-Length; others the full page."""
+    server = FixtureServer(dhs)
+    try:
+        answer = server.answer("/keywords/secure-communities", [(header, value)])
+    finally:
+        server.stop()
+    assert answer.status == status
+    names = [k.lower() for k, _ in answer.headers]
+    if status == 304:
+        assert answer.body == b""
+        assert "content-length" not in names
+        assert ("Etag", '"1467381532-0"') in answer.headers
+    else:
+        assert "content-length" in names
+
+
+# -- over a real socket ------------------------------------------------------------------------
+
+
+def test_served_bytes_are_the_recorded_bytes(served: FixtureServer, dhs: FixtureFolder) -> None:
+    """Over HTTP: recorded headers verbatim and in order (no Server/Date of our own), exact body."""
+    saved = dhs.get(TOPIC + "?page=2")
+    assert saved is not None
+    with httpx.Client(trust_env=False) as client:
+        response = client.get(served.url_for(TOPIC + "?page=2"))
+        head = client.head(served.url_for(TOPIC + "?page=2"))
+    raw = [(k.decode(), v.decode()) for k, v in response.headers.raw]
+    assert raw == [*saved.headers, ("Content-Length", str(len(dhs.body(saved))))]
+    assert response.content == dhs.body(saved)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Length"] == str(len(dhs.body(saved)))
+
+
+def test_other_methods_are_not_served(served: FixtureServer) -> None:
+    """Fixtures are GET responses: POST gets 501 from the server, never a recorded page."""
+    with httpx.Client(trust_env=False) as client:
+        response = client.post(served.base_url + "/keywords/secure-communities", content=b"x")
+    assert response.status_code == 501
+
+
+async def test_fetch_over_http_matches_replay(served: FixtureServer, dhs: FixtureFolder) -> None:
+    """Our own fetch, with robots.txt on (a 404 allows all), gets what replay gives."""
+    settings = _settings()
+    async with build_client(settings) as client:
+        over_http = await fetch(client, served.url_for(TOPIC), settings=settings)
+    async with build_client(settings, transport=ReplayTransport(dhs)) as client:
+        replayed = await fetch(client, TOPIC, settings=settings)
+    assert over_http.status == replayed.status == 200
+    assert over_http.content == replayed.content
+    assert over_http.etag == replayed.etag
+    again = await _fetch_with(served, {"If-None-Match": over_http.etag or ""})
+    assert again.not_modified
+
+
+async def _fetch_with(served: FixtureServer, headers: dict[str, str]) -> Fetched:
+    settings = _settings(obey_robots=False)
+    async with build_client(settings) as client:
+        return await fetch(client, served.url_for(TOPIC), settings=settings, headers=headers)
+
+
+def test_a_warc_file_is_served_too(tmp_path: Path) -> None:
+    """serve FILE.warc.gz works like a folder: same lookup, decoded body, recorded headers."""
+    path = tmp_path / "site.warc.gz"
+    origin = httpx.MockTransport(
+        lambda r: httpx.Response(
+            200, headers={"Content-Type": "text/html", "ETag": '"w"'}, content=b"<p>w</p>"
+        )
+    )
+    with httpx.Client(transport=WarcRecordingTransport(origin, path, now=lambda: WHEN)) as client:
+        client.get("https://x.gov/news?page=1")
+    with serve_fixtures(path) as server, httpx.Client(trust_env=False) as client:
+        response = client.get(server.base_url + "/news?page=1")
+    assert response.status_code == 200
+    assert response.content == b"<p>w</p>"
+    assert response.headers["ETag"] == '"w"'
+
+
+def test_a_missing_folder_is_an_error(tmp_path: Path) -> None:
+    """serve on a path that is neither a folder nor a WARC fails before binding a port."""
+    with pytest.raises(FileNotFoundError):
+        serve_fixtures(tmp_path / "nope")
+
+
+@pytest.mark.slow
+def test_run_server_prints_its_urls_and_stops_on_ctrl_c() -> None:
+    """The blocking server announces address and URLs, serves, and exits 0 on SIGINT."""
+    code = (
+        "import sys\n"
+        "from scraper.serve import run_server\n"
+        f"run_server({str(DHS)!r}, port=0, announce=lambda line: print(line, flush=True))\n"
+        "print('stopped', flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("Serving 6 recorded responses at http://127.0.0.1:"), first
+        lines = [proc.stdout.readline() for _ in range(6)]
+        local = next(line.split()[0] for line in lines if line.strip().endswith(TOPIC))
+        assert httpx.get(local, trust_env=False).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert out.strip().endswith("stopped")
+    assert "Traceback" not in err
+
+
+def test_list_urls_covers_every_recorded_response(served: FixtureServer) -> None:
+    """Each recorded URL is listed once with the local URL that serves it."""
+    listing = served.list_urls()
+    index = json.loads((DHS / "index.json").read_text())
+    assert [recorded for _, recorded in listing] == sorted(index["responses"])
+    assert all(local.startswith(served.base_url + "/") for local, _ in listing)

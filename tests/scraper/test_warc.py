@@ -1,0 +1,491 @@
+"""Tests for scraper/warc.py: writing WARC/1.1, reading any WARC, replaying one like a fixture folder."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import logging
+import zlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scraper.client import build_client, build_transport, fetch
+from scraper.errors import FixtureMissing
+from scraper.fixtures import FixtureFolder, ReplayTransport
+from scraper.settings import Settings
+from scraper.warc import (
+    WarcArchive,
+    WarcRecordingTransport,
+    WarcReplayTransport,
+    is_warc_path,
+    iter_warc_pages,
+    open_fixtures,
+    read_warc,
+    warc_to_folder,
+)
+
+WHEN = datetime(2016, 7, 1, 12, tzinfo=UTC)
+PAGE = "<html><body><h1>Secure Communities</h1><p>caf\u00e9</p></body></html>".encode()
+SECRETS = (b"top-secret", b"cookie-secret", b"secret-session", b"secret-cookie")
+
+
+def _settings(**kwargs: object) -> Settings:
+    return Settings.model_validate({"delay": 0, "obey_robots": False, **kwargs})
+
+
+def _origin(request: httpx.Request) -> httpx.Response:
+    """A site with a gzip page, a chunked page, a redirect, cookies and a PDF."""
+    if request.url.path == "/old":
+        return httpx.Response(301, headers={"Location": "/page", "Set-Cookie": "s=secret-cookie"})
+    if request.url.path == "/chunked":
+        return httpx.Response(
+            200,
+            headers=[("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")],
+            stream=httpx.ByteStream(PAGE),
+        )
+    if request.url.path == "/report.pdf":
+        return httpx.Response(200, headers={"Content-Type": "application/pdf"}, content=b"%PDF-1.4")
+    return httpx.Response(
+        200,
+        headers=[
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Encoding", "gzip"),
+            ("ETag", '"abc"'),
+            ("Last-Modified", "Fri, 01 Jul 2016 12:00:00 GMT"),
+            ("Set-Cookie", "session=secret-session"),
+            ("X-Custom", "kept"),
+        ],
+        stream=httpx.ByteStream(gzip.compress(PAGE)),
+    )
+
+
+def _record(path: Path, *urls: str, **headers: str) -> None:
+    """GET each URL through a WarcRecordingTransport (sync client, redirects followed)."""
+    transport = WarcRecordingTransport(httpx.MockTransport(_origin), path, now=lambda: WHEN)
+    with httpx.Client(transport=transport, follow_redirects=True, headers=headers) as client:
+        for url in urls:
+            client.get(url)
+
+
+def _records(path: Path) -> list[Any]:
+    """Every record of a WARC, with its HTTP block read (so the file can be closed)."""
+    out = []
+    with path.open("rb") as fh:
+        for record in ArchiveIterator(fh):
+            record.payload = record.content_stream().read()
+            out.append(record)
+    return out
+
+
+def _gzip_members(data: bytes) -> int:
+    """How many gzip members ``data`` is made of."""
+    count = 0
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        inflater.decompress(data)
+        assert inflater.eof
+        data = inflater.unused_data
+        count += 1
+    return count
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def test_recording_writes_warc_1_1_request_and_response_records(tmp_path: Path) -> None:
+    """A warcinfo, then per exchange a response and its request, with the WARC fields tools expect."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page")
+    records = _records(path)
+    assert [r.rec_type for r in records] == ["warcinfo", "response", "request"]
+    info, response, request = records
+    assert all(r.rec_headers.protocol == "WARC/1.1" for r in records)
+    assert b"software: topicscrape/" in info.payload
+    assert info.rec_headers.get_header("WARC-Filename") == "crawl.warc.gz"
+    for record in (response, request):
+        assert record.rec_headers.get_header("WARC-Target-URI") == "https://x.gov/page"
+        assert record.rec_headers.get_header("WARC-Date") == "2016-07-01T12:00:00Z"
+    assert response.rec_headers.get_header("Content-Type") == "application/http; msgtype=response"
+    assert request.rec_headers.get_header("Content-Type") == "application/http; msgtype=request"
+    assert request.rec_headers.get_header("WARC-Concurrent-To") == response.rec_headers.get_header(
+        "WARC-Record-ID"
+    )
+    assert request.http_headers.protocol == "GET"
+    assert request.http_headers.statusline.startswith("/page ")
+
+
+def test_payload_digest_is_the_sha1_of_the_payload_as_received(tmp_path: Path) -> None:
+    """WARC-Payload-Digest is sha1 (base32) over the still-gzipped entity body, which is kept."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page")
+    with path.open("rb") as fh:
+        for record in ArchiveIterator(fh):
+            if record.rec_type == "response":
+                raw = record.raw_stream.read()
+                digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                headers = record.http_headers
+    assert raw[:2] == b"\x1f\x8b"  # stored as served: gzip, with its Content-Encoding
+    assert headers.get_header("Content-Encoding") == "gzip"
+    assert gzip.decompress(raw) == PAGE
+    assert digest == "sha1:" + base64.b32encode(hashlib.sha1(raw).digest()).decode()
+
+
+def test_each_record_is_its_own_gzip_member(tmp_path: Path) -> None:
+    """.warc.gz holds one gzip member per record, so the file can be indexed and concatenated."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page", "https://x.gov/chunked")
+    assert _gzip_members(path.read_bytes()) == 5 == len(_records(path))
+
+
+def test_plain_warc_is_written_uncompressed(tmp_path: Path) -> None:
+    """A .warc path gets an uncompressed file that still reads back."""
+    path = tmp_path / "crawl.warc"
+    _record(path, "https://x.gov/page")
+    assert path.read_bytes().startswith(b"WARC/1.1\r\n")
+    (response,) = read_warc(path)
+    assert response.body == PAGE
+
+
+def test_secrets_are_never_written_to_a_warc(tmp_path: Path) -> None:
+    """Authorization and Cookie (request) and Set-Cookie (response) appear nowhere in the file."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/old", Authorization="Bearer top-secret", Cookie="c=cookie-secret")
+    everything = gzip.decompress(path.read_bytes())
+    assert b"https://x.gov/page" in everything
+    for secret in SECRETS:
+        assert secret not in everything
+    requests = [r for r in _records(path) if r.rec_type == "request"]
+    assert len(requests) == 2  # both hops were written, without their credentials
+    for request in requests:
+        assert request.http_headers.get_header("Authorization") is None
+        assert request.http_headers.get_header("Cookie") is None
+        assert request.http_headers.get_header("User-Agent") is not None
+
+
+def test_chunked_bodies_are_stored_dechunked_with_a_length(tmp_path: Path) -> None:
+    """The bytes we hold are de-chunked, so the record says Content-Length instead of chunked."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/chunked")
+    response = next(r for r in _records(path) if r.rec_type == "response")
+    assert response.http_headers.get_header("Transfer-Encoding") is None
+    assert response.http_headers.get_header("Content-Length") == str(len(PAGE))
+    assert response.payload == PAGE
+
+
+def test_appending_keeps_one_warcinfo_and_the_last_capture_wins(tmp_path: Path) -> None:
+    """Recording into an existing WARC appends; replay serves the newest capture of a URL."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page")
+    later = datetime(2017, 1, 1, tzinfo=UTC)
+    transport = WarcRecordingTransport(
+        httpx.MockTransport(lambda r: httpx.Response(200, content=b"<p>new</p>")), path, now=lambda: later
+    )
+    with httpx.Client(transport=transport) as client:
+        client.get("https://x.gov/page")
+    assert [r.rec_type for r in _records(path)].count("warcinfo") == 1
+    archive = WarcArchive.load(path)
+    saved = archive.get("https://x.gov/page")
+    assert saved is not None
+    assert (archive.body(saved), saved.fetched_at) == (b"<p>new</p>", later)
+
+
+async def test_async_clients_record_too(tmp_path: Path) -> None:
+    """The same transport records for an AsyncClient, and the page passes on unchanged."""
+    path = tmp_path / "crawl.warc.gz"
+    transport = WarcRecordingTransport(httpx.MockTransport(_origin), path, now=lambda: WHEN)
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.get("https://x.gov/page")
+    assert response.content == PAGE
+    assert [r.url for r in read_warc(path)] == ["https://x.gov/page"]
+
+
+async def test_abandoned_bodies_are_not_written(tmp_path: Path) -> None:
+    """A body the client stops reading (too large) gets no record."""
+    path = tmp_path / "crawl.warc.gz"
+    settings = _settings(max_bytes=10)
+    transport = WarcRecordingTransport(httpx.MockTransport(_origin), path)
+    async with build_client(settings, transport=transport) as client:
+        with pytest.raises(Exception, match="too large"):
+            await fetch(client, "https://x.gov/page", settings=settings)
+    assert not path.exists()
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+
+async def test_record_then_replay_gives_the_same_fetch(tmp_path: Path) -> None:
+    """What a recorded fetch saw, a replay of the WARC sees: redirect, final URL, headers, body, time."""
+    path = tmp_path / "crawl.warc.gz"
+    settings = _settings()
+    live = WarcRecordingTransport(httpx.MockTransport(_origin), path, now=lambda: WHEN)
+    async with build_client(settings, transport=live) as client:
+        recorded = await fetch(client, "https://x.gov/old", settings=settings)
+    async with build_client(settings, transport=WarcReplayTransport(path)) as client:
+        replayed = await fetch(client, "https://x.gov/old", settings=settings)
+    assert replayed.redirects == recorded.redirects == ("https://x.gov/old",)
+    assert replayed.final_url == "https://x.gov/page"
+    assert replayed.content == recorded.content == PAGE
+    assert replayed.fetched_at == recorded.fetched_at == WHEN
+    assert replayed.headers == (
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("ETag", '"abc"'),
+        ("Last-Modified", "Fri, 01 Jul 2016 12:00:00 GMT"),
+        ("X-Custom", "kept"),
+    )
+
+
+def test_warc_replay_is_byte_exact_like_a_folder(tmp_path: Path) -> None:
+    """A WARC and the folder made from it replay the same status, headers and body."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page", "https://x.gov/old")
+    warc_to_folder(path, tmp_path / "folder")
+    folder = FixtureFolder.load(tmp_path / "folder")
+    for url in ("https://x.gov/page", "https://x.gov/old"):
+        with (
+            httpx.Client(transport=WarcReplayTransport(path)) as from_warc,
+            httpx.Client(transport=ReplayTransport(folder)) as from_folder,
+        ):
+            a, b = from_warc.get(url), from_folder.get(url)
+        assert (a.status_code, a.headers.raw, a.content) == (b.status_code, b.headers.raw, b.content)
+
+
+def test_warc_replay_of_an_unknown_url_names_the_record_command(tmp_path: Path) -> None:
+    """A miss raises FixtureMissing naming the URL and a record command writing to the WARC."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page")
+    with httpx.Client(transport=WarcReplayTransport(path)) as client, pytest.raises(FixtureMissing) as caught:
+        client.get("https://x.gov/other")
+    assert "https://x.gov/other" in str(caught.value)
+    assert caught.value.command == f"topicscrape record https://x.gov/other --to {path}"
+
+
+def test_warc_replay_answers_conditional_requests(tmp_path: Path) -> None:
+    """The WARC's ETag gets a 304, as from a folder (one implementation)."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page")
+    with httpx.Client(transport=WarcReplayTransport(path)) as client:
+        response = client.get("https://x.gov/page", headers={"If-None-Match": '"abc"'})
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_build_transport_picks_warc_by_suffix(tmp_path: Path) -> None:
+    """--replay/--record with .warc.gz use the WARC classes; a missing WARC is FileNotFoundError."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/page")
+    replay = build_transport(Settings(replay=path))
+    assert isinstance(replay, ReplayTransport)
+    assert isinstance(replay.folder, WarcArchive)
+    assert isinstance(build_transport(Settings(record=tmp_path / "new.WARC")), WarcRecordingTransport)
+    with pytest.raises(FileNotFoundError):
+        build_transport(Settings(replay=tmp_path / "missing.warc.gz"))
+
+
+def test_is_warc_path_and_open_fixtures(tmp_path: Path) -> None:
+    """Suffixes decide WARC or folder; open_fixtures gives the matching source or a clear error."""
+    assert is_warc_path("a.warc")
+    assert is_warc_path("A.WARC.GZ")
+    assert not is_warc_path("fixtures/dhs")
+    assert not is_warc_path("a.warc.bz2")
+    assert isinstance(open_fixtures("fixtures/dhs"), FixtureFolder)
+    with pytest.raises(FileNotFoundError, match="not found"):
+        open_fixtures(tmp_path / "nope")
+
+
+# -- reading other tools' WARCs ----------------------------------------------------------------
+
+
+def _write_warc(path: Path, build: Callable[[WARCWriter], None]) -> None:
+    with path.open("wb") as fh:
+        build(WARCWriter(fh, gzip=True, warc_version="1.1"))
+
+
+def _response(writer: WARCWriter, url: str, body: bytes, *, status: str = "200 OK", **extra: str) -> Any:
+    headers = [("Content-Type", "text/html"), *extra.items()]
+    record = writer.create_warc_record(
+        url,
+        "response",
+        payload=BytesIO(body),
+        length=len(body),
+        http_headers=StatusAndHeaders(status, headers, protocol="HTTP/1.1"),
+        warc_headers_dict={"WARC-Date": "2016-07-01T12:00:00Z"},
+    )
+    writer.write_record(record)
+    return record
+
+
+def test_revisits_are_resolved_to_their_original_payload(tmp_path: Path) -> None:
+    """identical-payload-digest takes the body by digest; server-not-modified replays the original."""
+    path = tmp_path / "dedup.warc.gz"
+
+    def build(writer: WARCWriter) -> None:
+        original = _response(writer, "https://x.gov/a", PAGE, ETag='"v1"')
+        digest = original.rec_headers.get_header("WARC-Payload-Digest")
+        same = writer.create_revisit_record(
+            "https://x.gov/b",
+            digest,
+            "https://x.gov/a",
+            "2016-07-01T12:00:00Z",
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": "2016-07-02T12:00:00Z"},
+        )
+        writer.write_record(same)
+        unchanged = writer.create_revisit_record(
+            "https://x.gov/a",
+            digest,
+            "https://x.gov/a",
+            "2016-07-01T12:00:00Z",
+            http_headers=StatusAndHeaders("304 Not Modified", [], protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Date": "2016-07-03T12:00:00Z"},
+        )
+        unchanged.rec_headers.replace_header(
+            "WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+        )
+        writer.write_record(unchanged)
+
+    _write_warc(path, build)
+    first, same, unchanged = read_warc(path)
+    assert (same.url, same.status, same.body) == ("https://x.gov/b", 200, PAGE)
+    assert (unchanged.url, unchanged.status, unchanged.body) == ("https://x.gov/a", 200, PAGE)
+    assert unchanged.header("ETag") == '"v1"'
+    assert unchanged.date == datetime(2016, 7, 3, 12, tzinfo=UTC)
+    assert first.date == datetime(2016, 7, 1, 12, tzinfo=UTC)
+
+
+def test_a_revisit_whose_original_is_elsewhere_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A revisit pointing at a record in another file is skipped with a warning, not guessed."""
+    path = tmp_path / "partial.warc.gz"
+
+    def build(writer: WARCWriter) -> None:
+        writer.write_record(
+            writer.create_revisit_record(
+                "https://x.gov/b", "sha1:AAAA", "https://x.gov/a", "2016-07-01T12:00:00Z"
+            )
+        )
+        _response(writer, "https://x.gov/c", b"<p>c</p>")
+
+    _write_warc(path, build)
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/c"]
+    assert "https://x.gov/b" in caplog.text
+
+
+def test_methods_come_from_request_records_in_either_order(tmp_path: Path) -> None:
+    """warcio/Heritrix write the request after its response, wget before: both give the method.
+    Replay keeps only GET responses."""
+    path = tmp_path / "methods.warc.gz"
+
+    def request(writer: WARCWriter, method: str, url: str, **refs: str) -> Any:
+        http = StatusAndHeaders(f"{method} / HTTP/1.1", [("Host", "x.gov")], is_http_request=True)
+        return writer.create_warc_record(
+            url, "request", http_headers=http, warc_headers_dict={"WARC-Concurrent-To": refs.get("to", "")}
+        )
+
+    def build(writer: WARCWriter) -> None:
+        posted = _response(writer, "https://x.gov/form", b"<p>posted</p>")
+        writer.write_record(
+            request(writer, "POST", "https://x.gov/form", to=posted.rec_headers.get_header("WARC-Record-ID"))
+        )
+        before = request(writer, "GET", "https://x.gov/wget")
+        writer.write_record(before)
+        body = b"<p>wget</p>"
+        record = writer.create_warc_record(
+            "https://x.gov/wget",
+            "response",
+            payload=BytesIO(body),
+            length=len(body),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"),
+            warc_headers_dict={"WARC-Concurrent-To": before.rec_headers.get_header("WARC-Record-ID")},
+        )
+        writer.write_record(record)
+
+    _write_warc(path, build)
+    assert [(r.url, r.method) for r in read_warc(path)] == [
+        ("https://x.gov/form", "POST"),
+        ("https://x.gov/wget", "GET"),
+    ]
+    archive = WarcArchive.load(path)
+    assert "https://x.gov/form" not in archive
+    assert "https://x.gov/wget" in archive
+
+
+def test_angle_bracketed_target_uris_are_read(tmp_path: Path) -> None:
+    """Some WARC/1.1 writers put <> around WARC-Target-URI; the URL is read without them."""
+    path = tmp_path / "brackets.warc.gz"
+    _write_warc(path, lambda writer: _response(writer, "<https://x.gov/a>", b"<p>a</p>"))
+    assert [r.url for r in read_warc(path)] == ["https://x.gov/a"]
+
+
+def test_a_body_that_does_not_match_its_encoding_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Content-Encoding: gzip over plain bytes cannot be decoded: skipped and logged, not corrupted."""
+    path = tmp_path / "broken.warc.gz"
+
+    def build(writer: WARCWriter) -> None:
+        _response(writer, "https://x.gov/bad", b"definitely not gzip", **{"Content-Encoding": "gzip"})
+        _response(writer, "https://x.gov/good", b"<p>ok</p>")
+
+    _write_warc(path, build)
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/good"]
+    assert "https://x.gov/bad" in caplog.text
+
+
+def test_not_a_warc_is_a_value_error(tmp_path: Path) -> None:
+    """A file that is not a WARC is refused with ValueError; a missing one is FileNotFoundError."""
+    path = tmp_path / "fake.warc.gz"
+    path.write_bytes(b"<html>not a warc</html>")
+    with pytest.raises(ValueError, match="not a readable WARC"):
+        list(read_warc(path))
+    with pytest.raises(FileNotFoundError):
+        WarcArchive.load(tmp_path / "missing.warc.gz")
+
+
+# -- pages and folders -------------------------------------------------------------------------
+
+
+def test_iter_warc_pages_yields_html_get_2xx_only(tmp_path: Path) -> None:
+    """The parse command gets HTML pages with their content type and time; redirects and PDFs stay out."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/old", "https://x.gov/report.pdf", "https://x.gov/chunked")
+    pages = list(iter_warc_pages(path))
+    assert [(p.url, p.content_type) for p in pages] == [
+        ("https://x.gov/page", "text/html; charset=utf-8"),
+        ("https://x.gov/chunked", "text/html"),
+    ]
+    assert all(p.body == PAGE and p.fetched_at == WHEN for p in pages)
+
+
+def test_warc_to_folder_saves_each_url_once(tmp_path: Path) -> None:
+    """record --from-warc: every GET response becomes a fixture; doing it twice duplicates nothing."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/old", "https://x.gov/chunked")
+    folder = tmp_path / "fixtures"
+    assert warc_to_folder(path, folder) == 3
+    assert warc_to_folder(path, folder) == 3
+    loaded = FixtureFolder.load(folder)
+    assert sorted(s.url for s in loaded) == [
+        "https://x.gov/chunked",
+        "https://x.gov/old",
+        "https://x.gov/page",
+    ]
+    page = loaded.get("https://x.gov/page")
+    assert page is not None
+    assert loaded.body(page) == PAGE
+    assert page.fetched_at == WHEN
+    assert sorted(p.name for p in (folder / "x.gov").iterdir()) == ["chunked.html", "page.html"]
+    for secret in SECRETS:
+        assert secret not in (folder / "index.json").read_bytes()
