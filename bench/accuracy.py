@@ -13,26 +13,15 @@ tests/corpus/floors.json.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-
-def _load_scoring() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_scoring", ROOT / "tests/corpus/scoring.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-scoring = _load_scoring()
+from corpus import scoring  # noqa: E402  (tests/corpus/scoring.py: the scorer tests/test_gold.py uses)
+from corpus.scoring import PageScore, Totals  # noqa: E402
 
 _HEADER = (
     f"{'':22}{'pages':>6}{'teasers':>8}{'found':>6}{'P':>7}{'R':>7}{'F1':>7}"
@@ -40,8 +29,8 @@ _HEADER = (
 )
 
 
-def _row(name: str, scores: Iterable[object]) -> str:
-    t = scoring.Totals.of(scores)
+def _row(name: str, scores: Iterable[PageScore]) -> str:
+    t = Totals.of(scores)
     return (
         f"{name:22}{t.pages:>6}{t.labelled:>8}{t.extracted:>6}{t.precision:>7.3f}{t.recall:>7.3f}"
         f"{t.f1:>7.3f}{t.url_acc:>7.3f}{t.excerpt_acc:>8.3f}{t.date_acc:>7.3f}"
@@ -49,30 +38,32 @@ def _row(name: str, scores: Iterable[object]) -> str:
     )
 
 
-def _table(title: str, scores: list[object], *, by_profile: bool) -> None:
+def _table(title: str, scores: list[PageScore], *, by_profile: bool) -> None:
     print(f"\n{title}")
     print(_HEADER)
     if by_profile:
-        for profile in sorted({s.profile for s in scores}):  # type: ignore[attr-defined]
-            print(_row(profile, [s for s in scores if s.profile == profile]))  # type: ignore[attr-defined]
+        for profile in sorted({s.profile for s in scores}):
+            print(_row(profile, [s for s in scores if s.profile == profile]))
     print(_row("overall", scores))
 
 
-def _details(scores: list[object], *, misses: bool) -> None:
+def _details(scores: list[PageScore], *, misses: bool) -> None:
     for s in scores:
-        t = scoring.Totals.of([s])
+        t = Totals.of([s])
         print(
-            f"  {s.name[:52]:52} {s.profile:10} {t.matched:>3}/{t.labelled:<3} found {t.extracted:<3}"  # type: ignore[attr-defined]
+            f"  {s.name[:52]:52} {s.profile:10} {t.matched:>3}/{t.labelled:<3} found {t.extracted:<3}"
             f" url {t.url_ok:<3} exc {t.excerpt_ok:<3} date {t.date_ok:<3} leaks {t.leaks}"
         )
         if misses:
-            for line in s.misses + s.leaks:  # type: ignore[attr-defined]
+            for line in s.misses + s.leaks:
                 print(f"      - {line[:180]}")
 
 
 def main() -> None:
     """Print the accuracy tables."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", default="lexbor", choices=("lexbor", "soup"))
     parser.add_argument("--pages", action="store_true", help="one line per page")
     parser.add_argument("--misses", action="store_true", help="list every difference (implies --pages)")

@@ -79,11 +79,14 @@ _TAG_RE_BYTES = re.compile(_TAG_RE.pattern.encode(), re.IGNORECASE)
 
 def _too_deep_to_parse(html: str | bytes) -> bool:
     """Estimate the nesting of a huge-tag-count input before handing it to a quadratic parser."""
-    if html.count("<" if isinstance(html, str) else b"<") <= PRESCAN_TAGS:
+    if isinstance(html, str):
+        tags, matches = html.count("<"), _TAG_RE.finditer
+    else:
+        tags, matches = html.count(b"<"), _TAG_RE_BYTES.finditer  # type: ignore[assignment]
+    if tags <= PRESCAN_TAGS:
         return False
-    pattern = _TAG_RE if isinstance(html, str) else _TAG_RE_BYTES
     depth = 0
-    for match in pattern.finditer(html):  # type: ignore[arg-type]
+    for match in matches(html):  # type: ignore[arg-type]
         depth = depth - 1 if match.group(1) else depth + 1
         if depth > MAX_NESTING:
             return True

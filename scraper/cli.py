@@ -15,9 +15,9 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager, suppress
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -32,10 +32,12 @@ from parsers.decode import decode_html
 from parsers.profiles import Profile, load_profile_file
 from parsers.text import looks_like_text_dump
 from scraper.crawl import CrawlStats, crawl
+from scraper.errors import FixtureMissing, ScraperError
 from scraper.frontier import CrawlState, default_state_path
 from scraper.settings import Settings
-from scraper.sinks import RejectsSink, Sink, default_rejects_path, open_sink
+from scraper.sinks import Sink, default_rejects_path, open_sink
 from scraper.sinks import search as search_records
+from scraper.wayback import RecordWriter, WaybackEvent, WaybackStats, cdx_date, run_wayback
 
 __all__ = ["Backend", "ExitCode", "app", "main"]
 
@@ -62,7 +64,7 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class Backend(str, Enum):
+class Backend(StrEnum):
     """HTML backends (see parsers.backends)."""
 
     lexbor = "lexbor"
@@ -115,7 +117,7 @@ def _parse_one(
     data = _read_input(path)
     source = None if path == "-" else Path(path)
     page_url = url or (source.resolve().as_uri() if source else "file:///dev/stdin")
-    if path.endswith(".txt") or (profile is None or profile == "text") and _is_dump(data):
+    if path.endswith(".txt") or ((profile is None or profile == "text") and _is_dump(data)):
         yield parse_text_dump(decode_html(data), url=url, source=source)
         return
     yield parse_topic_page(data, url=page_url, profile=profile, backend=backend)
@@ -243,37 +245,6 @@ def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:
     return None
 
 
-class _StdoutSink:
-    """JSON Lines on standard output (``-o -`` or no output option): one flushed line per record."""
-
-    def write(self, records: Sequence[Record]) -> int:
-        for record in records:
-            sys.stdout.write(record.model_dump_json() + "\n")
-        sys.stdout.flush()
-        return len(records)
-
-    def close(self) -> None:
-        sys.stdout.flush()
-
-
-class _LazyRejects(RejectsSink):
-    """The rejects file, created only when the first reject arrives (no empty files beside output)."""
-
-    def __init__(self, path: Path) -> None:  # noqa: D107 - deliberately does not open the file yet
-        self._lazy_path = path
-        self._opened = False
-
-    def reject(self, reason: str, *, source_url: str | None, data: Mapping[str, object]) -> bool:
-        if not self._opened:
-            super().__init__(self._lazy_path, resume=True)
-            self._opened = True
-        return super().reject(reason, source_url=source_url, data=data)
-
-    def close(self) -> None:
-        if self._opened:
-            super().close()
-
-
 def _settings(config: Path | None, **flags: object) -> Settings:
     """Settings from an optional TOML file, overridden by the flags the user gave."""
     try:
@@ -352,7 +323,8 @@ def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False) -> No
         f"records: {stats.records} written, {stats.new_records} new, {stats.rejected} rejected",
         f"http: {f.requests} requests, {f.retries} retries, {f.rate_limited} rate-limited "
         f"({f.waited:.0f} s waited), {f.bytes / 1e6:.1f} MB",
-        f"time: {stats.duration:.1f} s ({(stats.pages + stats.not_modified) / max(stats.duration, 1e-9):.1f} pages/s)",
+        f"time: {stats.duration:.1f} s "
+        f"({(stats.pages + stats.not_modified) / max(stats.duration, 1e-9):.1f} pages/s)",
     ]
     if stats.errors:
         lines.append("errors: " + ", ".join(f"{kind} {n}" for kind, n in stats.errors.most_common()))
@@ -396,9 +368,8 @@ def _run_crawl(
         except (OSError, ValueError) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
         if not outputs and settings.record is None:
-            sinks.append(_StdoutSink())
-        rejects_path = default_rejects_path(outputs[0]) if outputs else Path("topicscrape.rejects.jsonl")
-        rejects = stack.enter_context(closing(_LazyRejects(rejects_path)))
+            sinks.append(open_sink("-"))
+        rejects = default_rejects_path(outputs[0]) if outputs else Path("topicscrape.rejects.jsonl")
         state = stack.enter_context(CrawlState.open(state_path))
         display = stack.enter_context(_Display(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
@@ -430,7 +401,12 @@ def _terminate_as_interrupt() -> Iterator[None]:
     """
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        # As SIGINT: inside asyncio.run that cancels the crawl (its state saved as interrupted), where
+        # a KeyboardInterrupt raised here could land in any task's code and end the run as failed.
+        if callable(signal.getsignal(signal.SIGINT)):
+            signal.raise_signal(signal.SIGINT)
+        else:  # SIGINT ignored (a background job): still stop
+            raise KeyboardInterrupt
 
     previous = None
     with suppress(ValueError):  # not in the main thread: leave the default
@@ -450,7 +426,8 @@ def crawl_command(
         typer.Option(
             "--output",
             "-o",
-            help="Write records to FILE (.jsonl, .csv, .bulk.ndjson, .sqlite); repeatable. Default: JSON Lines on stdout.",
+            help="Write records to FILE (.jsonl, .csv, .bulk.ndjson, .sqlite); repeatable. "
+            "Default: JSON Lines on stdout.",
         ),
     ] = None,
     db: Annotated[
@@ -557,6 +534,243 @@ def crawl_command(
     )
     state_path = settings.state or default_state_path(settings.output, settings.db)
     _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path)
+
+
+class _WaybackDisplay:
+    """Progress of a wayback run: a Rich bar over the listed captures on a terminal, else nothing."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.live = err.is_terminal and not quiet
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} captures"),
+            TextColumn("[yellow]{task.fields[skipped]} skipped"),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
+        self.task = self.progress.add_task("wayback", total=None, skipped=0, failed=0)
+        self.skipped = self.failed = 0
+
+    def __enter__(self) -> _WaybackDisplay:
+        if self.live:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self.progress.stop()
+
+    def __call__(self, event: WaybackEvent) -> None:
+        self.skipped += event.kind == "skipped"
+        self.failed += event.kind == "failed"
+        if self.live:
+            self.progress.update(
+                self.task,
+                completed=event.done,
+                total=event.total or None,
+                skipped=self.skipped,
+                failed=self.failed,
+            )
+
+
+def _wayback_summary(stats: WaybackStats, *, state: Path | None) -> None:
+    """The end-of-run summary on standard error: captures, records, requests, every note."""
+    f = stats.fetch
+    lines = [
+        f"captures: {stats.listed} listed, {stats.snapshots} read with their pages, "
+        f"{len(stats.skipped)} skipped, {len(stats.failed)} failed",
+        f"records: {stats.records} written ({stats.teasers} teasers)",
+        f"archive: {stats.cdx_requests} CDX requests, {stats.capture_requests} capture requests "
+        f"({stats.reused} captures reused), {f.retries} retries, {f.rate_limited} rate-limited",
+    ]
+    for url, reason in stats.skipped[:20]:
+        lines.append(f"  skipped {url}: {reason}")
+    for url, reason in stats.failed[:50]:
+        lines.append(f"  failed {url}: {reason}")
+    if stats.failed:
+        where = f" (state in {state})" if state is not None else ""
+        lines.append(f"some captures failed; run the same command with --resume to retry them{where}")
+    err.print("\n".join(lines), markup=False)
+
+
+def _wayback_changes(stats: WaybackStats, out: Console) -> None:
+    """``--summary``: per capture date, how many teasers appeared and disappeared."""
+    table = Table("capture (UTC)", "teasers", "appeared", "disappeared", "", box=None, show_edge=False)
+    for change in stats.changes:
+        table.add_row(
+            change.archived_at.strftime("%Y-%m-%d %H:%M"),
+            str(change.teasers),
+            f"+{len(change.appeared)}",
+            f"-{len(change.disappeared)}",
+            "" if change.complete else "(some pages unread)",
+        )
+    out.print(table)
+
+
+def _wayback_exit(stats: WaybackStats) -> ExitCode:
+    if stats.blocked is not None or stats.records == 0:
+        return ExitCode.UNREADABLE
+    return ExitCode.PARTIAL if stats.failed else ExitCode.OK
+
+
+@app.command("wayback")
+def wayback_command(
+    url: Annotated[str, typer.Argument(help="The topic page's original URL.", show_default=False)],
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Earliest capture: 2011, 2011-03, 2011-03-15 or a Wayback timestamp."),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Latest capture, inclusive (2017 means to the end of 2017).")
+    ] = None,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write records to FILE (.jsonl, .csv, .bulk.ndjson, .sqlite); repeatable. "
+            "Default: JSON Lines on stdout.",
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="Also upsert records into this SQLite database (full-text searchable)."),
+    ] = None,
+    cdx_url: Annotated[
+        str | None,
+        typer.Option(help="CDX search endpoint.  \\[default: https://web.archive.org/cdx/search/cdx]"),
+    ] = None,
+    archive_url: Annotated[
+        str | None,
+        typer.Option(help="Where captures are read, up to /web/.  \\[default: https://web.archive.org/web/]"),
+    ] = None,
+    replay: Annotated[
+        Path | None,
+        typer.Option(help="Answer every request from this fixture folder (fixtures/wayback); no network."),
+    ] = None,
+    all_captures: Annotated[
+        bool,
+        typer.Option("--all-captures", help="One record per teaser per capture (standard output only)."),
+    ] = False,
+    summary: Annotated[
+        bool,
+        typer.Option("--summary", help="Print, per capture date, how many teasers appeared and disappeared."),
+    ] = False,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="State file (SQLite).  \\[default: beside the output; in memory without one]"),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Go on with the run saved in the state file; captures read are kept."),
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Captures read at once.  \\[default: 2]")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with any of these settings; flags override it.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+) -> None:
+    """Every teaser a topic page ever listed, from its Wayback Machine captures, with first/last seen.
+
+    Examples:
+
+    [bold]topicscrape wayback https://www.dhs.gov/keywords/secure-communities --from 2011 --to 2017 \\
+        -o sc.jsonl --summary[/]
+
+    [bold]topicscrape wayback https://www.dhs.gov/keywords/secure-communities \\
+        --replay fixtures/wayback -o sc.csv[/]   (offline)
+
+    Lists the captures (CDX API, identical ones once), reads each as captured with its pager pages at
+    the nearest capture, and merges teasers by id. Polite to the archive: at most 24 CDX requests a
+    minute and 8 captures a second; a 429 is waited out (Retry-After, else 60 s). The output is
+    written at the end; kill it at any moment and [bold]--resume[/] goes on without fetching again.
+    Exit 0 done; 1 some captures failed (listed); 2 usage error; 3 nothing readable (or the archive
+    excludes the URL); 130 interrupted.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
+    try:
+        from_date = cdx_date(from_) if from_ else None
+        to_date = cdx_date(to) if to else None
+    except ValueError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from exc
+    outputs = [p for p in (output or []) if str(p) != "-"]
+    if db is not None:
+        outputs.append(db)
+    if all_captures and outputs:
+        # Every sink keeps one record per id; until sinks can key by capture, a file would lose rows.
+        raise _fail(
+            "--all-captures writes JSON Lines to standard output only (redirect it: > file.jsonl)",
+            ExitCode.USAGE,
+        )
+    settings = _settings(
+        config,
+        output=outputs[0] if outputs else None,
+        db=db,
+        replay=replay,
+        from_date=from_date,
+        to_date=to_date,
+        cdx_url=cdx_url,
+        archive_url=archive_url,
+        all_captures=all_captures or None,
+        summary=summary or None,
+        state=state,
+        resume=resume or None,
+        concurrency=concurrency,
+    )
+    if settings.replay is not None and not settings.replay.exists():
+        raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
+    state_path = settings.state or (default_state_path(settings.output, settings.db) if outputs else None)
+    if settings.resume and (state_path is None or not state_path.exists()):
+        raise _fail(
+            "--resume needs the state file of an earlier run (--state FILE, or -o/--db)", ExitCode.USAGE
+        )
+    stats: WaybackStats | None = None
+    with ExitStack() as stack:
+        try:
+            # resume=False even with --resume: the merged output is rewritten whole at the end.
+            sinks: list[RecordWriter] = [
+                stack.enter_context(closing(open_sink(p, resume=False))) for p in outputs
+            ]
+            crawl_state = stack.enter_context(CrawlState.open(state_path)) if state_path is not None else None
+        except (OSError, ValueError) as exc:
+            raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+        if not outputs:
+            sinks.append(open_sink("-"))
+        display = stack.enter_context(_WaybackDisplay(quiet=quiet))
+        stack.enter_context(_terminate_as_interrupt())
+        try:
+            stats = asyncio.run(
+                run_wayback(url, settings=settings, sinks=sinks, state=crawl_state, progress=display)
+            )
+        except KeyboardInterrupt:
+            display.__exit__()
+            where = f"state saved in {state_path}; run the same command with --resume to go on"
+            err.print(f"interrupted: {where}" if state_path is not None else "interrupted")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except FixtureMissing as exc:
+            raise _fail(
+                f"{exc.url} is not in {exc.folder}: a replay answers only the requests of the run it "
+                "was recorded from (same URL, --from and --to)"
+            ) from exc
+        except (ScraperError, FileNotFoundError) as exc:
+            raise _fail(_one_line(exc)) from exc
+    assert stats is not None
+    if stats.blocked is not None:
+        raise _fail(f"{url}: {stats.blocked}; nothing can be read from the archive")
+    if not quiet:
+        _wayback_summary(stats, state=state_path)
+    if summary:
+        _wayback_changes(stats, Console(stderr=not outputs, highlight=False, soft_wrap=False))
+    if stats.records == 0:
+        err.print(f"no readable capture of {url} in the archive for this range", markup=False)
+    raise typer.Exit(int(_wayback_exit(stats)))
 
 
 @app.command()

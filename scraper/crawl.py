@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from pydantic import ValidationError
@@ -97,7 +98,7 @@ class _Run:
     client: httpx.AsyncClient
     state: CrawlState
     sinks: Sequence[Sink]
-    rejects: RejectsSink | None
+    rejects_path: Path | None
     stats: CrawlStats
     clock: Clock
     progress: Progress | None
@@ -105,6 +106,21 @@ class _Run:
     conditional: bool
     seen_in_a_row: dict[str, int] = field(default_factory=dict)
     claimed: int = 0
+    rejects: RejectsSink | None = None
+    """Opened on the first reject, so a clean crawl leaves no empty rejects file behind."""
+    group: _GroupCommit = field(init=False)
+    """Makes finished pages durable in groups (see :class:`_GroupCommit`)."""
+
+    def __post_init__(self) -> None:
+        self.group = _GroupCommit(self)
+
+    def reject(self, reason: str, *, source_url: str, data: dict[str, object]) -> None:
+        if self.rejects_path is None:
+            logger.warning("rejected a teaser on %s: %s", source_url, reason)
+            return
+        if self.rejects is None:
+            self.rejects = RejectsSink(self.rejects_path, resume=True)
+        self.rejects.reject(reason, source_url=source_url, data=data)
 
 
 async def crawl(
@@ -113,7 +129,7 @@ async def crawl(
     settings: Settings,
     sinks: Sequence[Sink],
     state: CrawlState,
-    rejects: RejectsSink | None = None,
+    rejects: Path | None = None,
     client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
     clock: Clock = SYSTEM_CLOCK,
@@ -123,9 +139,11 @@ async def crawl(
     Args:
         start_urls: listing pages to start from (several hosts may be mixed).
         settings: limits, politeness, parser options; ``resume`` continues the saved crawl.
-        sinks: where records go; each ``write`` gets one page's records and must be durable on return.
+        sinks: where records go; each ``write`` gets the records of one or more finished pages (a
+            group commit) and must be durable on return.
         state: the crawl state (frontier, validators, seen ids), opened by the caller.
-        rejects: where teasers that fail validation go (with the reason); None logs them.
+        rejects: the JSON Lines file where teasers that fail validation go, with the reason
+            (created on the first one); None logs them instead.
         client: an HTTP client; by default :func:`scraper.client.build_client` (replay, recording
             and politeness as ``settings`` say).
         progress: called after every page with the running stats.
@@ -152,7 +170,7 @@ async def crawl(
         client=http,
         state=state,
         sinks=sinks,
-        rejects=rejects,
+        rejects_path=rejects,
         stats=stats,
         clock=clock,
         progress=progress,
@@ -167,12 +185,14 @@ async def crawl(
     try:
         await _Pool(run).run(workers)
         outcome = "done"
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, KeyboardInterrupt):  # a second Ctrl-C raises in whatever code runs
         outcome = "interrupted"
         raise
     finally:
         stats.duration = clock.monotonic() - stats.started
         state.end_run(outcome)  # type: ignore[arg-type]
+        if run.rejects is not None:
+            run.rejects.close()
         if own_client:
             await http.aclose()
     return stats
@@ -291,20 +311,24 @@ async def _parse(run: _Run, item: FrontierItem, fetched: Fetched) -> TopicPage |
 
 async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPage | None) -> None:
     records = _records(run, page, fetched) if page is not None else []
-    if records:
-        await asyncio.to_thread(_write, run.sinks, records)
     ids = [r.id for r in records]
-    next_url = _follow(run, item, page, ids)
-    new = run.state.mark_done(
-        item.url,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        records=len(records),
-        digest=hashlib.sha256(fetched.content).hexdigest(),
-        next_url=next_url,
-        ids=ids,
-        fetched_at=fetched.fetched_at,
-    )
+    digest = hashlib.sha256(fetched.content).hexdigest()
+
+    def finish() -> int:
+        """Queue the next page and mark this one done; runs once ``records`` are durable."""
+        next_url = _follow(run, item, page, ids)
+        return run.state.mark_done(
+            item.url,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            records=len(records),
+            digest=digest,
+            next_url=next_url,
+            ids=ids,
+            fetched_at=fetched.fetched_at,
+        )
+
+    new = await run.group.commit(records, finish)
     run.stats.pages += 1
     run.stats.records += len(records)
     run.stats.new_records += new
@@ -313,6 +337,61 @@ async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPag
 def _write(sinks: Sequence[Sink], records: list[Record]) -> None:
     for sink in sinks:
         sink.write(records)
+
+
+class _GroupCommit:
+    """Group commit: the pages that finish while one group is being made durable form the next group.
+
+    A group costs one ``write`` per sink (one fsync of each output file, one SQLite commit) for the
+    records of all its pages, then one state transaction that runs each page's ``finish`` (queue the
+    next page, mark the page done) in the order the pages finished. Every page still keeps the
+    ordering rule of :mod:`scraper.frontier` (records durable, then next page queued, then done,
+    and a kill in between loses nothing); only the fsyncs and commits are shared.
+
+    Why: at 16 pages in flight the crawl finishes hundreds of pages a second, and an fsync per page
+    (several milliseconds on a real disk, and each output file's writes are serialised) plus a
+    state commit per page held it back. With one page in flight a group is one page, as before.
+    A failure to write or commit fails every page of its group, as it would have failed each alone.
+    """
+
+    def __init__(self, run: _Run) -> None:
+        self._run = run
+        self._waiting: list[tuple[list[Record], Callable[[], int], asyncio.Future[int]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def commit(self, records: list[Record], finish: Callable[[], int]) -> int:
+        """Wait until ``records`` are durable and ``finish()`` is committed; return what it returned."""
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.append((records, finish, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        group: list[tuple[list[Record], Callable[[], int], asyncio.Future[int]]] = []
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                try:
+                    records = [record for batch, _, _ in group for record in batch]
+                    if records:
+                        await asyncio.to_thread(_write, self._run.sinks, records)
+                    with self._run.state.transaction():
+                        results = [finish() for _, finish, _ in group]
+                except Exception as exc:
+                    for _, _, done in group:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for (_, _, done), result in zip(group, results, strict=True):
+                    if not done.done():
+                        done.set_result(result)
+        except BaseException:  # cancelled (the crawl is stopping): nobody may wait forever
+            for _, _, done in [*group, *self._waiting]:
+                done.cancel()
+            raise
+        finally:
+            self._writer = None
 
 
 def _records(run: _Run, page: TopicPage, fetched: Fetched) -> list[Record]:
@@ -324,10 +403,7 @@ def _records(run: _Run, page: TopicPage, fetched: Fetched) -> list[Record]:
         except ValidationError as exc:
             run.stats.rejected += 1
             reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            if run.rejects is not None:
-                run.rejects.reject(reason, source_url=page.url, data=teaser.model_dump(mode="json"))
-            else:
-                logger.warning("rejected teaser %r on %s: %s", teaser.title, page.url, reason)
+            run.reject(reason, source_url=page.url, data=teaser.model_dump(mode="json"))
     return records
 
 

@@ -122,6 +122,8 @@ EXTENSIONS = {
 }
 """File extension by media type, so a person (and an editor) knows what a body file holds."""
 
+NOT_MODIFIED = 304
+
 NOT_MODIFIED_HEADERS = frozenset({"cache-control", "content-location", "date", "etag", "expires", "vary"})
 """Headers a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5)."""
 
@@ -528,8 +530,9 @@ class CapturingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     :class:`scraper.warc.WarcRecordingTransport` into a WARC). It serves sync clients when ``inner``
     is a sync transport and async clients when it is an async one. An exchange is captured when the
     caller has read the body to the end and closed it, so a body abandoned half-way (too large, not
-    HTML) is never kept as if it were whole. Responses pass on unchanged, plus the
-    :data:`FETCHED_AT_EXTENSION` that a replay would give them.
+    HTML) is never kept as if it were whole. A ``304 Not Modified`` is never captured: it stands
+    for a response saved earlier, which it would otherwise replace. Responses pass on unchanged,
+    plus the :data:`FETCHED_AT_EXTENSION` that a replay would give them.
 
     Args:
         inner: the transport that fetches.
@@ -594,6 +597,8 @@ class CapturingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         reason_phrase = reason.decode("latin-1") if isinstance(reason, bytes) else ""
 
         def complete(raw: bytes) -> None:
+            if status == NOT_MODIFIED:
+                return
             self.capture(
                 Exchange(
                     request=request,

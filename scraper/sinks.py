@@ -1,8 +1,9 @@
 """Where records go: JSON Lines, SQLite (upsert + full-text search), CSV, search-engine bulk files.
 
-Every sink takes one page's records per :meth:`Sink.write` call and returns only once that batch is
-durable (``fsync`` for files, a committed ``synchronous=FULL`` transaction for SQLite), so the crawl
-can mark the page done right after (see :mod:`scraper.frontier` for the whole resume argument).
+Every sink takes a batch of records (those of the crawl's group of finished pages) per
+:meth:`Sink.write` call and returns only once that batch is durable (``fsync`` for files, a committed
+``synchronous=FULL`` transaction for SQLite), so the crawl can mark the pages done right after (see
+:mod:`scraper.frontier` for the whole resume argument).
 
 Every sink is idempotent per record id, so a page fetched again after a kill never duplicates a row:
 
@@ -26,6 +27,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -43,6 +45,7 @@ __all__ = [
     "RejectsSink",
     "Sink",
     "SqliteSink",
+    "StreamSink",
     "default_rejects_path",
     "open_sink",
     "search",
@@ -69,7 +72,8 @@ _CHUNK = 500  # SQLite's bound-parameter limit is 999 on old builds
 
 @runtime_checkable
 class Sink(Protocol):
-    """A destination for records. ``write`` takes one page's batch and returns only when it is durable."""
+    """A destination for records. ``write`` takes a batch (one or more pages') and returns only when it
+    is durable."""
 
     path: Path
 
@@ -285,6 +289,36 @@ def _record_key(doc: Mapping[str, Any]) -> str:
     if not isinstance(record_id, str) or not record_id:
         raise ValueError('no string "id"')
     return record_id
+
+
+class StreamSink(_Closing):
+    """JSON Lines on a text stream: standard output for ``-o -``, a pipe into an indexer.
+
+    Each batch is written and flushed; an id is written once per stream. A stream cannot be read
+    back, so there is no resume: use a file for crawls you may interrupt.
+    """
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.path = Path("-")
+        self._stream = stream if stream is not None else sys.stdout
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def write(self, records: Sequence[Record]) -> int:
+        """Write the records not written yet and flush; return how many."""
+        new = 0
+        with self._lock:
+            for record in records:
+                if record.id not in self._keys:
+                    self._stream.write(record.model_dump_json() + "\n")
+                    self._keys.add(record.id)
+                    new += 1
+            self._stream.flush()
+        return new
+
+    def close(self) -> None:
+        """Flush; the stream stays open (it is not ours)."""
+        self._stream.flush()
 
 
 class JsonlSink(_AppendFile):
@@ -691,12 +725,14 @@ def open_sink(path: Path | str, *, resume: bool = False, index: str = "topicscra
     """Open the sink the file name asks for.
 
     ``*.bulk.ndjson`` (also ``.bulk.jsonl``, ``.bulk``) → :class:`BulkSink`; ``.jsonl``, ``.ndjson``,
-    ``.jsonlines`` → :class:`JsonlSink`; ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink`
+    ``.jsonlines`` → :class:`JsonlSink`; ``-`` → :class:`StreamSink` (standard output); ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink`
     (always cumulative, ``resume`` changes nothing); ``.csv`` → :class:`CsvSink`.
 
     Raises:
         ValueError: an unknown suffix (the message lists the known ones).
     """
+    if str(path) == "-":
+        return StreamSink()
     path = Path(path)
     name = path.name.lower()
     if name.endswith(_BULK_SUFFIXES):

@@ -91,7 +91,7 @@ PAGE_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 HOP_BY_HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding"})
 """Describe one connection, not the response (RFC 9110 §7.6.1); not kept in a written record."""
 
-_REVISIT_SAME_PAYLOAD = "identical-payload-digest"
+NOT_MODIFIED = 304
 _REVISIT_NOT_MODIFIED = "server-not-modified"
 
 
@@ -410,8 +410,12 @@ class WarcArchive:
         return self._root
 
     def add(self, response: WarcResponse) -> None:
-        """Hold ``response`` (replacing an earlier one for its URL); non-GET responses are ignored."""
-        if response.method != "GET":
+        """Hold ``response``, replacing an earlier one for its URL.
+
+        Non-GET responses are ignored, and so are plain 304 records: a 304 stands for the response
+        captured before it, which must stay what an unconditional request replays.
+        """
+        if response.method != "GET" or response.status == NOT_MODIFIED:
             return
         key = _key(response.url)
         self._entries[key] = SavedResponse(

@@ -60,7 +60,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -71,7 +71,6 @@ from scraper.errors import Blocked, FetchError, NotArchived
 from scraper.frontier import CrawlState, canonicalize
 from scraper.politeness import SYSTEM_CLOCK, Clock, HostLimiter, PacedTransport, host_key
 from scraper.settings import Settings
-from scraper.sinks import Sink
 
 __all__ = [
     "CDX_FIELDS",
@@ -88,6 +87,7 @@ __all__ = [
     "CdxPage",
     "CdxRecord",
     "MementoUrl",
+    "RecordWriter",
     "Snapshot",
     "SnapshotChange",
     "WaybackEvent",
@@ -147,15 +147,17 @@ ERROR_BODY_LIMIT = 256 * 1024
 CDX_CONTENT_TYPES = frozenset({"application/json", "text/json", "application/x-ndjson"})
 """Media types a CDX server may label its JSON with; the page fetcher expects text, see ArchiveTransport."""
 
-_TIMESTAMP_RE = re.compile(r"^\d{4}(?:\d{2}){0,5}$")
+_TIMESTAMP_RE = re.compile(r"^\d{4}(?:\d{2}){0,5}$", re.ASCII)
 _TIMESTAMP_PAD = "0101000000"  # January 1st, 00:00:00: what a shortened timestamp means
 _MODE_RE = re.compile(r"^[a-z]{2}_$")
 _MEMENTO_RE = re.compile(
     r"^(?P<archive>(?:https?://[^/?#]+)?(?:/[^?#]*?)?/web/)(?P<timestamp>\d{1,14})(?P<mode>[a-z]{2}_)?/(?P<url>.+)$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_MEMENTO_REST_RE = re.compile(r"^(?P<timestamp>\d{1,14})(?P<mode>[a-z]{2}_)?/(?P<url>.+)$", re.IGNORECASE)
-_ARCHIVED_PATH_RE = re.compile(r"^/web/\d{1,14}(?:[a-z]{2}_)?/", re.IGNORECASE)
+_MEMENTO_REST_RE = re.compile(
+    r"^(?P<timestamp>\d{1,14})(?P<mode>[a-z]{2}_)?/(?P<url>.+)$", re.IGNORECASE | re.ASCII
+)
+_ARCHIVED_PATH_RE = re.compile(r"^/web/\d{1,14}(?:[a-z]{2}_)?/", re.IGNORECASE | re.ASCII)
 _LINK_ORIGINAL_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?(?:[^",]*\s)?original(?:\s[^",]*)?"?', re.IGNORECASE)
 
 _BLOCKED_SIGNS = (
@@ -1216,6 +1218,14 @@ def _capture_row(row: tuple[Any, ...]) -> CaptureResult:
 # -- a run -----------------------------------------------------------------------------------------
 
 
+class RecordWriter(Protocol):
+    """Where a run's records go: any :class:`scraper.sinks.Sink`, or anything with its ``write``."""
+
+    def write(self, records: Sequence[Record]) -> int:
+        """Store the batch; return how many were new."""
+        ...
+
+
 @dataclass(frozen=True)
 class WaybackEvent:
     """Progress of a run, for a progress bar.
@@ -1533,7 +1543,7 @@ async def run_wayback(
     url: str,
     *,
     settings: Settings,
-    sinks: Sequence[Sink] = (),
+    sinks: Sequence[RecordWriter] = (),
     state: CrawlState | None = None,
     progress: Callable[[WaybackEvent], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,

@@ -44,8 +44,8 @@ BLOCK_TAGS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-WalkEvent = tuple[Literal["open", "close"], "Node"] | tuple[Literal["text"], str]
-"""One step of :meth:`Node.walk`: an element opens or closes, or a text node is read."""
+WalkEvent = tuple[Literal["open", "close", "text"], "Node | str"]
+"""One step of :meth:`Node.walk`: ``("open" | "close", element)`` or ``("text", text)``."""
 
 
 class Node(Protocol):
@@ -115,11 +115,11 @@ def get_backend(name: str) -> Callable[[str | bytes], Node]:
         ValueError: for an unknown backend name (a caller mistake, not a ParseError).
     """
     if name == "lexbor":
-        from parsers.backends.lexbor import parse
+        from parsers.backends import lexbor
 
-        return parse
+        return lexbor.parse
     if name == "soup":
-        from parsers.backends.soup import parse
+        from parsers.backends import soup
 
-        return parse
+        return soup.parse
     raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -114,6 +114,5 @@ def parse(html: str | bytes) -> LexborElement:
         noise.decompose()
     root = tree.root
     if root is None:  # pragma: no cover - lexbor always builds <html>
-        tree = LexborHTMLParser("<html></html>")
-        root = tree.root
+        raise ValueError("lexbor built no <html> element")
     return LexborElement(root, tree)

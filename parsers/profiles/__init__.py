@@ -47,10 +47,24 @@ def get_profile(name: str) -> Profile:
     raise ProfileError(f"unknown profile {name!r}; built-in profiles: {names}")
 
 
+def _check_selector(path: Path, key: str, selector: str) -> None:
+    """Compile ``selector`` with both backends' CSS engines, so a typo fails when the profile is
+    loaded, with its key, rather than as an error on every page."""
+    from parsers.backends import BACKENDS, get_backend
+
+    for backend in BACKENDS:
+        try:
+            get_backend(backend)("<html><body></body></html>").css(selector)
+        except Exception as exc:  # each CSS engine has its own error class; any means "invalid"
+            raise ProfileError(
+                f"profile {path}: {key} selector {selector!r} is not valid CSS: {exc}"
+            ) from exc
+
+
 def load_profile_file(path: str | Path) -> Profile:
     """Read a user profile from a TOML file.
 
-    Every selector key takes a string or a list of strings::
+    Every selector key takes a string or a list of strings (tried in order, first match wins)::
 
         name = "mysite"
         item = "ul.news > li"
@@ -59,15 +73,21 @@ def load_profile_file(path: str | Path) -> Profile:
         date = "time"
         next_page = "a.next"
 
+    Keys: ``item`` and ``title`` (required), ``container``, ``link``, ``excerpt``, ``date``,
+    ``topic``, ``next_page``, ``strip``, ``detect`` (default: ``item``), ``name`` (default: the file
+    name; written into each record), ``source`` and ``excerpt_fallback`` (true: without an
+    ``excerpt`` match, take the text after the headline).
+
     Raises:
-        ProfileError: the file is missing, not TOML, or lacks ``item``/``title``.
+        ProfileError: the file is missing or not TOML, lacks ``item``/``title``, has an unknown key,
+            a value of the wrong type, a selector that is not valid CSS, or a built-in's name.
     """
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ProfileError(f"cannot read profile {path}: {exc}") from exc
-    unknown = set(data) - {*_SELECTOR_FIELDS, "name", "source"}
+    unknown = set(data) - {*_SELECTOR_FIELDS, "name", "source", "excerpt_fallback"}
     if unknown:
         raise ProfileError(f"profile {path}: unknown keys {', '.join(sorted(unknown))}")
     for required in ("item", "title"):
@@ -78,8 +98,31 @@ def load_profile_file(path: str | Path) -> Profile:
         if key in data:
             value = data[key]
             values = [value] if isinstance(value, str) else value
-            if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            if (
+                not isinstance(values, list)
+                or not values
+                or not all(isinstance(v, str) and v for v in values)
+            ):
                 raise ProfileError(f"profile {path}: {key!r} must be a selector or a list of selectors")
+            for selector in values:
+                _check_selector(path, key, selector)
             fields[key] = tuple(values)
     fields.setdefault("detect", fields["item"])
-    return Profile(name=str(data.get("name", path.stem)), source=str(data.get("source", path)), **fields)
+    name = data.get("name", path.stem)
+    source = data.get("source", str(path))
+    fallback = data.get("excerpt_fallback", False)
+    if not isinstance(name, str) or not name.strip() or not isinstance(source, str):
+        raise ProfileError(f"profile {path}: 'name' and 'source' must be non-empty strings")
+    if name in {p.name for p in PROFILES} | {"generic", "text"}:
+        raise ProfileError(f"profile {path}: the name {name!r} belongs to a built-in profile")
+    if not isinstance(fallback, bool):
+        raise ProfileError(f"profile {path}: 'excerpt_fallback' must be true or false")
+    return Profile(
+        name=name,
+        source=source,
+        detect=fields["detect"],
+        item=fields["item"],
+        title=fields["title"],
+        excerpt_fallback=fallback,
+        **{k: v for k, v in fields.items() if k not in ("detect", "item", "title")},
+    )

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_BLOCK_DEPTH",
     "MAX_TITLE_CHARS",
     "MIN_ITEMS",
+    "MIN_SCORE",
     "detect_teasers",
     "find_next_page",
     "find_topic",
@@ -63,9 +64,18 @@ HEADLINE_WORDS = 4.0
 MIN_MEAN_TITLE_CHARS = 6.0
 """Below this mean title length a group of links is a pager or an index ("1 2 3", "A B C")."""
 
-EXTRA_TEXT_CHARS = 12
-"""A block holds more than its headline when its text is this much longer: a date ("Apr 14, 2015" is
-12 characters) or a summary."""
+EXTRA_TEXT_CHARS = 8
+"""A block holds more than its headline when its text is this much longer: a date (cowan.senate.gov's
+"05/01/13" is 8 characters) or a summary."""
+
+CROWD_WORDS = 3
+"""A block holding two headline-length links of its title's rank holds two teasers: the level is too
+high (a grid row of cards, a table body of rows). Shorter links beside a headline are categories."""
+
+MIN_SCORE = 3.0
+"""The weakest listing still scores this: three headlines of four words or more, or two teasers that
+each carry a summary or date. In tests/corpus the weakest real listing scores 4 (drupal6-travelsintype:
+four photo titles of two words on average, dated) and menus and tag lists score 1–2.25."""
 
 SCORED_REGIONS = 6
 """How many regions (best by count and title quality) get the costlier extra-text check."""
@@ -73,7 +83,9 @@ SCORED_REGIONS = 6
 EXCLUDED_TAGS = frozenset({"nav", "header", "footer", "aside", "menu"})
 """Elements that hold site chrome, never the main listing."""
 
-EXCLUDED_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "menu", "dialog"})
+EXCLUDED_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "search", "menu", "dialog"}
+)
 
 EXCLUDED_WORDS = frozenset(
     {
@@ -91,6 +103,7 @@ text. Class names are split on ``-``, ``_`` and camelCase, so ``region-sidebar-f
 ``widget_gk_nsp`` match but ``entry-header`` is only checked on *ancestors* of the listing, never
 inside a teaser."""
 
+_HIDDEN_QUERY = "[hidden], [aria-hidden=true]"
 _TITLE_CLASS_RE = re.compile(r"title|headline|heading", re.IGNORECASE)
 _MODIFIER_RE = re.compile(r"^(?:with|has|no|without|is|not)[-_]|[-_](?:none|less)$", re.IGNORECASE)
 _WORD_SPLIT_RE = re.compile(r"[-_\s:]+|(?<=[a-z])(?=[A-Z])")
@@ -99,7 +112,8 @@ _DATE_CLASS_RE = re.compile(r"date|time|posted|published|created|submitted", re.
 _DIGITS_RE = re.compile(r"\d")
 _UNIT_QUERY = "h1, h2, h3, h4, h5, h6, a[href], [class*=title], [class*=headline], [class*=heading]"
 _GROUP_TAGS = frozenset({"ul", "ol", "dl", "tbody", "table"})
-"""Sibling containers of these tags and one class are one listing split by group headings."""
+"""Sibling containers of these tags (or of any tag with the same classes) and one shape are one
+listing split into groups: by month headers (cowan.senate.gov's table), by day, or by grid row."""
 
 # Ranks of a unit: a headline with a link beats a bare link, which beats a heading without a link
 # (on deadrooster.org a month heading and a post link share each block; the link is the teaser).
@@ -153,8 +167,6 @@ def _is_chrome(node: Node) -> bool:
     role = node.attr("role")
     if role and role.lower() in EXCLUDED_ROLES:
         return True
-    if node.attr("hidden") is not None or (node.attr("aria-hidden") or "").lower() == "true":
-        return True
     style = node.attr("style")
     if style and _HIDDEN_STYLE_RE.search(style):
         return True
@@ -167,8 +179,9 @@ class _Tree:
     def __init__(self, body: Node) -> None:
         self.body_key = body.key
         self._chains: dict[int, tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]] = {}
-        self._chrome: dict[int, bool] = {}
         self._shapes: dict[int, str] = {}
+        # Found by CSS, not attr(): a valueless ``hidden`` reads as None in one backend, "" in the other.
+        self._chrome: dict[int, bool] = {n.key: True for n in body.css(_HIDDEN_QUERY)}
 
     def chain(self, node: Node) -> tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]:
         """``node`` and its ancestors up to (not including) ``<body>``, with their keys and tags."""
@@ -240,7 +253,7 @@ def _units(body: Node) -> list[_Unit]:
                 break
             parent = parent.parent
         if owner is not None:
-            if is_link and owner.link is None and node.attr("href") is not None:
+            if is_link and owner.link is None and node.attr("href"):
                 owner.link = node
                 owner.rank = _RANK_LINKED_HEADING
             elif not is_link and owner.link is not None and owner.node.tag == "a":
@@ -268,8 +281,11 @@ def _regions(units: list[_Unit], tree: _Tree) -> list[_Region]:
     for unit in units:
         nodes, keys, tags = tree.chain(unit.node)
         for depth in range(1, min(len(nodes), MAX_BLOCK_DEPTH + 1)):
-            if tags[depth] in _GROUP_TAGS and depth + 1 < len(nodes):
-                region_key: tuple[int, ...] = (keys[depth + 1], hash(tree.shape(nodes[depth], keys[depth])))
+            shape = tree.shape(nodes[depth], keys[depth]) if depth + 1 < len(nodes) else ""
+            if shape and (tags[depth] in _GROUP_TAGS or " " in shape):
+                # Sibling lists, table bodies or classed rows of one shape are one listing split
+                # into groups (month headers, grid rows).
+                region_key: tuple[int, ...] = (keys[depth + 1], hash(shape))
             else:
                 region_key = (keys[depth],)
             region = regions.get(region_key)
@@ -293,16 +309,24 @@ class _Candidate:
     """Per block: it holds more than one headline of the title's rank."""
 
 
+def _headline(units: list[_Unit]) -> _Unit:
+    """The block's headline among units of one rank: the one with most words (a category link
+    such as "Press Releases" may come first), the first of equals."""
+    return max(units, key=lambda u: len(u.text.split()))
+
+
 def _candidate(region: _Region, tree: _Tree) -> _Candidate | None:
     """The region's largest group of same-shaped blocks, scored by count and title quality."""
     groups: dict[tuple[object, ...], list[tuple[_Block, _Unit, bool]]] = {}
     for block in region.blocks.values():
         best = min(u.rank for u in block.units)
         tops = [u for u in block.units if u.rank == best]
-        title = tops[0]
-        # Same shape: the tag path from the block down to its headline, and the headline's rank.
-        key = (tree.chain(title.node)[2][: region.depth[title.order]], best)
-        groups.setdefault(key, []).append((block, title, len(tops) == 1))
+        title = _headline(tops)
+        # Same shape: the tag path from the block down to its first unit of the headline's rank
+        # (the block's own, also where later teasers were mis-nested into it), and that rank.
+        key = (tree.chain(tops[0].node)[2][: region.depth[tops[0].order]], best)
+        lone = sum(1 for u in tops if len(u.text.split()) >= CROWD_WORDS) <= 1
+        groups.setdefault(key, []).append((block, title, lone))
     group = max(groups.values(), key=len)  # ties: the first in document order
     if len(group) < MIN_ITEMS:
         return None
@@ -340,7 +364,8 @@ def _best(units: list[_Unit], tree: _Tree) -> _Candidate | None:
     top = candidates[:SCORED_REGIONS]
     for c in top:
         c.score *= 1.0 + _extra_share(c)
-    return max(top, key=lambda c: c.score)
+    best = max(top, key=lambda c: c.score)
+    return best if best.score >= MIN_SCORE else None
 
 
 _DATE_QUERY = "time, [class*=date], [class*=time], [class*=posted], [class*=submitted]"
@@ -419,20 +444,21 @@ def _unnest(best: _Candidate, tree: _Tree) -> tuple[list[Node], list[_Unit], dic
             continue
         owners = [block.node, *inner]
         keys = [n.key for n in owners]
-        first_unit: dict[int, _Unit] = {}
+        owned: dict[int, list[_Unit]] = {}
         for unit in block.units:
             if unit.rank != title.rank:
                 continue
             chain = set(tree.chain(unit.node)[1])
             owner = next((k for k in reversed(keys) if k in chain), None)
             if owner is not None:
-                first_unit.setdefault(owner, unit)
+                owned.setdefault(owner, []).append(unit)
+        if block.node.key in owned:
+            titles[-1] = _headline(owned[block.node.key])
         for node in inner:
             stops[node.key] = "stop"
-            unit = first_unit.get(node.key)
-            if unit is not None:
+            if node.key in owned:
                 blocks.append(node)
-                titles.append(unit)
+                titles.append(_headline(owned[node.key]))
     return blocks, titles, stops
 
 

@@ -68,9 +68,9 @@ def _classify(text: str, linky: bool, links: int, heading: bool) -> str:
         return "links"
     # A short line is metadata when it starts like a byline or shows a date, unless it reads as a
     # sentence ("A Non-Bonkers Cat Cop.", "Join us on June 23, 2016 for the open house.").
-    if words <= META_MAX_WORDS and not (words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(text)):
-        if _BYLINE_RE.match(text) or find_date(text) is not None:
-            return "meta"
+    sentence = words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(text) is not None
+    if words <= META_MAX_WORDS and not sentence and (_BYLINE_RE.match(text) or find_date(text)):
+        return "meta"
     return "heading" if heading else "content"
 
 
@@ -127,7 +127,7 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
             if parts and tag in BLOCK_TAGS:
                 flush()
             if tag == "a":
-                real = value.attr("href") is not None
+                real = bool(value.attr("href"))  # valueless href: None in lexbor, "" in soup
                 open_links.append(real)
                 if real:
                     link_depth += 1

@@ -64,5 +64,5 @@ PROFILE = Profile(
         "a[rel=next]",
         "link[rel=next]",
     ),
-    strip=(".usa-sr-only", ".visually-hidden", ".element-invisible", "ul.links", ".usa-card__footer"),
+    strip=(".usa-sr-only", ".visually-hidden", ".element-invisible", "ul.links"),
 )

@@ -136,9 +136,10 @@ class FakeArchive:
 
         return handle
 
-    def serve(self) -> ArchiveSite:
-        """Start serving on 127.0.0.1 (an ephemeral port); stop the returned site when done."""
-        site = ArchiveSite(self).start()
+    def serve(self, *, gzip: bool = True) -> ArchiveSite:
+        """Start serving on 127.0.0.1 (an ephemeral port), gzipping bodies as web.archive.org does;
+        stop the returned site when done."""
+        site = ArchiveSite(self, gzip=gzip).start()
         self.base_url = site.base_url
         return site
 
@@ -191,7 +192,11 @@ class FakeArchive:
         match = _WEB_RE.match(target)
         if match is None:
             return Reply(status=404, body="<h1>Not a capture URL</h1>")
-        stamp, mode, url = match["ts"], match["mode"] or "", re.sub(r"^(https?):/(?!/)", r"\1://", match["url"])
+        stamp, mode, url = (
+            match["ts"],
+            match["mode"] or "",
+            re.sub(r"^(https?):/(?!/)", r"\1://", match["url"]),
+        )
         key = surt(url)
         if key in self._blocked:
             return Reply(
@@ -232,7 +237,10 @@ class FakeArchive:
                 value = memento_datetime
             headers.append((name, value.replace(ARCHIVE_ORIGIN, self.base_url)))
         return Reply(
-            status=saved.status, body=self.folder.body(saved), headers=tuple(headers), content_type=content_type
+            status=saved.status,
+            body=self.folder.body(saved),
+            headers=tuple(headers),
+            content_type=content_type,
         )
 
     def _same_digest(self, row: CdxRecord, rows: list[CdxRecord]) -> Reply | None:
@@ -270,8 +278,8 @@ def _cdx_json(rows: list[CdxRecord], resume_key: str | None) -> str:
 class ArchiveSite(Site):
     """A :class:`~e2e.site.Site` on 127.0.0.1 whose every request is answered by a :class:`FakeArchive`."""
 
-    def __init__(self, archive: FakeArchive) -> None:
-        super().__init__()
+    def __init__(self, archive: FakeArchive, *, gzip: bool = True) -> None:
+        super().__init__(gzip=gzip)
         self.archive = archive
 
     def dispatch(self, request: SeenRequest) -> Reply:

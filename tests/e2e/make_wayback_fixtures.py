@@ -265,7 +265,9 @@ def listing(shell: str, rows: dict[str, str], keys: tuple[str, ...], page: int, 
     body = []
     for index, key in enumerate(keys):
         parity = "odd" if index % 2 == 0 else "even"
-        edges = (" views-row-first" if index == 0 else "") + (" views-row-last" if index == len(keys) - 1 else "")
+        edges = (" views-row-first" if index == 0 else "") + (
+            " views-row-last" if index == len(keys) - 1 else ""
+        )
         css = f"views-row views-row-{index + 1} views-row-{parity}{edges}"
         body.append(re.sub(r'^  <div class="[^"]*">', f'  <div class="{css}">', rows[key]))
     text = shell[:start] + "".join(body) + shell[end:]
@@ -363,7 +365,9 @@ def cdx_rows(saved: list[Saved]) -> list[CdxRecord]:
         length = str(len(gzip.compress(body, mtime=0)) + 600)  # a WARC record's headers add ~600 bytes
         status = str(item.status if item.location is None else 200)
         url = page_url(item.page, item.scheme)
-        records.append(CdxRecord(urlkey(item.page), item.stamp, url, item.mimetype, status, digest(body), length))
+        records.append(
+            CdxRecord(urlkey(item.page), item.stamp, url, item.mimetype, status, digest(body), length)
+        )
     dhs = by_stamp[(DHS_2016[0], 0)]
     same = digest(dhs.body)
     records.append(CdxRecord(urlkey(0), REPEAT, page_url(0), "text/html", "200", same, "9413"))
@@ -436,7 +440,9 @@ def build(target: Path) -> None:
     recorded = FixtureFolder(target / ".recording")
     for from_date, to_date in RANGES:
         settings = Settings(from_date=from_date, to_date=to_date)
-        transport = RecordingTransport(httpx.MockTransport(archive.handler()), recorded, now=lambda: RECORDED_AT)
+        transport = RecordingTransport(
+            httpx.MockTransport(archive.handler()), recorded, now=lambda: RECORDED_AT
+        )
         asyncio.run(run_wayback(TOPIC, settings=settings, transport=transport, clock=InstantClock()))
     for response in recorded:
         if response.url not in folder:

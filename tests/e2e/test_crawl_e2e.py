@@ -11,14 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from e2e.site import Handler, Reply, SeenRequest, Site, Topic
 
 import scraper.cli as cli
 from parsers import Record
@@ -26,6 +25,8 @@ from scraper.cli import main
 from scraper.crawl import CrawlStats, crawl
 from scraper.frontier import CrawlState
 from scraper.settings import DEFAULT_USER_AGENT, Settings
+
+from e2e.site import Handler, Reply, SeenRequest, Site, Topic
 
 if TYPE_CHECKING:
     from conftest import FakeClock
@@ -148,14 +149,16 @@ async def test_polite_crawl_of_a_faulty_site(
     # Retry-After: 3 s twice (the 429s), 5 s once (the 503), through the clock; resets retried at once.
     assert stats.fetch.rate_limited == 3
     assert stats.fetch.waited == 11.0
-    assert Counter(fake_clock.sleeps)[3.0] >= 2 and 5.0 in fake_clock.sleeps
+    assert Counter(fake_clock.sleeps)[3.0] >= 2
+    assert 5.0 in fake_clock.sleeps
     assert stats.fetch.retries == 5  # 2 after 429, 1 after 503, 2 after resets
     assert len(site.requests(f"{ev.path}?page=3")) == 3
     # Crawl-delay 2: every request started at least 2 fake seconds after the one before.
     assert fake_clock.time - fake_clock.start >= 2 * (len(site.requests()) - 1)
     # Identity and compression on every request.
     assert {r.header("User-Agent") for r in site.requests()} == {DEFAULT_USER_AGENT}
-    assert DEFAULT_USER_AGENT.startswith("topicscrape/") and "(+https://" in DEFAULT_USER_AGENT
+    assert DEFAULT_USER_AGENT.startswith("topicscrape/")
+    assert "(+https://" in DEFAULT_USER_AGENT
     assert all("gzip" in (r.header("Accept-Encoding") or "") for r in site.requests(sc.path))
 
 
@@ -177,7 +180,7 @@ async def test_delay_spaces_requests_on_the_injected_clock(
     topic = site.add_topic("news", "News", pages=4, per_page=3)
     arrivals: list[float] = []
     stamp(site, fake_clock, arrivals)
-    stats, records = await run(
+    _stats, records = await run(
         [topic.url()], tmp_path, fake_clock, delay=1.5, concurrency=1, obey_robots=False
     )
     assert len(records) == 12
@@ -194,11 +197,11 @@ async def test_robots_crawl_delay_raises_the_delay(
     site.robots("User-agent: topicscrape\nCrawl-delay: 4\nAllow: /\n")
     arrivals: list[float] = []
     stamp(site, fake_clock, arrivals)
-    stats, records = await run(
+    _stats, records = await run(
         [topic.url()], tmp_path, fake_clock, delay=1.0, concurrency=1, max_crawl_delay=max_crawl_delay
     )
     assert len(records) == 9
-    assert [r.target for r in site.requests()][0] == "/robots.txt"
+    assert next(r.target for r in site.requests()) == "/robots.txt"
     assert arrivals == [1000.0 + spacing * n for n in range(4)]
 
 
@@ -207,7 +210,8 @@ async def test_no_robots_ignores_robots_txt(site: Site, fake_clock: FakeClock, t
     topic = site.add_topic("private", "Private", pages=2, per_page=3)
     site.robots("User-agent: *\nDisallow: /\nCrawl-delay: 30\n")
     stats, records = await run([topic.url()], tmp_path, fake_clock, obey_robots=False)
-    assert len(records) == 6 and stats.failures == []
+    assert len(records) == 6
+    assert stats.failures == []
     assert site.requests("/robots.txt") == []
     assert fake_clock.sleeps == []
 
@@ -271,7 +275,8 @@ async def test_concurrency_caps_requests_in_flight_per_host(
             s.route(topic.path, counted(n, topic.handle))
             urls.append(topic.url())
     stats, records = await run(urls, tmp_path, fake_clock, concurrency=2, obey_robots=False)
-    assert len(records) == 24 and stats.failures == []
+    assert len(records) == 24
+    assert stats.failures == []
     assert peak == {0: 2, 1: 2}
     assert overall[1] > 2  # the cap is per host: the other host was served meanwhile
 
@@ -304,7 +309,8 @@ async def test_limits_fail_pages_with_clear_reasons(
     assert failures == {
         site.url("/keywords/hang"): f"FetchError: {site.url('/keywords/hang')}: read timeout",
         site.url("/keywords/declared"): (
-            f"TooLarge: {site.url('/keywords/declared')}: body too large: 600000 bytes > limit of 500000 bytes"
+            f"TooLarge: {site.url('/keywords/declared')}: "
+            "body too large: 600000 bytes > limit of 500000 bytes"
         ),
         site.url("/keywords/streamed"): (
             f"TooLarge: {site.url('/keywords/streamed')}: body too large: more > limit of 500000 bytes"
@@ -321,7 +327,8 @@ async def test_limits_fail_pages_with_clear_reasons(
     stats, records = await run(
         [site.url("/keywords/old-home")], tmp_path, fake_clock, allow_offsite=True, obey_robots=False
     )
-    assert stats.failures == [] and [r.source_url for r in records] == [moved.url()] * 3
+    assert stats.failures == []
+    assert [r.source_url for r in records] == [moved.url()] * 3
 
 
 async def test_redirect_within_the_site_is_followed(
@@ -348,7 +355,7 @@ async def test_recrawl_against_the_server_uses_validators(
                 topic.html(page), etag=f'"p{page}"', last_modified="Fri, 01 Jul 2016 12:00:00 GMT"
             ),
         )
-    first, records = await run(
+    _first, records = await run(
         [topic.url()], tmp_path, fake_clock, db=tmp_path / "out.sqlite", obey_robots=False
     )
     assert len(records) == 9
@@ -366,10 +373,9 @@ async def test_recrawl_against_the_server_uses_validators(
 
 
 @pytest.fixture
-def log_every_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def log_every_page(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the non-terminal progress log print after every page."""
     monkeypatch.setattr(cli._Display, "LOG_EVERY_SECONDS", 0.0)
-    yield
 
 
 def test_cli_crawl_clean_site_exits_0_with_a_summary(
@@ -445,7 +451,8 @@ def test_cli_quiet_prints_nothing(site: Site, tmp_path: Path, capsys: pytest.Cap
     code = main(["crawl", topic.url(), "-o", str(tmp_path / "o.jsonl"), "--no-robots", "--delay", "0", "-q"])
     captured = capsys.readouterr()
     assert code == 0
-    assert captured.err == "" and captured.out == ""
+    assert captured.err == ""
+    assert captured.out == ""
 
 
 def test_cli_crawl_writes_stdout_without_output(
@@ -482,22 +489,3 @@ def test_cli_user_agent_can_be_overridden(site: Site, tmp_path: Path) -> None:
     assert code == 0
     assert {r.header("User-Agent") for r in site.requests()} == {"ExampleBot/2.0 (+https://example.org/bot)"}
     assert [r.target for r in site.requests()] == ["/robots.txt", topic.path]
-
-
-def test_cli_ctrl_c_exits_130_and_says_how_to_resume(
-    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A KeyboardInterrupt during the crawl exits 130 and names --resume (the subprocess test sends a real SIGINT)."""
-    topic = site.add_topic("int", "Int", pages=1, per_page=2)
-
-    def interrupted(*args: object, **kwargs: object) -> None:
-        for arg in args:
-            close = getattr(arg, "close", None)
-            if close is not None:
-                close()  # the coroutine asyncio.run was given
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli.asyncio, "run", interrupted)
-    code = main(["crawl", topic.url(), "-o", str(tmp_path / "o.jsonl"), "--no-robots"])
-    assert code == 130
-    assert "--resume" in capsys.readouterr().err

@@ -25,6 +25,7 @@ from scraper.fixtures import FixtureFolder
 from scraper.frontier import CrawlState
 from scraper.serve import serve_fixtures
 from scraper.settings import Settings
+from scraper.sinks import JsonlSink
 from scraper.warc import WarcReplayTransport, iter_warc_pages, read_warc, warc_to_folder
 
 from e2e.site import Reply, Site
@@ -41,29 +42,17 @@ PAGE = (
 ).encode()
 
 
-class ListSink:
-    """A sink that keeps records in memory, in the order written."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.records: list[Record] = []
-
-    def write(self, records: Sequence[Record]) -> int:
-        """Keep the batch."""
-        self.records.extend(records)
-        return len(records)
-
-
 async def _crawl(
     start: Sequence[str], tmp_path: Path, name: str, clock: FakeClock | None = None, **settings: Any
 ) -> tuple[list[Record], CrawlStats]:
-    """Crawl ``start`` with ``settings`` into a list; state in ``tmp_path/name.sqlite``."""
-    sink = ListSink(tmp_path / f"{name}.jsonl")
+    """Crawl ``start`` with ``settings`` into ``tmp_path/name.jsonl``; the records read back, sorted."""
+    output = tmp_path / f"{name}.jsonl"
     config = Settings.model_validate({"delay": 0, **settings})
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
-    with CrawlState.open(tmp_path / f"{name}.sqlite") as state:
+    with CrawlState.open(tmp_path / f"{name}.sqlite") as state, JsonlSink(output, resume=False) as sink:
         stats = await crawl(list(start), settings=config, sinks=[sink], state=state, **extra)
-    return sorted(sink.records, key=lambda r: (r.source_url, r.position)), stats
+    records = [Record.model_validate_json(line) for line in output.read_text().splitlines()]
+    return sorted(records, key=lambda r: (r.source_url, r.position)), stats
 
 
 # -- a WARC from another tool ------------------------------------------------------------------

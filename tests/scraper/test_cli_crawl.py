@@ -4,6 +4,7 @@ search output, and record → replay giving the same records (against a real ser
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from types import FrameType
 
 import pytest
 import typer
+from rich.console import Console
 
 import scraper.cli as cli
 from parsers import Record
@@ -279,3 +281,31 @@ def test_sigterm_saves_state_exits_130_and_restores_the_handler(
         == 0
     )
     assert len(records(tmp_path / "out.jsonl")) == 6
+
+
+# -- progress and state ----------------------------------------------------------------------------
+
+
+def test_terminal_gets_a_progress_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the crawl shows a Rich progress bar: pages done of queued, records, errors, rate."""
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=160, highlight=False))
+    assert replay(SECURE_COMMUNITIES, out=tmp_path / "out.jsonl") == 0
+    shown = screen.getvalue()
+    assert "crawling" in shown
+    assert "3/3 pages" in shown
+    assert f"{len(records(tmp_path / 'out.jsonl'))} records" in shown
+    assert "0 errors" in shown
+    assert "pages/s" in shown
+    assert "pages: 3 parsed" in shown  # then the summary
+    assert "pages done," not in shown  # no plain log lines on a terminal
+
+
+def test_state_option_puts_the_state_where_asked(tmp_path: Path) -> None:
+    """--state FILE keeps the crawl state there instead of beside the output."""
+    out, state = tmp_path / "out.jsonl", tmp_path / "elsewhere" / "crawl.sqlite"
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--state", str(state), "-q")) == 0
+    assert state.is_file()
+    assert not (tmp_path / "out.jsonl.state.sqlite").exists()
+    with sqlite3.connect(state) as conn:
+        assert conn.execute("SELECT count(*) FROM frontier WHERE status='done'").fetchone()[0] == 3

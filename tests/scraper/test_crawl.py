@@ -7,7 +7,6 @@ link under test, so each test names exactly how the next page is announced.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,15 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e.site import TopicTeaser, drupal_listing
 
+import parsers
 import scraper.crawl as crawl_module
 from parsers import Record, Teaser, TopicPage
-from scraper.client import Fetched, build_client
+from scraper.client import build_client
 from scraper.crawl import CrawlStats, crawl
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
-from scraper.sinks import RejectsSink
+
+from e2e.site import TopicTeaser, drupal_listing
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 Route = Callable[[httpx.Request], httpx.Response]
@@ -143,7 +143,7 @@ async def run_crawl(
     urls: list[str],
     state: CrawlState,
     *,
-    rejects: RejectsSink | None = None,
+    rejects: Path | None = None,
     **settings: Any,
 ) -> Run:
     """Crawl ``urls`` through ``server`` with no delays and no robots.txt."""
@@ -189,9 +189,12 @@ def paged_topic(
         nxt = f"/keywords/{slug}?page={page + 1}" if page < pages - 1 else None
         links: dict[str, Any] = {}
         if nxt is not None:
-            links = {"pager": {"next_href": nxt}, "rel": {"rel_next": nxt}, "numbered": {"numbered": [nxt]}}[
-                how
-            ]
+            options: dict[str, dict[str, Any]] = {
+                "pager": {"next_href": nxt},
+                "rel": {"rel_next": nxt},
+                "numbered": {"numbered": [nxt]},
+            }
+            links = options[how]
         server.routes[host + target] = ok(listing(slug, teasers, page=page, **links))
     return listed
 
@@ -210,7 +213,8 @@ async def test_follows_pagination_to_the_end(state: CrawlState, how: str) -> Non
         f"{HOST}/keywords/secure-communities?page={n}" for n in (1, 2, 3)
     ]
     assert (run.stats.pages, run.stats.records, run.stats.new_records) == (4, 12, 12)
-    assert run.stats.failures == [] and run.stats.loops == 0
+    assert run.stats.failures == []
+    assert run.stats.loops == 0
     assert {r.topic for r in run.records} == {"Secure-Communities"}
     assert {r.source_url for r in run.records if r.page == 2} == {
         f"{BASE}/keywords/secure-communities?page=2"
@@ -265,7 +269,8 @@ async def test_page_without_teasers_ends_the_listing(state: CrawlState) -> None:
     assert len(server.seen) == 3  # ?page=3 is never asked for
     assert shape(run.records) == expected(first + second)
     assert run.stats.pages == 3
-    assert run.stats.failures == [] and not run.stats.errors
+    assert run.stats.failures == []
+    assert not run.stats.errors
 
 
 async def test_start_page_without_teasers_is_a_failure(state: CrawlState) -> None:
@@ -287,7 +292,8 @@ async def test_many_start_urls_on_many_hosts(state: CrawlState) -> None:
     hosts = ["www.one.gov", "news.two.org", "three.example.com"]
     listed = {host: paged_topic(server, "topic", 3, host=host) for host in hosts}
     run = await run_crawl(server, [f"https://{h}/keywords/topic" for h in hosts], state)
-    assert run.stats.pages == 9 and run.stats.failures == []
+    assert run.stats.pages == 9
+    assert run.stats.failures == []
     for host in hosts:
         mine = [r for r in run.records if r.source_url.startswith(f"https://{host}/")]
         assert sorted(shape(mine), key=lambda t: (t[1], t[2])) == expected(listed[host])
@@ -364,8 +370,9 @@ async def test_offsite_redirect_fails_unless_allowed(state: CrawlState) -> None:
     )
     server.routes["new.example.org/topic"] = ok(listing("moved", items("new.example.org", "moved", 0)))
     run = await run_crawl(server, [f"{BASE}/keywords/moved"], state)
-    [(url, reason)] = run.stats.failures
-    assert reason.startswith("OffsiteRedirect: ") and "https://new.example.org/topic" in reason
+    [(_url, reason)] = run.stats.failures
+    assert reason.startswith("OffsiteRedirect: ")
+    assert "https://new.example.org/topic" in reason
     run = await run_crawl(server, [f"{BASE}/keywords/moved"], state, allow_offsite=True)
     assert run.stats.failures == []
     assert {r.source_url for r in run.records} == {"https://new.example.org/topic"}
@@ -389,8 +396,7 @@ async def test_teaser_that_fails_validation_goes_to_the_rejects_file(
     page = listing("intranet", [teasers[0], bad, teasers[1]]).replace('href=""', 'href="http://go"')
     server.routes["/keywords/intranet"] = ok(page)
     rejects_path = tmp_path / "out.rejects.jsonl"
-    with RejectsSink(rejects_path) as rejects:
-        run = await run_crawl(server, [f"{BASE}/keywords/intranet"], state, rejects=rejects)
+    run = await run_crawl(server, [f"{BASE}/keywords/intranet"], state, rejects=rejects_path)
     assert [r.title for r in run.records] == [teasers[0].title, teasers[1].title]
     assert run.stats.rejected == 1
     [line] = rejects_path.read_text().splitlines()
@@ -402,14 +408,10 @@ async def test_teaser_that_fails_validation_goes_to_the_rejects_file(
     assert "not an absolute http(s) URL" in reject["reason"]
 
 
-def _fetched(url: str) -> Fetched:
-    from datetime import UTC, datetime
-
-    return Fetched(url, url, 200, (), b"", datetime(2016, 7, 1, tzinfo=UTC), 0.0)
-
-
-async def test_records_sends_every_invalid_teaser_to_rejects(state: CrawlState, tmp_path: Path) -> None:
-    """_records keeps the valid teasers and rejects each invalid one with a field-by-field reason."""
+async def test_every_invalid_teaser_goes_to_rejects_with_its_reasons(
+    state: CrawlState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Valid teasers are written; each invalid one (as a profile could produce) is rejected, never dropped."""
     url = f"{BASE}/keywords/x"
     good = Teaser(title="A real story", url=f"{BASE}/a", position=1)
     boilerplate = Teaser.model_construct(title="Read more", url=f"{BASE}/b", position=2)
@@ -417,28 +419,27 @@ async def test_records_sends_every_invalid_teaser_to_rejects(state: CrawlState, 
     page = TopicPage.model_construct(
         url=url, topic="X", page=0, teasers=(good, boilerplate, blank), next_url=None, profile="drupal7"
     )
-    async with httpx.AsyncClient() as client:
-        with RejectsSink(tmp_path / "rejects.jsonl") as rejects:
-            run = crawl_module._Run(
-                settings=Settings(),
-                client=client,
-                state=state,
-                sinks=[],
-                rejects=rejects,
-                stats=CrawlStats(),
-                clock=crawl_module.SYSTEM_CLOCK,
-                progress=None,
-                profile=None,
-                conditional=False,
-            )
-            records = crawl_module._records(run, page, _fetched(url))
-    assert [r.title for r in records] == ["A real story"]
+    monkeypatch.setattr(crawl_module, "parse_topic_page", lambda html, **kwargs: page)
+    server = Server({"/keywords/x": ok("<h1>X</h1>")})
+    rejects = tmp_path / "rejects.jsonl"
+    run = await run_crawl(server, [url], state, rejects=rejects)
+    assert [r.title for r in run.records] == ["A real story"]
     assert run.stats.rejected == 2
-    lines = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert [line["data"]["position"] for line in lines] == [2, 3]
     assert "title is navigation boilerplate" in lines[0]["reason"]
-    assert "title: " in lines[1]["reason"] and "url: " in lines[1]["reason"]
+    assert "title: " in lines[1]["reason"]
+    assert "url: " in lines[1]["reason"]
     assert all(line["source_url"] == url for line in lines)
+
+
+async def test_no_rejects_file_when_nothing_is_rejected(state: CrawlState, tmp_path: Path) -> None:
+    """A clean crawl leaves no empty rejects file beside the output."""
+    server = Server()
+    paged_topic(server, "clean", 1)
+    run = await run_crawl(server, [f"{BASE}/keywords/clean"], state, rejects=tmp_path / "rejects.jsonl")
+    assert run.stats.records == 3
+    assert not (tmp_path / "rejects.jsonl").exists()
 
 
 # -- incremental re-crawls -----------------------------------------------------------------------
@@ -449,7 +450,8 @@ async def test_stop_at_seen_stops_a_daily_recrawl_early(state: CrawlState) -> No
     server = Server()
     paged_topic(server, "daily", 5)
     first = await run_crawl(server, [f"{BASE}/keywords/daily"], state, stop_at_seen=4)
-    assert first.stats.pages == 5 and first.stats.new_records == 15
+    assert first.stats.pages == 5
+    assert first.stats.new_records == 15
     # A day later one new story tops the listing and pushes everything one place down.
     fresh = TopicTeaser("Daily story 0", f"{BASE}/news/daily-0", "Brand new today.", 1, 0)
     relist(server, "daily", [fresh, *items(HOST, "daily", 0, 15)], pages=5)
@@ -519,7 +521,7 @@ async def test_recrawl_with_db_is_conditional_and_304_is_not_parsed(
     assert all("If-None-Match" not in r.headers for r in server.seen)
 
     parsed: list[str] = []
-    real_parse = crawl_module.parse_topic_page
+    real_parse = parsers.parse_topic_page
 
     def counting_parse(html: str | bytes, **kwargs: Any) -> TopicPage:
         parsed.append(kwargs["url"])
@@ -555,7 +557,8 @@ async def test_fresh_jsonl_output_asks_unconditionally(state: CrawlState) -> Non
     server.seen.clear()
     run = await run_crawl(server, [f"{BASE}/keywords/plain"], state)
     assert all("If-None-Match" not in r.headers for r in server.seen)
-    assert run.stats.records == 6 and run.stats.not_modified == 0
+    assert run.stats.records == 6
+    assert run.stats.not_modified == 0
 
 
 async def test_stop_at_seen_counts_the_teasers_of_unchanged_pages(state: CrawlState, tmp_path: Path) -> None:

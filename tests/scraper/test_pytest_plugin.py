@@ -47,6 +47,21 @@ async def test_async(topicscrape_replay):
 """
 
 
+README_EXAMPLE = """
+import pytest
+from parsers import parse_topic_page
+
+@pytest.mark.topicscrape_fixtures("fixtures/dhs")
+def test_secure_communities_page(topicscrape_replay):
+    with topicscrape_replay.client() as client:
+        response = client.get("https://www.dhs.gov/keywords/secure-communities")
+    page = parse_topic_page(response.content, url=str(response.url))
+    assert page.topic == "Secure Communities"
+    assert len(page.teasers) == 5
+"""
+"""The ten lines of README.md's "Testing with fixtures" section, verbatim."""
+
+
 def _ini(pytester: pytest.Pytester, extra: str = "") -> None:
     pytester.makeini(INI.format(extra=extra))
 
@@ -70,6 +85,15 @@ def test_clients_replay_the_folder_named_in_the_ini(pytester: pytest.Pytester) -
     pytester.makepyfile(test_replay=REPLAY_TESTS)
     result = _run(pytester, "--strict-markers")
     result.assert_outcomes(passed=2)
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
+    """The README's ten-line example works as written, offline."""
+    shutil.copytree(DHS, pytester.path / "fixtures" / "dhs")
+    _ini(pytester)
+    pytester.makepyfile(test_dhs=README_EXAMPLE)
+    result = _run(pytester, "--strict-markers")
+    result.assert_outcomes(passed=1)
 
 
 def test_the_default_folder_is_fixtures(pytester: pytest.Pytester) -> None:

@@ -21,7 +21,7 @@ from warcio.warcwriter import WARCWriter
 
 from scraper.client import build_client, build_transport, fetch
 from scraper.errors import FixtureMissing
-from scraper.fixtures import FixtureFolder, ReplayTransport
+from scraper.fixtures import FixtureFolder, RecordingTransport, ReplayTransport
 from scraper.settings import Settings
 from scraper.warc import (
     WarcArchive,
@@ -218,6 +218,46 @@ async def test_abandoned_bodies_are_not_written(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="too large"):
             await fetch(client, "https://x.gov/page", settings=settings)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("target", ["crawl.warc.gz", "folder"])
+def test_a_304_never_replaces_the_saved_page(tmp_path: Path, target: str) -> None:
+    """Both recorders skip 304 answers: replay keeps serving the 200 they stand for."""
+
+    def conditional(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("If-None-Match") == '"abc"':
+            return httpx.Response(304, headers={"ETag": '"abc"'})
+        return httpx.Response(200, headers={"ETag": '"abc"', "Content-Type": "text/html"}, content=PAGE)
+
+    path = tmp_path / target
+    inner = httpx.MockTransport(conditional)
+    recorder = (
+        WarcRecordingTransport(inner, path)
+        if target.endswith(".gz")
+        else RecordingTransport(inner, FixtureFolder(path))
+    )
+    with httpx.Client(transport=recorder) as client:
+        assert client.get("https://x.gov/page").status_code == 200
+        assert client.get("https://x.gov/page", headers={"If-None-Match": '"abc"'}).status_code == 304
+    with httpx.Client(transport=ReplayTransport(open_fixtures(path))) as client:
+        replayed = client.get("https://x.gov/page")
+    assert (replayed.status_code, replayed.content) == (200, PAGE)
+
+
+def test_a_plain_304_record_from_another_tool_is_not_replayed(tmp_path: Path) -> None:
+    """A 304 response record after the 200 leaves the 200 as what replay serves."""
+    path = tmp_path / "other.warc.gz"
+
+    def build(writer: WARCWriter) -> None:
+        _response(writer, "https://x.gov/a", PAGE)
+        _response(writer, "https://x.gov/a", b"", status="304 Not Modified")
+
+    _write_warc(path, build)
+    assert [r.status for r in read_warc(path)] == [200, 304]
+    archive = WarcArchive.load(path)
+    saved = archive.get("https://x.gov/a")
+    assert saved is not None
+    assert (saved.status, archive.body(saved)) == (200, PAGE)
 
 
 # -- replay ------------------------------------------------------------------------------------

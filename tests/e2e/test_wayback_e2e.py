@@ -1,0 +1,400 @@
+"""End-to-end: ``topicscrape wayback`` against a fake Wayback Machine on 127.0.0.1 built from
+``fixtures/wayback`` (real sockets, gzip, redirects), against the replay fixtures, and through the CLI.
+
+Waits the archive asks for (the CDX budget, 429s) go through a fake clock: they are asserted, never
+served.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from e2e.archive import FIXTURES, FakeArchive
+from e2e.make_wayback_fixtures import RANGES, build
+
+from parsers import Record
+from scraper.cli import main
+from scraper.frontier import CrawlState
+from scraper.settings import Settings
+from scraper.sinks import JsonlSink
+from scraper.wayback import DEFAULT_RATE_LIMIT_WAIT, WaybackStats, run_wayback
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
+
+pytestmark = pytest.mark.slow
+
+TOPIC = "https://www.dhs.gov/keywords/secure-communities"
+LABELS = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "dhs" / "expected" / "keywords-secure-communities.json"
+)
+
+
+def _utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+SEED_SEEN = {
+    "Securing our Communities: Resources for Small and Medium Businesses": (
+        _utc(2016, 7, 1, 14, 3, 12),
+        _utc(2017, 3, 5, 18, 15),
+    ),
+    "Readout Of Deputy Secretary Mayorkas' Call With The Secure Community Network": (
+        _utc(2016, 7, 1, 14, 3, 12),
+        _utc(2017, 3, 5, 18, 15),
+    ),
+    "Priority Enforcement Program – How DHS is Focusing on Deporting Felons": (
+        _utc(2016, 7, 1, 14, 3, 12),
+        _utc(2017, 3, 5, 18, 15),
+    ),
+    # First listed by the capture the archive redirected 20130612011500 to.
+    "Record-Breaking Immigration Enforcement Results": (_utc(2013, 6, 12, 9, 30), _utc(2017, 3, 5, 18, 15)),
+    # Pushed to page 1 in 2017: last seen on that page's capture, two minutes after page 0's.
+    '"Secure Communities" - One Year Later': (_utc(2011, 3, 15, 10, 15), _utc(2017, 3, 5, 18, 17)),
+}
+"""The seed's five teasers: when the archive first and last shows them, 2011-2017."""
+
+
+class ListSink:
+    """Keeps what a run writes."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.writes = 0
+
+    def write(self, records: Sequence[Record]) -> int:
+        self.writes += 1
+        self.records.extend(records)
+        return len(records)
+
+
+class Timed(httpx.AsyncBaseTransport):
+    """Logs (fake time, event, status or path) of each request start and answer, in order."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, clock: FakeClock) -> None:
+        self.inner = inner
+        self.clock = clock
+        self.log: list[tuple[float, str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.log.append((self.clock.monotonic(), "start", request.url.path))
+        response = await self.inner.handle_async_request(request)
+        self.log.append((self.clock.monotonic(), "answer", str(response.status_code)))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class Killed(BaseException):
+    """The process dying mid-run (nothing of the run's own cleanup may count on it)."""
+
+
+class Killing(httpx.AsyncBaseTransport):
+    """Dies instead of sending the capture request number ``after + 1``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, after: int) -> None:
+        self.inner = inner
+        self.left = after
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/web/"):
+            if self.left == 0:
+                raise Killed
+            self.left -= 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@pytest.fixture
+def archive() -> Iterator[FakeArchive]:
+    """The fake archive, serving on 127.0.0.1."""
+    fake = FakeArchive()
+    site = fake.serve()
+    yield fake
+    site.stop()
+
+
+def _settings(fake: FakeArchive, **kwargs: object) -> Settings:
+    base = {
+        "cdx_url": f"{fake.base_url}/cdx/search/cdx",
+        "archive_url": f"{fake.base_url}/web/",
+        "from_date": "2011",
+        "to_date": "2017",
+    }
+    return Settings.model_validate({**base, **kwargs})
+
+
+async def _run(
+    settings: Settings,
+    clock: FakeClock,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    state: CrawlState | None = None,
+) -> tuple[WaybackStats, list[Record]]:
+    sink = ListSink()
+    stats = await run_wayback(
+        TOPIC, settings=settings, sinks=[sink], state=state, clock=clock, transport=transport
+    )
+    assert sink.writes == (0 if stats.blocked else 1)
+    return stats, sink.records
+
+
+def _seen(records: Sequence[Record]) -> set[tuple[str, str, datetime | None, datetime | None]]:
+    return {(r.id, r.title, r.first_seen, r.last_seen) for r in records}
+
+
+def _stamp(target: str) -> str:
+    """The timestamp of a ``/web/<ts>id_/...`` request target."""
+    return target.split("/")[2].removesuffix("id_")
+
+
+async def test_full_run_dates_the_seed_teasers(archive: FakeArchive, fake_clock: FakeClock) -> None:
+    """2011-2017: every teaser once, the seed's five first and last seen when the captures show them."""
+    stats, records = await _run(_settings(archive), fake_clock)
+    labels = json.loads(LABELS.read_text(encoding="utf-8"))["teasers"]
+    by_title = {r.title: r for r in records}
+    assert [t["title"] for t in labels] == list(SEED_SEEN)
+    for label in labels:
+        record = by_title[label["title"]]
+        assert record.url == label["url"]
+        assert (record.first_seen, record.last_seen) == SEED_SEEN[label["title"]]
+        assert record.archived_at == record.last_seen
+    assert len(records) == len({r.id for r in records}) == 16
+    assert all(r.url is not None and "/web/" not in r.url for r in records)
+    assert all(r.source_url.startswith(TOPIC) for r in records)
+    assert all((r.capture_url or "").startswith(f"{archive.base_url}/web/") for r in records)
+    assert (stats.listed, stats.snapshots, stats.failed) == (6, 5, [])
+    assert [(c.teasers, len(c.appeared), len(c.disappeared)) for c in stats.changes] == [
+        (7, 7, 0),
+        (10, 4, 1),
+        (10, 1, 1),
+        (13, 3, 0),
+        (13, 1, 1),
+    ]
+
+
+async def test_identical_and_unreadable_captures_are_never_fetched(
+    archive: FakeArchive, fake_clock: FakeClock
+) -> None:
+    """collapse=digest hides the repeat; the revisit and error captures are filtered; nothing twice."""
+    await _run(_settings(archive), fake_clock)
+    stamps = Counter(_stamp(target) for target in archive.web_log)
+    assert stamps.most_common(1)[0][1] == 1
+    for never in ("20160703052000", "20160705101010", "20140820000000", "20160701140313", "20101102091500"):
+        assert never not in stamps
+    listing = [q for q in archive.cdx_log if "collapse=digest" in q]
+    assert len(listing) == 1
+    assert len(archive.cdx_log) == 3  # the listing, then one lookup for each pager page
+
+
+async def test_redirecting_capture_is_read_at_its_target(archive: FakeArchive, fake_clock: FakeClock) -> None:
+    """A listed capture the archive redirects is read where it leads, and dated by that capture."""
+    _, records = await _run(_settings(archive, all_captures=True), fake_clock)
+    stamps = [_stamp(target) for target in archive.web_log]
+    assert stamps.index("20130612093000") == stamps.index("20130612011500") + 1
+    from_2013 = [r for r in records if r.archived_at == _utc(2013, 6, 12, 9, 30)]
+    assert len(from_2013) == 5
+    assert {r.capture_url for r in from_2013} == {
+        f"{archive.base_url}/web/20130612093000id_/http://www.dhs.gov/keywords/secure-communities"
+    }
+
+
+async def test_maintenance_capture_is_skipped_with_a_note(
+    archive: FakeArchive, fake_clock: FakeClock
+) -> None:
+    """A 200 capture without teasers is a note in the summary, not a failure."""
+    stats, _ = await _run(_settings(archive), fake_clock)
+    (skipped,) = stats.skipped
+    assert "20150320160000id_" in skipped[0]
+    assert "no teasers" in skipped[1]
+    assert stats.failed == []
+
+
+async def test_all_captures_keeps_one_record_per_teaser_per_capture(
+    archive: FakeArchive, fake_clock: FakeClock
+) -> None:
+    """With all_captures, a teaser listed by five snapshots gives five records, dated alike."""
+    _, records = await _run(_settings(archive, all_captures=True), fake_clock)
+    one_year = [r for r in records if r.title == '"Secure Communities" - One Year Later']
+    assert len(one_year) == 5
+    assert len({r.capture_url for r in one_year}) == 5
+    assert {(r.first_seen, r.last_seen) for r in one_year} == {
+        SEED_SEEN['"Secure Communities" - One Year Later']
+    }
+    assert len(records) == 7 + 10 + 10 + 13 + 13
+
+
+async def test_cut_off_cdx_answer_is_asked_again(archive: FakeArchive, fake_clock: FakeClock) -> None:
+    """A CDX answer cut off half-way is requested again, and the run is as if nothing happened."""
+    archive.truncate_cdx(1)
+    stats, records = await _run(_settings(archive), fake_clock)
+    assert len(records) == 16
+    assert stats.failed == []
+    assert archive.cdx_log[0] == archive.cdx_log[1]
+
+
+async def test_cdx_cut_off_every_time_fails_then_resumes(
+    archive: FakeArchive, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """A listing that stays unreadable is a listed failure; --resume later lists and reads everything."""
+    settings = _settings(archive, max_attempts=3)
+    archive.truncate_cdx(1, 2, 3)
+    with CrawlState.open(tmp_path / "state.sqlite", clock=fake_clock.now) as state:
+        stats, records = await _run(settings, fake_clock, state=state)
+    ((url, reason),) = stats.failed
+    assert "/cdx/search/cdx" in url
+    assert "unreadable 3 times" in reason
+    assert records == []
+    with CrawlState.open(tmp_path / "state.sqlite", clock=fake_clock.now) as state:
+        stats, records = await _run(settings.model_copy(update={"resume": True}), fake_clock, state=state)
+    assert stats.failed == []
+    assert len(records) == 16
+
+
+@pytest.mark.parametrize(("prefix", "retry_after"), [("/cdx/", None), ("/web/", "120")])
+async def test_429_burst_is_waited_out(
+    archive: FakeArchive, fake_clock: FakeClock, prefix: str, retry_after: str | None
+) -> None:
+    """After each 429 nothing goes to the archive for Retry-After seconds (60 without one); the run ends."""
+    archive.rate_limit(2, prefix=prefix, retry_after=retry_after)
+    timed = Timed(httpx.AsyncHTTPTransport(), fake_clock)
+    stats, records = await _run(_settings(archive), fake_clock, transport=timed)
+    assert len(records) == 16
+    assert stats.failed == []
+    assert stats.fetch.rate_limited == 2
+    wait = float(retry_after) if retry_after else DEFAULT_RATE_LIMIT_WAIT
+    refused = [i for i, (_, event, what) in enumerate(timed.log) if event == "answer" and what == "429"]
+    assert len(refused) == 2
+    for i in refused:
+        answered_at = timed.log[i][0]
+        later_starts = [t for t, event, _ in timed.log[i + 1 :] if event == "start"]
+        assert later_starts
+        assert min(later_starts) >= answered_at + wait
+
+
+async def test_resume_after_a_kill_fetches_nothing_twice(
+    archive: FakeArchive, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """Killed mid-snapshot, a --resume reads only what was not read and writes each teaser once."""
+    settings = _settings(archive)
+    state_path = tmp_path / "sc.jsonl.state.sqlite"
+    # One capture at a time, so the kill falls between two captures: the 2013 page 0 is read (after
+    # the archive's redirect), its page 1 is not.
+    killing = Killing(httpx.AsyncHTTPTransport(), after=4)
+    with CrawlState.open(state_path, clock=fake_clock.now) as state:
+        with pytest.raises(Killed):
+            await _run(
+                settings.model_copy(update={"concurrency": 1}), fake_clock, transport=killing, state=state
+            )
+    assert [_stamp(target) for target in archive.web_log][-2:] == ["20130612011500", "20130612093000"]
+    with (
+        CrawlState.open(state_path, clock=fake_clock.now) as state,
+        JsonlSink(tmp_path / "sc.jsonl", resume=False) as out,
+    ):
+        sink = ListSink()
+        stats = await run_wayback(
+            TOPIC,
+            settings=settings.model_copy(update={"resume": True}),
+            sinks=[sink, out],
+            state=state,
+            clock=fake_clock,
+        )
+    assert Counter(archive.web_log).most_common(1)[0][1] == 1
+    assert stats.reused == 1  # the 2013 page 0, read before the kill
+    lines = (tmp_path / "sc.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len({json.loads(line)["id"] for line in lines}) == 16
+    clean = FakeArchive()
+    clean_site = clean.serve()
+    try:
+        _, again = await _run(_settings(clean), fake_clock)
+    finally:
+        clean_site.stop()
+    assert {(i, t, f, last) for i, t, f, last in _seen(sink.records)} == _seen(again)
+
+
+async def test_blocked_url_gives_a_clear_reason(archive: FakeArchive, fake_clock: FakeClock) -> None:
+    """A robots-excluded URL stops the run at the listing, says why, and writes nothing."""
+    archive.block(TOPIC)
+    stats, records = await _run(_settings(archive), fake_clock)
+    assert stats.blocked is not None
+    assert "robots.txt" in stats.blocked
+    assert records == []
+    assert archive.web_log == []
+
+
+@pytest.mark.parametrize(("from_date", "to_date"), RANGES)
+async def test_replay_fixtures_answer_every_request_of_a_run(
+    archive: FakeArchive, fake_clock: FakeClock, from_date: str | None, to_date: str | None
+) -> None:
+    """--replay fixtures/wayback serves every request of a run (no FixtureMissing), with the live result."""
+    replayed, records = await _run(
+        Settings(replay=FIXTURES, from_date=from_date, to_date=to_date), fake_clock
+    )
+    assert replayed.failed == []
+    assert all((r.capture_url or "").startswith("https://web.archive.org/web/") for r in records)
+    assert all(r.fetched_at == _utc(2025, 1, 15, 12) for r in records)
+    _, live = await _run(_settings(archive, from_date=from_date, to_date=to_date), fake_clock)
+    assert _seen(records) == _seen(live)
+
+
+def test_fixtures_are_what_the_generator_writes(tmp_path: Path) -> None:
+    """fixtures/wayback is exactly what tests/e2e/make_wayback_fixtures.py builds (rebuild after a change)."""
+    build(tmp_path / "wayback")
+    built = {p.relative_to(tmp_path / "wayback") for p in (tmp_path / "wayback").rglob("*") if p.is_file()}
+    committed = {p.relative_to(FIXTURES) for p in FIXTURES.rglob("*") if p.is_file()} - {Path("README.md")}
+    assert built == committed
+    for name in sorted(built):
+        assert (tmp_path / "wayback" / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+
+
+# -- the command line -----------------------------------------------------------------------------------
+
+
+def test_cli_writes_a_spreadsheet_and_a_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README example: offline, CSV with a BOM, one row per teaser, per-date changes on stdout."""
+    monkeypatch.chdir(tmp_path)
+    argv = ["wayback", TOPIC, "--from", "2011", "--to", "2017", "--replay", str(FIXTURES), "-o", "sc.csv"]
+    assert main([*argv, "--summary"]) == 0
+    data = (tmp_path / "sc.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfschema_version,id,title")
+    assert data.count(b"\r\n") == 17
+    out = capsys.readouterr()
+    assert "2013-06-12 09:30" in out.out
+    assert "+4" in out.out
+    assert "6 listed" in out.err
+    assert (tmp_path / "sc.csv.state.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        (["--all-captures", "-o", "x.jsonl"], 2, "standard output only"),
+        (["--from", "last year"], 2, "not a date"),
+        (["--resume"], 2, "--resume needs"),
+        (["--from", "2012"], 3, "is not in"),
+    ],
+)
+def test_cli_refuses_clearly(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    code: int,
+    message: str,
+) -> None:
+    """Usage errors exit 2; a replay lacking the run's requests exits 3; each says what is wrong."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["wayback", TOPIC, "--replay", str(FIXTURES), "-q", *extra]) == code
+    assert message in capsys.readouterr().err

@@ -1,0 +1,94 @@
+"""Text cleaning: whitespace, "Read more" tails, navigation phrases, link resolution."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_truncated, normalize_space
+
+# Text with the characters cleaning cares about: spaces of every kind, zero-width marks, arrows,
+# ellipses and the words of "Read more" phrases.
+_PIECES = st.sampled_from(
+    ["Read more", "read", "more", "Continue reading", "about", "Lire la suite", "…", "...", "›", "»", "→",
+     "[…]", "(more)", " ", "\u00a0", "\u200b", "\n\t", "word", "Learn", "must", ".", "é", "e\u0301"]
+)  # fmt: skip
+_TEXTS = st.one_of(
+    st.text(max_size=300), st.lists(_PIECES, max_size=30).map(" ".join), st.lists(_PIECES).map("".join)
+)
+
+
+@given(_TEXTS)
+def test_normalize_space_is_idempotent(text: str) -> None:
+    """Collapsing whitespace twice changes nothing more, and leaves no run of spaces."""
+    once = normalize_space(text)
+    assert normalize_space(once) == once
+    assert "  " not in once
+    assert once == once.strip()
+
+
+@given(_TEXTS)
+def test_clean_excerpt_is_idempotent(text: str) -> None:
+    """Cleaning a cleaned excerpt changes nothing: every "Read more" tail is gone the first time."""
+    once = clean_excerpt(text)
+    assert clean_excerpt(once) == once
+    assert once is None or once == normalize_space(once)
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("The first day ... Read more ›", "The first day ..."),
+        ("It ended. Read more about Secure Communities", "It ended."),
+        ("Music from the game. Continue reading →", "Music from the game."),
+        ("A detailed review of the book: En lire plus ...", "A detailed review of the book:"),
+        ("Un texte. Lire la suite »", "Un texte."),
+        ("Ein Text. Weiterlesen", "Ein Text."),
+        ("The lab won [&hellip;] [...]", "The lab won [&hellip;]"),
+        ("It is a must read", "It is a must read"),
+        ("What you can learn", "What you can learn"),
+        ("A thread more", "A thread more"),
+        ("Read more", None),
+        ("   ", None),
+    ],
+)
+def test_clean_excerpt_cuts_only_a_trailing_read_more(text: str, cleaned: str | None) -> None:
+    """ "Read more" (in the corpus's languages) goes from the end; "read" or "learn" alone stays."""
+    assert clean_excerpt(text) == cleaned
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["You are here", "Subscribe to Secure Communities", "next ›", "« Older Entries", "Read more about X",
+     "Lire la suite", "Leer más", "Home", "Skip to main content", "Here's how you know"],
+)  # fmt: skip
+def test_navigation_phrases_are_boilerplate(text: str) -> None:
+    """Whole navigation phrases are boilerplate."""
+    assert is_boilerplate(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Secure Communities", "Homeland Security", "Next steps for the border", "Read more books this summer",
+     "Search and rescue teams deploy"],
+)  # fmt: skip
+def test_headlines_that_contain_navigation_words_are_not_boilerplate(text: str) -> None:
+    """A headline that merely contains "Home", "Next" or "Search" is content."""
+    assert not is_boilerplate(text)
+
+
+def test_truncation_is_an_ellipsis_or_an_unfinished_sentence() -> None:
+    """ "…", "..." or no closing punctuation: cut by the site."""
+    assert looks_truncated("There will also be changes in the...")
+    assert looks_truncated("including unprecedented num")
+    assert not looks_truncated("It ended.")
+    assert not looks_truncated(None)
+
+
+def test_hrefs_wrapped_in_whitespace_resolve() -> None:
+    """Sites wrap hrefs in newlines and tabs; browsers strip them."""
+    assert absolute_url("\n\t\thttp://www.cowan.senate.gov/press/a\n\t", "http://x.gov/") == (
+        "http://www.cowan.senate.gov/press/a"
+    )
+    assert absolute_url("#", "http://x.gov/") is None

@@ -1,0 +1,303 @@
+"""The generic detector on small pages of shapes no profile knows: it must find the main listing
+among navigation, sidebars, footers and "related" boxes, and read each teaser's fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers import NoTeasersFound, parse_topic_page
+from parsers.backends import BACKENDS, get_backend
+from parsers.profiles.generic import detect_teasers, find_next_page, find_topic
+
+BLOG = """<html><head><title>News | Example University</title></head><body>
+<header class="site-header"><a href="/">Example University</a>
+ <nav><ul><li><a href="/about">About the university</a></li>
+ <li><a href="/research">Research at Example</a></li>
+ <li><a href="/admissions">Apply for admission</a></li></ul></nav></header>
+<div class="layout"><main>
+ <h1>News</h1>
+ <div class="list">
+  <div class="entry"><h2><a href="/news/lab-award">Lab wins national award</a></h2>
+   <span class="posted">Posted June 23, 2016</span><p>The robotics lab won the national prize.</p>
+   <a href="/news/lab-award">Read more</a></div>
+  <div class="entry"><h2><a href="/news/new-dean">New dean appointed to science</a></h2>
+   <span class="posted">Posted June 20, 2016</span><p>A new dean joins the faculty.</p></div>
+  <div class="entry"><h2><a href="/news/library">Library opens late through exams</a></h2>
+   <span class="posted">Posted June 18, 2016</span><p>The library stays open until 2am.</p></div>
+ </div>
+ <div class="related-stories"><h3>Related stories</h3><ul>
+  <li><a href="/news/old-1">An older story about the robotics lab</a><p>From last year's archive.</p></li>
+  <li><a href="/news/old-2">Another older story about prizes</a><p>From the archive too.</p></li>
+  <li><a href="/news/old-3">A third older story on awards</a><p>Also archived.</p></li>
+  <li><a href="/news/old-4">A fourth older story on deans</a><p>Archived.</p></li></ul></div>
+</main>
+<aside><h3>Recent posts</h3><ul>
+ <li><a href="/news/a">Recent post number one here</a><p>Summary one.</p></li>
+ <li><a href="/news/b">Recent post number two here</a><p>Summary two.</p></li>
+ <li><a href="/news/c">Recent post number three here</a><p>Summary three.</p></li>
+ <li><a href="/news/d">Recent post number four here</a><p>Summary four.</p></li></ul></aside></div>
+<div class="pagination"><a href="/news?page=1">Older news</a></div>
+<footer><ul><li><a href="/privacy">Privacy policy of the site</a></li>
+ <li><a href="/contact">Contact the web team</a></li>
+ <li><a href="/jobs">Jobs at the university</a></li></ul></footer>
+</body></html>"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_finds_the_main_listing_among_chrome_and_related_boxes(backend: str) -> None:
+    """Navigation, a related box, an aside of recent posts and the footer are never the listing."""
+    drafts = detect_teasers(get_backend(backend)(BLOG))
+    assert [(d.title, d.href) for d in drafts] == [
+        ("Lab wins national award", "/news/lab-award"),
+        ("New dean appointed to science", "/news/new-dean"),
+        ("Library opens late through exams", "/news/library"),
+    ]
+    assert [d.excerpt for d in drafts] == [
+        "The robotics lab won the national prize.",
+        "A new dean joins the faculty.",
+        "The library stays open until 2am.",
+    ]
+    assert [d.date_text for d in drafts] == [
+        "Posted June 23, 2016",
+        "Posted June 20, 2016",
+        "Posted June 18, 2016",
+    ]
+
+
+def test_a_page_no_profile_knows_is_read_end_to_end() -> None:
+    """parse_topic_page falls back to the detector and names it in the records."""
+    page = parse_topic_page(BLOG, url="https://news.example.edu/news")
+    assert page.profile == "generic"
+    assert page.topic == "News"
+    assert page.teasers[0].url == "https://news.example.edu/news/lab-award"
+    assert str(page.teasers[0].date) == "2016-06-23"
+    assert page.teasers[0].date_raw == "June 23, 2016"
+    assert page.next_url == "https://news.example.edu/news?page=1"
+    assert {r.profile for r in page.to_records()} == {"generic"}
+
+
+TABLE = """<html><body><div id="content"><h1>Press Releases</h1><table class="table">
+<thead><tr class="divider"><th colspan="2">May 2013</th></tr></thead>
+<tbody><tr><td class="date"><time datetime="2013-05-01">05/01/13</time></td>
+ <td><a href="
+   /press/grants-for-first-responders
+ ">$248,000 in Grants to Assist First Responders</a></td></tr></tbody>
+<thead><tr class="divider"><th colspan="2">April 2013</th></tr></thead>
+<tbody><tr><td class="date"><time datetime="2013-04-25">04/25/13</time></td>
+ <td><a href="/press/floor-statement">Senator's Floor Statement on the Resolution</a></td></tr>
+<tr><td class="date"><time datetime="2013-04-17">04/17/13</time></td>
+ <td><a href="/press/condemns-attacks">Senator Condemns Attacks, Honors Victims</a></td></tr></tbody>
+</table></div></body></html>"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_table_rows_grouped_by_month_are_one_listing(backend: str) -> None:
+    """Rows in several <tbody> groups under month headers read as one list, with <time> dates."""
+    page = parse_topic_page(TABLE, url="https://www.senate.gov/press", backend=backend)
+    assert [(t.title, t.url, t.date.isoformat() if t.date else None) for t in page.teasers] == [
+        ("$248,000 in Grants to Assist First Responders", "https://www.senate.gov/press/grants-for-first-responders",
+         "2013-05-01"),
+        ("Senator's Floor Statement on the Resolution", "https://www.senate.gov/press/floor-statement",
+         "2013-04-25"),
+        ("Senator Condemns Attacks, Honors Victims", "https://www.senate.gov/press/condemns-attacks",
+         "2013-04-17"),
+    ]  # fmt: skip
+    assert page.teasers[0].date_raw == "05/01/13"
+
+
+def test_link_list_takes_its_date_from_the_day_heading() -> None:
+    """A bare list of links under a date heading: each teaser gets the heading's date."""
+    html = (
+        "<div id='page'><h2>Friday, March 29, 2013</h2><ul id='news'>"
+        "<li><a href='https://a.house.gov/1'>Posey: Post Office Named for Local Leaders</a></li>"
+        "<li><a href='https://b.house.gov/2'>Upton demands explanation from the FAA</a></li>"
+        "<li><a href='https://c.house.gov/3'>Weekly Update from the Congressman</a></li></ul></div>"
+    )
+    drafts = detect_teasers(get_backend("lexbor")(html))
+    assert [d.date_text for d in drafts] == ["Friday, March 29, 2013"] * 3
+    assert all(d.excerpt is None for d in drafts)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_block_link_cards_take_title_from_the_heading_and_url_from_the_card(backend: str) -> None:
+    """A card that is one <a> around a heading and a <time>: title without the date, the card's URL."""
+    html = (
+        "<main><h1>News</h1><div class='cards'>"
+        "<a class='card' href='/news/a/'><h3 class='card-title'>WIP Wednesday, 25 February 2026</h3>"
+        "<div class='card-metadata'><time datetime='2026-02-25T00:00:00Z'>February 25, 2026</time></div></a>"
+        "<a class='card' href='/news/b/'><h3 class='card-title'>FreeCAD at FOSDEM</h3>"
+        "<div class='card-metadata'><time datetime='2026-02-12T00:00:00Z'>February 12, 2026</time></div></a>"
+        "</div></main>"
+    )
+    drafts = detect_teasers(get_backend(backend)(html))
+    assert [(d.title, d.href, d.date_machine, d.excerpt) for d in drafts] == [
+        ("WIP Wednesday, 25 February 2026", "/news/a/", "2026-02-25T00:00:00Z", None),
+        ("FreeCAD at FOSDEM", "/news/b/", "2026-02-12T00:00:00Z", None),
+    ]
+
+
+def test_teasers_without_links_are_found_by_their_title_class() -> None:
+    """News items with no link at all (title in div.content_title) still make a listing, url None."""
+    html = (
+        "<div id='news'>"
+        + "".join(
+            f"<div class='row'><div class='list_date'>November {d}, 2022</div>"
+            f"<div class='content_title'>Mars story number {d}</div>"
+            f"<div class='article_teaser_body'>What happened on day {d}.</div></div>"
+            for d in (9, 8, 7)
+        )
+        + "</div>"
+    )
+    page = parse_topic_page(html, url="https://mars.example.gov/news")
+    assert [(t.title, t.url, t.excerpt) for t in page.teasers] == [
+        (f"Mars story number {d}", None, f"What happened on day {d}.") for d in (9, 8, 7)
+    ]
+    assert [t.date.day if t.date else None for t in page.teasers] == [9, 8, 7]
+
+
+def test_month_group_headings_give_date_raw_but_no_date() -> None:
+    """An archive grouped by month: the post links are the teasers, the month only their shown date."""
+    html = (
+        "<main><ul class='post-list'>"
+        + "".join(
+            f"<li><h3>{month}</h3><ul class='post-list'><li>"
+            f"<a class='post-link' href='/{i}/'>Post title {i} here</a>"
+            "</li></ul></li>"
+            for i, month in enumerate(("February 2008", "May 2007", "April 2007"))
+        )
+        + "</ul></main>"
+    )
+    page = parse_topic_page(html, url="https://deadrooster.org/category/news/")
+    assert [(t.title, t.date, t.date_raw) for t in page.teasers] == [
+        ("Post title 0 here", None, "February 2008"),
+        ("Post title 1 here", None, "May 2007"),
+        ("Post title 2 here", None, "April 2007"),
+    ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_page_with_no_listing_yields_nothing(backend: str) -> None:
+    """An empty blog ("No posts yet.") with a "Most popular" sidebar and a footer: no teasers."""
+    html = (
+        "<header><nav><ul><li><a href='/deliver'>What we deliver</a></li>"
+        "<li><a href='/how'>How we work</a></li></ul></nav></header>"
+        "<main id='main-content'><section><h1>18F Blog</h1><h2>Delivering civic technology</h2>"
+        "</section><ul class='post-list'>No posts yet.</ul>"
+        "<aside class='sidebar'><h4>Most popular</h4><ul>"
+        "<li><a href='/2020/12/17/a'>18F and TTS award first assisted acquisition</a></li>"
+        "<li><a href='/2020/12/15/b'>A dashboard for privacy offices</a></li>"
+        "<li><a href='/2015/09/28/c'>Introducing the U.S. Web Design Standards</a></li></ul></aside>"
+        "<a class='usa-button' href='/contact/'>Contact us</a></main>"
+        "<footer><ul><li><a href='/about/'>About 18F</a></li><li><a href='/what'>Case studies</a></li>"
+        "<li><a href='/principles/'>Partnership principles</a></li></ul></footer>"
+    )
+    assert detect_teasers(get_backend(backend)(html)) == []
+    with pytest.raises(NoTeasersFound):
+        parse_topic_page(html, url="https://18f.gsa.gov/blog/", backend=backend)
+
+
+def test_hidden_lists_are_ignored() -> None:
+    """A list hidden with display:none or the hidden attribute is not the listing."""
+    hidden = "".join(
+        f"<li><a href='/h{i}'>Hidden headline number {i}</a><p>Hidden text {i}.</p></li>" for i in range(5)
+    )
+    shown = "".join(
+        f"<li><a href='/s{i}'>Shown headline {i}</a><p>Shown text {i}.</p></li>" for i in range(2)
+    )
+    html = (
+        f"<div style='display: none'><ul>{hidden}</ul></div><ul hidden>{hidden}</ul>"
+        f"<main><ul>{shown}</ul></main>"
+    )
+    assert [d.href for d in detect_teasers(get_backend("lexbor")(html))] == ["/s0", "/s1"]
+
+
+def test_menus_of_short_links_are_not_a_listing() -> None:
+    """A page whose only repeated links are one- or two-word menus yields nothing."""
+    html = "<div class='links'><a href='/a'>Home</a> <a href='/b'>About</a> <a href='/c'>Blog</a></div>" + (
+        "<ul><li><a href='/x'>Contact us</a></li><li><a href='/y'>Our team</a></li></ul>"
+    )
+    assert detect_teasers(get_backend("lexbor")(html)) == []
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "topic"),
+    [
+        ("FreeCAD | News", "<h1>News</h1>", "News"),
+        ("News | insert credit | Page 2",
+         "<header><h1>insert credit</h1></header><h1>Category Archives: News</h1>",
+         "News"),
+        ("Standard Page | USA.revamp", "<p>no heading</p>", "Standard Page"),
+        ("RTD - Research Through Design", "<h1>News &amp; Links</h1>", "News & Links"),
+        ("Classic Troy Pictures | Troy Family Reunion - 2005", "<h1>Troy Family Reunion - 2005</h1>",
+         "Classic Troy Pictures"),
+        ("Search results", "<aside><h1>Search</h1></aside>", "Search results"),
+    ],
+    ids=["h1-in-title", "archive-heading", "title-only", "h1-not-in-title", "site-name-h1", "title-alone"],
+)  # fmt: skip
+def test_topic_rules(head: str, body: str, topic: str) -> None:
+    """The topic is the heading the <title> repeats, else the title without the site name."""
+    root = get_backend("lexbor")(f"<html><head><title>{head}</title></head><body>{body}</body></html>")
+    assert find_topic(root) == topic
+
+
+@pytest.mark.parametrize(
+    ("url", "links", "expected"),
+    [
+        ("https://a.org/news/", '<link rel="next" href="/news/page/2/">', "https://a.org/news/page/2/"),
+        ("https://z.org/category/news/page/2/",
+         '<a href="../3/index.html">« Older Entries</a><a href="../../">Next Entries »</a>',
+         "https://z.org/category/news/page/3/index.html"),
+        ("https://j.org/news/page/2/", '<a href="/news/"><i></i></a><a href="/news/page/3"><i></i></a>',
+         "https://j.org/news/page/3"),
+        ("https://d.gov/k/x?page=2", '<a href="/k/x?page=1">‹ previous</a><a href="/k/x?page=3">3</a>',
+         "https://d.gov/k/x?page=3"),
+        ("https://p.com/blog/", '<a href="/blog/page/2">Next Page »</a>', "https://p.com/blog/page/2"),
+        ("https://h.gov/q.aspx?id=1", '<a href="http://h.gov/q.aspx?id=1&amp;Page=2">Next</a>',
+         "http://h.gov/q.aspx?id=1&Page=2"),
+        ("https://f.org/news/page/2/", '<a href="/news/page/3/" aria-label="Next">3</a>', "https://f.org/news/page/3/"),
+        ("https://u.org/news/", '<a href="#">Older →</a><a href="#">← Newer</a>', None),
+        ("https://k.org/t?page=2", '<a href="/t">« first</a><a href="/t?page=1">‹ previous</a>', None),
+    ],
+    ids=["rel-next", "inverted-wording", "icon-only", "drupal-query", "next-page-text", "aspx-next",
+         "aria-label", "disabled", "last-page"],
+)  # fmt: skip
+def test_next_page_rules(url: str, links: str, expected: str | None) -> None:
+    """rel=next, then a link to page N+1 of this URL, then a "Next"/"Older" link; never "#"."""
+    root = get_backend("lexbor")(f"<html><head></head><body>{links}</body></html>")
+    assert find_next_page(root, url) == expected
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cards_in_grid_rows_are_one_listing(backend: str) -> None:
+    """Cards laid out in several grid rows (.row > .col > .card) read as one listing, in order."""
+    rows = []
+    for row in range(3):
+        cards = "".join(
+            f"<div class='col-md-4'><div class='card'><h3 class='card-title'><a href='/n/{row}{col}'>"
+            f"University story {row}{col} headline</a></h3>"
+            f"<p class='card-text'>Summary {row}{col}.</p></div></div>"
+            for col in range(3)
+        )
+        rows.append(f"<div class='row'>{cards}</div>")
+    html = f"<main><h1>University News</h1><div class='container'>{''.join(rows)}</div></main>"
+    drafts = detect_teasers(get_backend(backend)(html))
+    assert [d.href for d in drafts] == [f"/n/{r}{c}" for r in range(3) for c in range(3)]
+    assert drafts[4].excerpt == "Summary 11."
+
+
+def test_a_category_link_before_the_headline_is_not_the_title() -> None:
+    """A short category link leading each item does not displace the headline link."""
+    html = (
+        "<ul class='releases'>"
+        + "".join(
+            f"<li><a href='/type/press'>Press Release</a> "
+            f"<a href='/news/{i}'>Agency announces grant program {i}</a>"
+            f"<p>Summary of item {i}.</p></li>"
+            for i in range(4)
+        )
+        + "</ul>"
+    )
+    drafts = detect_teasers(get_backend("lexbor")(html))
+    assert [(d.title, d.href) for d in drafts] == [
+        (f"Agency announces grant program {i}", f"/news/{i}") for i in range(4)
+    ]

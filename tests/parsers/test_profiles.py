@@ -1,0 +1,357 @@
+"""Template profiles: detection per family, the selector engine, user profiles from TOML, and the
+segment reader that finds a teaser's summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parsers import NoTeasersFound, ProfileError, parse_topic_page
+from parsers.backends import BACKENDS, get_backend
+from parsers.profiles import PROFILES, Profile, get_profile, load_profile_file
+from parsers.profiles.segments import excerpt_text, read_segments
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+DRUPAL7 = """<html><body><div id="content"><h1 id="page-title">Secure Communities</h1>
+<div class="view-content">
+ <div class="views-row views-row-1"><div class="node node-teaser">
+  <h2 class="node-title"><a href="/news/a">First release of the week</a></h2>
+  <span class="date-display-single" content="2016-06-23T00:00:00-04:00">June 23, 2016</span>
+  <div class="field-name-body"><p>The first <em>summary</em>.</p></div>
+  <ul class="links"><li class="node-readmore"><a href="/news/a">Read more<span class="element-invisible">
+   about First release of the week</span></a></li></ul></div></div>
+ <div class="views-row views-row-2"><div class="node node-teaser">
+  <h2 class="node-title"><a href="/news/b">Second release of the week</a></h2>
+  <div class="field-name-body"><p>The second summary.</p></div></div></div>
+</div>
+<ul class="pager"><li class="pager-next"><a href="/keywords/x?page=1">next ›</a></li></ul>
+</div></body></html>"""
+
+DRUPAL8 = """<html><body><main><h1 class="page-title">6.x</h1><div class="view-content">
+ <div class="views-row"><article class="node node--view-mode-teaser">
+  <header><div class="node__meta"><span>By joachim, Wed, 02/10/2010 - 23:02</span></div>
+   <h2 class="node__title"><a href="/blog/one"><span>Services and hooks</span></a></h2></header>
+  <div class="node__content"><div class="field--name-body"><p>I am now batting nodes.</p></div>
+   <div class="field--name-field-tags"><h3>Tags</h3><ul><li><a href="/t/1">drupal</a></li></ul></div>
+  </div></article></div>
+ <div class="views-row"><article class="node node--view-mode-teaser">
+  <header><h2 class="node__title"><a href="/blog/two"><span>Files are not visible</span></a></h2></header>
+  <div class="node__content"><div class="field--name-body"><p>A fun afternoon.</p></div></div>
+ </article></div></div>
+<nav class="pager"><ul><li class="pager__item pager__item--next"><a href="?page=1">Next</a></li></ul></nav>
+</main></body></html>"""
+
+USWDS_COLLECTION = """<html><body><main id="main-content"><h1>Press releases</h1>
+<ul class="usa-collection">
+ <li class="usa-collection__item"><div class="usa-collection__body">
+  <h2 class="usa-collection__heading"><a class="usa-link" href="/news/2024/01/02/one">
+   Secretary visits the border</a></h2>
+  <p class="usa-collection__description">The Secretary met local officials.</p>
+  <ul class="usa-collection__meta"><li class="usa-collection__meta-item">
+   <time datetime="2024-01-02">January 2, 2024</time></li></ul></div></li>
+ <li class="usa-collection__item"><div class="usa-collection__body">
+  <h2 class="usa-collection__heading"><a class="usa-link" href="/news/2024/01/01/two">
+   New grants announced</a></h2>
+  <p class="usa-collection__description">Grants for first responders.</p></div></li>
+</ul>
+<nav class="usa-pagination"><a class="usa-pagination__next-page" href="/news?page=1">Next</a></nav>
+</main></body></html>"""
+
+USWDS_CARDS = """<html><body><main><h1>Disasters</h1><ul class="usa-card-group">
+ <li class="usa-card"><div class="usa-card__container"><div class="usa-card__header">
+   <h3 class="usa-card__heading">Flood recovery update</h3></div>
+  <div class="usa-card__body"><p>Assistance is available.</p></div>
+  <div class="usa-card__footer"><a class="usa-button" href="/flood">Learn more</a></div></div></li>
+ <li class="usa-card"><div class="usa-card__container"><div class="usa-card__header">
+   <h3 class="usa-card__heading">Hurricane season begins</h3></div>
+  <div class="usa-card__body"><p>Prepare now.</p></div>
+  <div class="usa-card__footer"><a class="usa-button" href="/hurricane">Learn more</a></div></div></li>
+</ul></main></body></html>"""
+
+WORDPRESS = """<html><body class="archive category"><div id="primary"><main class="site-main">
+<h1 class="page-title">Category: News</h1>
+<article class="post type-post hentry"><header class="entry-header">
+  <h2 class="entry-title"><a href="/2016/01/08/one/">Episode 118</a></h2>
+  <time class="entry-date" datetime="2016-01-08T10:30:40-07:00">08.01.2016</time></header>
+ <div class="entry-content"><p><a href="/rss">RSS</a> ∙ <a href="/itunes">iTunes</a></p>
+  <p>A Non-Bonkers Cat Cop.</p><p>Music from the game. <a class="more-link" href="/one">Continue
+  reading <span class="meta-nav">→</span></a></p></div>
+ <footer class="entry-meta">Posted in <a href="/category/news/">News</a></footer></article>
+<article class="post type-post hentry"><h2 class="entry-title"><a href="/2015/12/22/two/">Episode 117</a></h2>
+ <p class="post-meta">by Admin | <span class="published">Dec 22, 2015</span></p>Decompose in real time...
+</article>
+<nav class="navigation"><div class="nav-previous"><a href="/category/news/page/2/">Older posts</a></div></nav>
+</main></div></body></html>"""
+
+
+def _page(html: str, *, profile: str | Profile | None = None, backend: str = "lexbor") -> object:
+    return parse_topic_page(html, url="https://example.gov/list", profile=profile, backend=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_drupal7_reads_views_rows(backend: str) -> None:
+    """Drupal 7: titles, links, body summary without "Read more", the ISO content date, pager."""
+    page = parse_topic_page(DRUPAL7, url="https://www.dhs.gov/keywords/x", backend=backend)
+    assert page.profile == "drupal7"
+    assert page.topic == "Secure Communities"
+    assert [(t.title, t.url, t.excerpt) for t in page.teasers] == [
+        ("First release of the week", "https://www.dhs.gov/news/a", "The first summary."),
+        ("Second release of the week", "https://www.dhs.gov/news/b", "The second summary."),
+    ]
+    assert str(page.teasers[0].date) == "2016-06-23"
+    assert page.next_url == "https://www.dhs.gov/keywords/x?page=1"
+
+
+def test_drupal8_reads_bem_teasers() -> None:
+    """Drupal 8+: node__title, field--name-body without the tags field, the byline's date."""
+    page = parse_topic_page(DRUPAL8, url="https://joachim-n.github.io/taxonomy/term/2")
+    assert page.profile == "drupal8"
+    assert [(t.title, t.excerpt) for t in page.teasers] == [
+        ("Services and hooks", "I am now batting nodes."),
+        ("Files are not visible", "A fun afternoon."),
+    ]
+    assert page.teasers[0].date_raw == "Wed, 02/10/2010 - 23:02"
+    assert page.next_url == "https://joachim-n.github.io/taxonomy/term/2?page=1"
+
+
+def test_uswds_reads_the_collection_component() -> None:
+    """USWDS collection: heading link, description, <time> date, pagination's next link."""
+    page = parse_topic_page(USWDS_COLLECTION, url="https://www.dhs.gov/news")
+    assert page.profile == "uswds"
+    first, second = page.teasers
+    assert (first.title, first.url, first.excerpt) == (
+        "Secretary visits the border",
+        "https://www.dhs.gov/news/2024/01/02/one",
+        "The Secretary met local officials.",
+    )
+    assert str(first.date) == "2024-01-02"
+    assert second.date is None
+    assert page.next_url == "https://www.dhs.gov/news?page=1"
+
+
+def test_uswds_card_takes_its_link_from_the_footer_button() -> None:
+    """A USWDS card whose heading has no link is linked by its footer button."""
+    page = parse_topic_page(USWDS_CARDS, url="https://www.fema.gov/disasters")
+    assert page.profile == "uswds"
+    assert [(t.title, t.url, t.excerpt) for t in page.teasers] == [
+        ("Flood recovery update", "https://www.fema.gov/flood", "Assistance is available."),
+        ("Hurricane season begins", "https://www.fema.gov/hurricane", "Prepare now."),
+    ]
+
+
+def test_wordpress_reads_archives_with_full_posts_and_bare_excerpts() -> None:
+    """WordPress: player links and "Continue reading" dropped, a bare-text excerpt found, the
+    archive prefix dropped from the topic, "Older posts" as the next page."""
+    page = parse_topic_page(WORDPRESS, url="https://insertcredit.com/category/news/")
+    assert page.profile == "wordpress"
+    assert page.topic == "News"
+    one, two = page.teasers
+    assert one.excerpt == "A Non-Bonkers Cat Cop. Music from the game."
+    assert str(one.date) == "2016-01-08"
+    assert two.excerpt == "Decompose in real time..."
+    assert two.truncated
+    assert str(two.date) == "2015-12-22"
+    assert page.next_url == "https://insertcredit.com/category/news/page/2/"
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [
+        ("drupal7-housegov-walz-press-releases", "drupal7"),
+        ("drupal7-senategov-nelson-press-releases-page2", "drupal7"),
+        ("drupal6-soundsoftware-acuk-taxonomy-term", "drupal7"),
+        ("drupal10-joachim-taxonomy-term", "drupal8"),
+        ("uswds-drupal9-betausagov-taxonomy-term", "uswds"),
+        ("wordpress-divi-zpush-category-news-page2", "wordpress"),
+        ("wordpress-insertcredit-category-news-page2", "wordpress"),
+        ("hugo-cards-freecad-news-page2", "generic"),
+        ("senate-coldfusion-cowan-press-table", "generic"),
+    ],
+)
+def test_auto_detection_picks_the_family_of_real_pages(name: str, family: str) -> None:
+    """Each real page is read by its family's profile; pages of no known family by the detector."""
+    body = (CORPUS / f"{name}.html").read_bytes()
+    page = parse_topic_page(body, url="https://example.org/list", content_type="text/html; charset=utf-8")
+    assert page.profile == family
+
+
+def test_a_forced_profile_is_used_even_where_another_fits() -> None:
+    """profile="generic" or a family name overrides detection; the record names it."""
+    assert _page(DRUPAL7, profile="generic").profile == "generic"  # type: ignore[attr-defined]
+    with pytest.raises(NoTeasersFound) as caught:
+        _page(DRUPAL7, profile="wordpress")
+    assert caught.value.profile == "wordpress"
+
+
+def test_get_profile_names_every_built_in() -> None:
+    """Unknown names fail with the list of the built-in profiles."""
+    assert get_profile("uswds").name == "uswds"
+    with pytest.raises(ProfileError) as caught:
+        get_profile("joomla")
+    for profile in PROFILES:
+        assert profile.name in str(caught.value)
+    assert "generic" in str(caught.value)
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.name for p in PROFILES])
+def test_built_in_profiles_are_dated_data_with_valid_selectors(profile: Profile) -> None:
+    """Every profile says where its selectors came from, and every selector compiles in both backends."""
+    assert any(ch.isdigit() for ch in profile.source)  # a year or a fixture date
+    assert profile.detect
+    assert profile.item
+    assert profile.title
+    for backend in BACKENDS:
+        root = get_backend(backend)("<html><body></body></html>")
+        for selectors in (profile.detect, profile.item, profile.title, profile.excerpt, profile.date):
+            for selector in selectors:
+                assert root.css(selector) == []
+
+
+def _write(tmp_path: Path, text: str, name: str = "mysite.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_user_profile_from_toml_reads_a_page(tmp_path: Path) -> None:
+    """A TOML profile is selector data; its name is written into each record."""
+    path = _write(
+        tmp_path,
+        'name = "uni-news"\nsource = "news.example.edu, 2024"\nitem = "ul.news > li"\ntitle = "h3 a"\n'
+        'excerpt = ["p.summary", "p"]\ndate = "span.when"\nnext_page = "a.more"\n',
+    )
+    profile = load_profile_file(path)
+    assert (profile.name, profile.item, profile.detect, profile.excerpt) == (
+        "uni-news", ("ul.news > li",), ("ul.news > li",), ("p.summary", "p")
+    )  # fmt: skip
+    html = (
+        '<h1>News</h1><ul class="news"><li><h3><a href="/a">Lab wins award</a></h3>'
+        '<span class="when">23 June 2016</span><p>The lab won.</p></li></ul>'
+        '<a class="more" href="/n2">More</a>'
+    )
+    page = parse_topic_page(html, url="https://news.example.edu/", profile=profile)
+    (teaser,) = page.teasers
+    assert (teaser.title, teaser.excerpt, page.profile) == ("Lab wins award", "The lab won.", "uni-news")
+    assert str(teaser.date) == "2016-06-23"
+    assert page.next_url == "https://news.example.edu/n2"
+    assert page.to_records()[0].profile == "uni-news"
+
+
+def test_user_profile_name_defaults_to_the_file_name(tmp_path: Path) -> None:
+    """Without ``name`` the profile is called after its file."""
+    assert load_profile_file(_write(tmp_path, 'item = "li"\ntitle = "a"\n', "campus.toml")).name == "campus"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('item = "li"\n', "'title' is required"),
+        ('title = "a"\n', "'item' is required"),
+        ('item = "li"\ntitle = "a"\ncolour = "red"\n', "unknown keys colour"),
+        ('item = "li"\ntitle = 3\n', "must be a selector"),
+        ('item = "li"\ntitle = []\n', "must be a selector"),
+        ('item = "li"\ntitle = [""]\n', "must be a selector"),
+        ('item = "li["\ntitle = "a"\n', "not valid CSS"),
+        ('item = "li"\ntitle = "a"\nname = "drupal7"\n', "built-in"),
+        ('item = "li"\ntitle = "a"\nexcerpt_fallback = "yes"\n', "true or false"),
+        ('item = "li"\ntitle = "a\n', "cannot read profile"),
+    ],
+    ids=["no-title", "no-item", "unknown-key", "not-a-string", "empty-list", "empty-selector",
+         "bad-css", "built-in-name", "bad-bool", "bad-toml"],
+)  # fmt: skip
+def test_malformed_user_profiles_are_profile_errors(tmp_path: Path, text: str, message: str) -> None:
+    """A profile file that cannot be used raises ProfileError saying why."""
+    with pytest.raises(ProfileError, match=message):
+        load_profile_file(_write(tmp_path, text))
+
+
+def test_missing_profile_file_is_a_profile_error(tmp_path: Path) -> None:
+    """A path that does not exist is a ProfileError naming it."""
+    with pytest.raises(ProfileError, match=r"nope\.toml"):
+        load_profile_file(tmp_path / "nope.toml")
+
+
+def _segments(html: str, backend: str = "lexbor") -> list[tuple[str, str]]:
+    root = get_backend(backend)(f"<html><body><div id='b'>{html}</div></body></html>")
+    block = root.css_first("#b")
+    assert block is not None
+    return [(s.kind, s.text) for s in read_segments(block)]
+
+
+def test_segments_split_at_blocks_and_breaks_not_inline_markup() -> None:
+    """Block edges and <br> split segments; <em>, <a> and <span> join words as the page shows them."""
+    assert _segments("<p>The <em>Body</em>, an <a href='/x'>American</a> play.</p>by Admin<br>in News") == [
+        ("content", "The Body, an American play."),
+        ("meta", "by Admin"),
+        ("meta", "in News"),
+    ]
+
+
+def test_segments_classify_link_lists_dates_and_navigation() -> None:
+    """Tag lists, date lines and "Read more" are recognised as such."""
+    kinds = dict(
+        (text, kind)
+        for kind, text in _segments(
+            "<p>May 16, 2010 at 06:57 PM | categories: NPackage</p>"
+            "<p><a href='/rss'>RSS</a> ∙ <a href='/it'>iTunes</a></p><p><a href='/r'>Read more</a></p>"
+            "<p>Issues:</p><p><a href='/i'>Active Military and Veterans Issues</a></p>"
+        )
+    )
+    assert kinds == {
+        "May 16, 2010 at 06:57 PM | categories: NPackage": "meta",
+        "RSS ∙ iTunes": "links",
+        "Read more": "nav",
+        "Issues:": "meta",
+        "Active Military and Veterans Issues": "links",
+    }
+
+
+def test_excerpt_runs_from_first_to_last_prose_keeping_what_lies_between() -> None:
+    """Leading player links and trailing tags go; a list of links between paragraphs stays."""
+    root = get_backend("lexbor")(
+        "<div id='b'><h2><a href='/p'>Title</a></h2><p><a href='/rss'>RSS</a> ∙ <a href='/d'>Download</a></p>"
+        "<p>I've set up packages for:</p>"
+        "<ul><li><a href='/a'>log4net</a></li><li><a href='/b'>NUnit</a></li></ul>"
+        "<p>These test a few scenarios.</p>"
+        "<h3>Tags</h3><ul><li><a href='/t'>is this a bug?</a></li></ul></div>"
+    )
+    block = root.css_first("#b")
+    title = root.css_first("h2")
+    assert block is not None
+    assert title is not None
+    segments = read_segments(block, {title.key: "title"})
+    assert excerpt_text(segments, after="title") == (
+        "I've set up packages for: log4net NUnit These test a few scenarios."
+    )
+
+
+def test_excerpt_stops_at_a_stop_marker_and_falls_back_to_headings() -> None:
+    """A nested teaser ends the summary; a summary written only as headings is kept."""
+    root = get_backend("lexbor")(
+        "<div id='b'><h3>Martial Foucault, Professor:</h3><h2>The Politics of Emotion</h2>"
+        "<div id='next'><p>Another teaser's text.</p></div></div>"
+    )
+    block, nested = root.css_first("#b"), root.css_first("#next")
+    assert block is not None
+    assert nested is not None
+    segments = read_segments(block, {nested.key: "stop"})
+    assert excerpt_text(segments) == "Martial Foucault, Professor: The Politics of Emotion"
+    assert excerpt_text(segments, fallback=()) is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_unclosed_element_does_not_merge_teasers(backend: str) -> None:
+    """Teasers after an item with unclosed <div>s stay separate in both backends (lxml nests them)."""
+    html = (
+        '<main><div class="usa-prose"><div class="views-row"><article><h2><a href="/a">First item</a></h2>'
+        '<div class="usa-prose"><div><div class="empty"></div></article></div>'
+        '<div class="views-row"><article><h2><a href="/b">Second item</a></h2>'
+        '<div class="usa-prose"><p>Second body.</p></div></article></div></div></main>'
+    )
+    page = parse_topic_page(html, url="https://example.gov/t", backend=backend, profile="uswds")
+    assert [(t.title, t.excerpt) for t in page.teasers] == [
+        ("First item", None),
+        ("Second item", "Second body."),
+    ]
