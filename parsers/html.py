@@ -146,13 +146,15 @@ def _topic(root: Node, chosen: Profile | None) -> str | None:
 
 def _next_url(root: Node, chosen: Profile | None, url: str, base: str) -> str | None:
     """The next page: the profile's pager selector, else the generic rules (``rel=next``, a link to
-    page N+1 of this URL, a "Next"/"Older posts" link)."""
-    node = first(root, chosen.next_page) if chosen is not None and chosen.next_page else None
+    page N+1 of this URL, then, unless the profile names its pager, a "Next"/"Older posts" link:
+    a profile's pager that shows no next link is the last page)."""
+    has_pager = chosen is not None and bool(chosen.next_page)
+    node = first(root, chosen.next_page) if chosen is not None and has_pager else None
     found = absolute_url(node.attr("href"), base) if node is not None else None
     if found is None:
         from parsers.profiles.generic import find_next_page
 
-        found = find_next_page(root, url, base=base)
+        found = find_next_page(root, url, base=base, by_text=not has_pager)
     return found if found != url else None
 
 

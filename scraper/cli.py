@@ -34,9 +34,11 @@ from parsers.text import looks_like_text_dump
 from scraper.crawl import CrawlStats, crawl
 from scraper.errors import FixtureMissing, ScraperError
 from scraper.frontier import CrawlState, default_state_path
+from scraper.serve import run_server
 from scraper.settings import Settings
 from scraper.sinks import Sink, default_rejects_path, open_sink
 from scraper.sinks import search as search_records
+from scraper.warc import is_warc_path, iter_warc_pages, warc_to_folder
 from scraper.wayback import RecordWriter, WaybackEvent, WaybackStats, cdx_date, run_wayback
 
 __all__ = ["Backend", "ExitCode", "app", "main"]
@@ -114,6 +116,9 @@ def _parse_one(
     path: str, *, url: str | None, backend: str, profile: Profile | str | None
 ) -> Iterator[TopicPage]:
     """The topic pages in one input file (a page, a text dump; WARC files hold several)."""
+    if is_warc_path(path):
+        yield from _parse_warc(path, backend=backend, profile=profile)
+        return
     data = _read_input(path)
     source = None if path == "-" else Path(path)
     page_url = url or (source.resolve().as_uri() if source else "file:///dev/stdin")
@@ -121,6 +126,23 @@ def _parse_one(
         yield parse_text_dump(decode_html(data), url=url, source=source)
         return
     yield parse_topic_page(data, url=page_url, profile=profile, backend=backend)
+
+
+def _parse_warc(path: str, *, backend: str, profile: Profile | str | None) -> Iterator[TopicPage]:
+    """Every listing page in a WARC file; a capture without teasers is skipped with a note."""
+    try:
+        pages = list(iter_warc_pages(path))
+    except (OSError, ValueError) as exc:
+        raise ParseError(_one_line(exc)) from exc
+    for page in pages:
+        try:
+            yield parse_topic_page(
+                page.body, url=page.url, profile=profile, backend=backend, content_type=page.content_type
+            )
+        except NoTeasersFound:
+            err.print(f"note: {path}: {page.url}: no teasers", markup=False)
+    if not pages:
+        raise NoTeasersFound(path, None)
 
 
 def _is_dump(data: bytes) -> bool:
@@ -776,12 +798,16 @@ def wayback_command(
 @app.command()
 def record(
     urls: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(help="Topic listing pages to save, with their pagination.", show_default=False),
-    ],
+    ] = None,
     to: Annotated[
         Path, typer.Option("--to", help="Fixture folder (or FILE.warc.gz) to write.", show_default=False)
-    ],
+    ] = Path(),
+    from_warc: Annotated[
+        Path | None,
+        typer.Option("--from-warc", help="Take the responses from this WARC file, not the network."),
+    ] = None,
     max_pages: Annotated[int | None, typer.Option(min=1, help="Stop after N pages in all.")] = None,
     delay: Annotated[
         float | None, typer.Option(min=0, help="Seconds between requests to one host.  \\[default: 1.0]")
@@ -793,14 +819,62 @@ def record(
 
     Example: [bold]topicscrape record https://www.dhs.gov/keywords/secure-communities --to fixtures/dhs[/]
 
+    Or from a web archive: [bold]topicscrape record --from-warc crawl.warc.gz --to fixtures/site[/]
+
     Then: [bold]topicscrape crawl URL --replay fixtures/dhs[/] gives the same records with no network.
     Re-recording updates the folder's index.json; cookies and Authorization are never saved.
     """
+    if str(to) in ("", "."):
+        raise _fail("--to DIR is required: the fixture folder (or FILE.warc.gz) to write", ExitCode.USAGE)
+    if from_warc is not None:
+        if urls:
+            raise _fail("give either URLs or --from-warc, not both", ExitCode.USAGE)
+        try:
+            saved = warc_to_folder(from_warc, to)
+        except FileNotFoundError as exc:
+            raise _fail(f"{from_warc}: no such file") from exc
+        except (OSError, ValueError) as exc:
+            raise _fail(f"{from_warc}: {_one_line(exc)}") from exc
+        err.print(f"saved {saved} response(s) from {from_warc} into {to}", markup=False)
+        return
+    if not urls:
+        raise _fail("give the URLs to record, or --from-warc FILE", ExitCode.USAGE)
     settings = _settings(
         None, record=to, max_pages=max_pages, delay=delay, obey_robots=False if no_robots else None
     )
     with tempfile.TemporaryDirectory(prefix="topicscrape-record-") as tmp:
         _run_crawl(urls, settings, outputs=[], quiet=quiet, state_path=Path(tmp) / "state.sqlite")
+
+
+@app.command()
+def serve(
+    folder: Annotated[
+        Path, typer.Argument(help="A fixture folder (or .warc.gz) to serve.", show_default=False)
+    ],
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")
+    ] = 8000,
+) -> None:
+    """Serve a fixture folder over HTTP on 127.0.0.1, with its recorded status and headers.
+
+    Example: [bold]topicscrape serve fixtures/dhs --port 8000[/], then
+    [bold]topicscrape crawl http://127.0.0.1:8000/keywords/secure-communities -o out.jsonl[/]
+
+    Any client works (curl, a browser, Scrapy). ETag and Last-Modified requests get 304. A URL that
+    was not recorded gets a 404 naming the command that records it. Stop it with Ctrl-C.
+    """
+    if not folder.exists():
+        raise _fail(f"{folder}: no such fixture folder or WARC file", ExitCode.USAGE)
+    out = Console(highlight=False, soft_wrap=True)
+    try:
+        run_server(folder, port=port, announce=lambda line: out.print(line, markup=False))
+    except OSError as exc:
+        raise _fail(
+            f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc} (try --port 0)", ExitCode.USAGE
+        ) from exc
+    except ValueError as exc:
+        raise _fail(f"{folder}: {_one_line(exc)}", ExitCode.USAGE) from exc
+    err.print("stopped", markup=False)
 
 
 @app.command()

@@ -25,7 +25,6 @@ both backends give the same result. Thresholds are named below with the pages th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from parsers.backends import Node
@@ -278,22 +277,27 @@ def _units(body: Node) -> list[_Unit]:
 
 def _regions(units: list[_Unit], tree: _Tree) -> list[_Region]:
     regions: dict[tuple[int, ...], _Region] = {}
+    region_of: dict[int, _Region] = {}  # container key → its region
     for unit in units:
         nodes, keys, tags = tree.chain(unit.node)
         for depth in range(1, min(len(nodes), MAX_BLOCK_DEPTH + 1)):
-            shape = tree.shape(nodes[depth], keys[depth]) if depth + 1 < len(nodes) else ""
-            if shape and (tags[depth] in _GROUP_TAGS or " " in shape):
-                # Sibling lists, table bodies or classed rows of one shape are one listing split
-                # into groups (month headers, grid rows).
-                region_key: tuple[int, ...] = (keys[depth + 1], hash(shape))
-            else:
-                region_key = (keys[depth],)
-            region = regions.get(region_key)
+            region = region_of.get(keys[depth])
             if region is None:
-                region = regions[region_key] = _Region(nodes[depth])
-            entry = region.blocks.get(keys[depth - 1])
+                shape = tree.shape(nodes[depth], keys[depth]) if depth + 1 < len(nodes) else ""
+                if shape and (tags[depth] in _GROUP_TAGS or " " in shape):
+                    # Sibling lists, table bodies or classed rows of one shape are one listing
+                    # split into groups (month headers, grid rows).
+                    region_key: tuple[int, ...] = (keys[depth + 1], hash(shape))
+                else:
+                    region_key = (keys[depth],)
+                region = regions.get(region_key)
+                if region is None:
+                    region = regions[region_key] = _Region(nodes[depth])
+                region_of[keys[depth]] = region
+            block_key = keys[depth - 1]
+            entry = region.blocks.get(block_key)
             if entry is None:
-                entry = region.blocks[keys[depth - 1]] = _Block(nodes[depth - 1])
+                entry = region.blocks[block_key] = _Block(nodes[depth - 1])
             entry.units.append(unit)
             region.depth.setdefault(unit.order, depth)
     return [r for r in regions.values() if len(r.blocks) >= MIN_ITEMS]
@@ -562,6 +566,8 @@ _NEXT_TEXT_RE = re.compile(
 """Pager link texts meaning "the next page of this listing" once arrows are stripped. "Older" is
 next on blogs (newest first): WordPress "Older posts", Divi "« Older Entries"."""
 _ARROWS = " \t›»>→«‹<←"
+_MAX_PAGER_TEXT = 30  # "Next Page »", "« Older Entries": a longer link text is not a pager link
+_MAX_ICON_TEXT = 3
 _QUERY_PAGE_RE = re.compile(r"([?&](?:page|paged|pg)=)(\d+)", re.IGNORECASE)
 _PATH_PAGE_RE = re.compile(r"/page/(\d+)(?:/|/index\.html?)?$", re.IGNORECASE)
 
@@ -598,13 +604,14 @@ def _expected_next(url: str) -> tuple[set[str], str]:
     return pages, str(page)
 
 
-def find_next_page(root: Node, url: str, *, base: str | None = None) -> str | None:
+def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bool = True) -> str | None:
     """The next page of the listing on a page no profile knows, as an absolute URL.
 
     In order: ``rel=next``; a link to this URL's next page number (``?page=N+1``, ``/page/N+1/``),
     which settles inverted wordings (Divi's "« Older Entries" is next, "Next Entries »" is not);
     a link whose text, ``aria-label`` or ``title`` says next or older ("Next Page »", "Older posts").
-    Links resolve against ``base`` (the page's ``<base href>``, default ``url``).
+    Links resolve against ``base`` (the page's ``<base href>``, default ``url``). ``by_text=False``
+    skips the last, costliest rule (it reads every link's text).
     """
     base = base or url
     for node in root.css("link[rel~=next], a[rel~=next]"):
@@ -619,20 +626,20 @@ def find_next_page(root: Node, url: str, *, base: str | None = None) -> str | No
             found = absolute_url(href, base)
             if found is not None and found in expected:
                 return found
-    for node in anchors:
-        for label in _labels(node):
-            if _NEXT_TEXT_RE.fullmatch(label.strip(_ARROWS) or label.strip()):
-                found = absolute_url(node.attr("href"), base)
-                if found is not None and found != url:
-                    return found
+    for node in anchors if by_text else ():
+        if _says_next(node):
+            found = absolute_url(node.attr("href"), base)
+            if found is not None and found != url:
+                return found
     return None
 
 
-def _labels(node: Node) -> Iterable[str]:
+def _says_next(node: Node) -> bool:
+    """The link's text (or, for an icon or a page number, its ``aria-label``/``title``) says next."""
     text = node.text()
-    if text:
-        yield text
-    for name in ("aria-label", "title"):
-        value = node.attr(name)
-        if value:
-            yield normalize_space(value)
+    if len(text) > _MAX_PAGER_TEXT:
+        return False
+    labels = [text]
+    if len(text) <= _MAX_ICON_TEXT:  # "›", "3": the words are in the attributes, if anywhere
+        labels += [normalize_space(v) for v in (node.attr("aria-label"), node.attr("title")) if v]
+    return any(_NEXT_TEXT_RE.fullmatch(label.strip(_ARROWS) or label.strip()) for label in labels if label)

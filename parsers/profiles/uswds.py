@@ -21,13 +21,9 @@ PROFILE = Profile(
         "tests/corpus/uswds-drupal9-betausagov-taxonomy-term*.html (beta.usa.gov, 2023); "
         "USWDS 3 collection and card components (designsystem.digital.gov, 2023)"
     ),
-    detect=(
-        ".usa-collection__item",
-        ".usa-card-group .usa-card",
-        ".usa-layout-docs .views-row",
-        ".usa-section .views-row",
-        ".usa-prose .views-row",
-    ),
+    # The federal banner marks a USWDS site; the components mark a USWDS listing anywhere. Each
+    # selector costs a pass over the page (~20 µs), so three cheap class tests.
+    detect=(".usa-banner", ".usa-collection", ".usa-card-group"),
     container=("main", "#main-content", "[role=main]", ".usa-layout-docs__main"),
     item=(".usa-collection__item", ".usa-card-group > .usa-card", ".view-content > .views-row", ".views-row"),
     title=(

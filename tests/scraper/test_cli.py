@@ -174,7 +174,7 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parse", "--no-such-option", str(PAGE0)]) == 2
 
 
-@pytest.mark.parametrize("command", ["parse", "schema", "validate", "crawl", "record", "search"])
+@pytest.mark.parametrize("command", ["parse", "schema", "validate", "crawl", "record", "search", "serve", "wayback"])
 def test_help_explains_with_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Every command's --help has an example."""
     assert main([command, "--help"]) == 0
@@ -188,3 +188,48 @@ def test_python_dash_m_scraper() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(_records(result.stdout)) == 5
+
+
+def _dhs_warc(tmp_path: Path) -> Path:
+    """A WARC of the three Secure Communities pages, written by our own recorder from the fixtures."""
+    import asyncio
+
+    import httpx
+
+    from scraper.fixtures import FixtureFolder, ReplayTransport
+    from scraper.warc import WarcRecordingTransport
+
+    warc = tmp_path / "dhs.warc.gz"
+
+    async def record() -> None:
+        transport = WarcRecordingTransport(ReplayTransport(FixtureFolder.load(ROOT / "fixtures" / "dhs")), warc)
+        async with httpx.AsyncClient(transport=transport) as client:
+            for page in ("", "?page=1", "?page=2"):
+                (await client.get(URL + page)).raise_for_status()
+
+    asyncio.run(record())
+    return warc
+
+
+def test_parse_reads_every_page_of_a_warc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`parse FILE.warc.gz` yields the records of every HTML capture in it."""
+    assert main(["parse", str(_dhs_warc(tmp_path))]) == 0
+    records = _records(capsys.readouterr().out)
+    assert len(records) == 13
+    assert {r.page for r in records} == {0, 1, 2}
+
+
+def test_record_from_warc_then_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`record --from-warc` makes a fixture folder that a crawl replays to the same records."""
+    folder = tmp_path / "folder"
+    assert main(["record", "--from-warc", str(_dhs_warc(tmp_path)), "--to", str(folder)]) == 0
+    assert (folder / "index.json").exists()
+    out = tmp_path / "out.jsonl"
+    assert main(["crawl", URL, "--replay", str(folder), "-o", str(out), "-q"]) == 0
+    assert len(_records(out.read_text(encoding="utf-8"))) == 13
+
+
+def test_serve_missing_folder_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`serve` on a folder that does not exist says so and exits 2."""
+    assert main(["serve", str(tmp_path / "nope")]) == 2
+    assert "no such fixture folder" in capsys.readouterr().err

@@ -89,6 +89,8 @@ def test_clients_replay_the_folder_named_in_the_ini(pytester: pytest.Pytester) -
 
 def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
     """The README's ten-line example works as written, offline."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert README_EXAMPLE.strip() in readme, "README.md's pytest example drifted from this test's copy"
     shutil.copytree(DHS, pytester.path / "fixtures" / "dhs")
     _ini(pytester)
     pytester.makepyfile(test_dhs=README_EXAMPLE)
