@@ -127,7 +127,9 @@ def decode_html(data: bytes, *, content_type: str | None = None, max_bytes: int 
     return source if isinstance(source, str) else source.decode("utf-8")
 
 
-def html_source(data: bytes, *, content_type: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> str | bytes:
+def html_source(
+    data: bytes, *, content_type: str | None = None, max_bytes: int = MAX_INPUT_BYTES
+) -> str | bytes:
     """Like :func:`decode_html`, but returns ``data`` itself when it is valid UTF-8 (or ASCII).
 
     Lexbor reads UTF-8 natively, so handing it the original bytes spares a decode and the

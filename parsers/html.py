@@ -72,7 +72,9 @@ quadratic in nesting depth (lexbor takes minutes on 100,000 nested ``<div>``s); 
 nest deep enough to matter, and counting ``<`` is a memchr-speed scan."""
 
 # Containers that never close implicitly, so open minus close tags estimates the depth.
-_CONTAINERS = "div|span|section|article|aside|nav|header|footer|main|ul|ol|dl|table|blockquote|b|i|em|strong|font"
+_CONTAINERS = (
+    "div|span|section|article|aside|nav|header|footer|main|ul|ol|dl|table|blockquote|b|i|em|strong|font"
+)
 _TAG_RE = re.compile(rf"<(/?)(?:{_CONTAINERS})[\s/>]", re.IGNORECASE)
 _TAG_RE_BYTES = re.compile(_TAG_RE.pattern.encode(), re.IGNORECASE)
 
@@ -114,10 +116,7 @@ def _base_url(root: Node, url: str) -> str:
 
 
 def _generic(root: Node) -> list[Draft]:
-    """The generic detector's drafts, after refusing pathologically deep markup (its walk would
-    take minutes on 100,000 nested elements; the depth check is cheap beside the detector)."""
-    if _nesting_exceeds(root, MAX_NESTING):
-        raise InputTooLarge(f"the markup is nested more than {MAX_NESTING} levels deep")
+    """The generic detector's drafts (pathological nesting was refused before parsing)."""
     # Imported on first use: pages a profile reads never load the detector.
     from parsers.profiles.generic import detect_teasers
 

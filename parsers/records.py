@@ -165,7 +165,7 @@ def record_id(url: str | None, *, source_url: str, title: str) -> str:
     The same press release listed on two topic pages, or in two archive captures, gets one id.
 
     >>> record_id("https://WWW.dhs.gov/a#x", source_url="https://www.dhs.gov/k", title="A")
-    '9bfb4c7c2a4dcd5b1a0ad7e0'
+    '2e5d0e4ee2189dfeb9863a03'
     """
     key = canonical_url(url) if url else f"{canonical_url(source_url)}\n{normalize_space(title)}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]

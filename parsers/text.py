@@ -62,7 +62,8 @@ def parse_text_dump(text: str, *, url: str | None = None, source: str | Path | N
     Raises:
         NoTeasersFound: no headline/summary structure was found.
 
-    >>> dump = "You are here\\n\\nNews\\n\\nA headline\\n\\nA summary that was cut mid\\n\\nBack to Top"
+    >>> summary = "A summary long enough to read as prose, which goes on " * 3 + "and is cut mid"
+    >>> dump = f"You are here\\n\\nNews\\n\\nA headline\\n\\n{summary}\\n\\nBack to Top"
     >>> page = parse_text_dump(dump, url="https://example.gov/news")
     >>> page.topic, page.teasers[0].title, page.teasers[0].truncated
     ('News', 'A headline', True)

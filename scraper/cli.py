@@ -558,6 +558,19 @@ def crawl_command(
     _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path)
 
 
+class _EveryLine:
+    """``--all-captures`` on standard output: every record, so a teaser appears once per capture.
+
+    The sinks (StreamSink included) write an id once; all-captures records share their teaser's id.
+    """
+
+    def write(self, records: Sequence[Record]) -> int:
+        for record in records:
+            sys.stdout.write(record.model_dump_json() + "\n")
+        sys.stdout.flush()
+        return len(records)
+
+
 class _WaybackDisplay:
     """Progress of a wayback run: a Rich bar over the listed captures on a terminal, else nothing."""
 
@@ -764,7 +777,7 @@ def wayback_command(
         except (OSError, ValueError) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
         if not outputs:
-            sinks.append(open_sink("-"))
+            sinks.append(_EveryLine() if all_captures else open_sink("-"))
         display = stack.enter_context(_WaybackDisplay(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
         try:

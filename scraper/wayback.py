@@ -68,9 +68,11 @@ import httpx
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
 from scraper.client import FetchStats, build_client, build_transport, fetch
 from scraper.errors import Blocked, FetchError, NotArchived
+from scraper.fixtures import FixtureFolder, RecordingTransport
 from scraper.frontier import CrawlState, canonicalize
 from scraper.politeness import SYSTEM_CLOCK, Clock, HostLimiter, PacedTransport, host_key
 from scraper.settings import Settings
+from scraper.warc import WarcRecordingTransport, is_warc_path
 
 __all__ = [
     "CDX_FIELDS",
@@ -678,7 +680,9 @@ class ArchiveTransport(httpx.AsyncBaseTransport):
     Args:
         inner: the transport below (pacing over the network, or replay).
         cdx_url: the CDX endpoint, to tell its answers apart.
-        counts: request counters by endpoint (``"cdx"``, ``"captures"``), updated here.
+
+    Attributes:
+        counts: requests sent, by endpoint (``"cdx"``, ``"captures"``: redirect hops and retries too).
     """
 
     def __init__(self, inner: httpx.AsyncBaseTransport, *, cdx_url: str = DEFAULT_CDX_URL) -> None:
@@ -781,9 +785,10 @@ def build_archive_transport(
     - ``settings.replay`` (and no ``transport``): the replay transport of
       :func:`scraper.client.build_transport`, no pacing: nothing goes to the network.
     - otherwise ``transport`` (default: ``httpx.AsyncHTTPTransport``) under a
-      :class:`~scraper.politeness.PacedTransport` spending ``limiter`` (default :func:`archive_limiter`).
+      :class:`~scraper.politeness.PacedTransport` spending ``limiter`` (default :func:`archive_limiter`),
+      under a recorder when ``settings.record`` names a fixture folder or a WARC file.
 
-    Both under :class:`ArchiveTransport`.
+    All under :class:`ArchiveTransport`.
     """
     if transport is None and settings.replay is not None:
         return ArchiveTransport(build_transport(settings, clock=clock), cdx_url=settings.cdx_url)
@@ -802,7 +807,7 @@ def build_archive_transport(
         # The Archive blocks an address, not an endpoint: a 429 anywhere pauses all of that host.
         return by_host.get(host_key(request.url), [key(request)])
 
-    paced = PacedTransport(
+    inner: httpx.AsyncBaseTransport = PacedTransport(
         transport if transport is not None else httpx.AsyncHTTPTransport(proxy=settings.proxy),
         limiter=limiter if limiter is not None else archive_limiter(settings, clock=clock),
         key=key,
@@ -810,7 +815,13 @@ def build_archive_transport(
         default_retry_after=DEFAULT_RATE_LIMIT_WAIT,
         clock=clock,
     )
-    return ArchiveTransport(paced, cdx_url=settings.cdx_url)
+    # Saved as the archive answered them (exclusions and captured errors too), so a replay of the
+    # folder meets what the run met.
+    if settings.record is not None and is_warc_path(settings.record):
+        inner = WarcRecordingTransport(inner, settings.record, now=clock.now)
+    elif settings.record is not None:
+        inner = RecordingTransport(inner, FixtureFolder.load(settings.record), now=clock.now)
+    return ArchiveTransport(inner, cdx_url=settings.cdx_url)
 
 
 # -- CDX listing -------------------------------------------------------------------------------------
@@ -1439,8 +1450,11 @@ class _Run:
             next_url = result.next_url
             if next_url is None:
                 break
-            if canonicalize(next_url) in seen_pages or page + 1 >= MAX_ARCHIVED_PAGES:
+            if canonicalize(next_url) in seen_pages:
                 logger.info("%s: the pager leads back to a page already read; stopping there", result.url)
+                break
+            if page + 1 >= MAX_ARCHIVED_PAGES:
+                logger.warning("%s: %d pages read from one capture; stopping there", listed, page + 1)
                 break
             seen_pages.add(canonicalize(next_url))
             try:

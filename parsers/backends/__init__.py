@@ -7,7 +7,7 @@ Profiles and the generic detector only ever see :class:`Node`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, Protocol
 
 __all__ = [
@@ -62,10 +62,10 @@ class Node(Protocol):
         ...
 
     def attr(self, name: str) -> str | None:
-        """An attribute's value, None if absent."""
+        """An attribute's value, None if absent, "" if present without a value (``<ul hidden>``)."""
         ...
 
-    def css(self, query: str) -> list[Node]:
+    def css(self, query: str) -> Sequence[Node]:
         """Descendants matching ``query``, in document order."""
         ...
 
@@ -77,7 +77,7 @@ class Node(Protocol):
         """True if this element itself matches ``query``."""
         ...
 
-    def children(self) -> list[Node]:
+    def children(self) -> Sequence[Node]:
         """Element children, in order."""
         ...
 

@@ -44,7 +44,10 @@ class LexborElement:
         return int(self._node.mem_id)
 
     def attr(self, name: str) -> str | None:
-        return self._node.attributes.get(name)  # type: ignore[no-any-return]
+        attributes = self._node.attributes
+        value = attributes.get(name)
+        # lexbor gives None for a valueless attribute (<a href>); the interface says "".
+        return "" if value is None and name in attributes else value
 
     def css(self, query: str) -> list[LexborElement]:
         tree = self._tree

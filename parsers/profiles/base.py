@@ -8,6 +8,7 @@ is a new data module, not new code.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from parsers.backends import Node
@@ -80,7 +81,7 @@ def first(node: Node, selectors: tuple[str, ...]) -> Node | None:
     return None  # pragma: no cover - the probe above found one
 
 
-def _items(root: Node, profile: Profile) -> list[Node]:
+def _items(root: Node, profile: Profile) -> Sequence[Node]:
     """The items of the first container (in priority order) that holds any; else of the page."""
     scopes = itertools.chain((root.css_first(c) for c in profile.container), (root,))
     for scope in scopes:
@@ -151,7 +152,7 @@ def _excerpt(
     return excerpt_text(read_segments(node, skip), fallback=("heading", "links"))
 
 
-def _nested(items: list[Node]) -> dict[int, str]:
+def _nested(items: Sequence[Node]) -> dict[int, str]:
     """Items that sit inside another item, as ``read_segments`` stop markers (key → "stop").
 
     Never on well-formed pages, where items are siblings. An unclosed element makes lenient parsers
@@ -177,11 +178,11 @@ def _own(node: Node | None, item: Node, nested: dict[int, str]) -> Node | None:
     """``node`` if it belongs to ``item`` itself rather than to an item nested in it."""
     if node is None or not nested:
         return node
-    current = node
+    current: Node | None = node
     while current is not None and current.key != item.key:
         if current.key in nested:
             return None
-        current = current.parent  # type: ignore[assignment]
+        current = current.parent
     return node
 
 

@@ -36,6 +36,7 @@ from parsers.profiles.segments import HEADING_TAGS, excerpt_text, read_segments
 __all__ = [
     "EXCLUDED_WORDS",
     "HEADLINE_WORDS",
+    "HIDDEN_CLASSES",
     "MAX_BLOCK_DEPTH",
     "MAX_TITLE_CHARS",
     "MIN_ITEMS",
@@ -47,11 +48,11 @@ __all__ = [
 
 MIN_ITEMS = 2
 """A listing has at least this many teasers. The smallest labelled listing (hugo-universal-upcacm-news)
-has 3; 2 keeps the second-to-last page of a pager readable without letting a lone link count."""
+has 3; 2 keeps a short last page of a pager readable, and a lone link never counts."""
 
 MAX_BLOCK_DEPTH = 8
 """How far above a headline its teaser block's container may be. The deepest in tests/corpus is
-drupal10-joachim (span < a < h2 < div < header < article < div.views-row < div.view-content: 6)."""
+drupal10-joachim (h2 < div < header < article < div.views-row < div.view-content: 5 levels)."""
 
 MAX_TITLE_CHARS = 300
 """Longer link texts are paragraphs, not headlines (the longest labelled title has 120 chars)."""
@@ -92,15 +93,20 @@ EXCLUDED_WORDS = frozenset(
         "footer", "sidebar", "aside", "widget", "breadcrumb", "breadcrumbs", "pager", "pagination",
         "related", "popular", "recent", "trending", "share", "sharing", "social", "comments",
         "carousel", "slider", "banner", "toolbar", "tweets", "twitter", "modal", "overlay", "search",
-        "skip", "hidden", "offscreen", "sr", "visually", "invisible",
     }
 )  # fmt: skip
 """Words in a class or id that mark chrome: site navigation, sidebars and widgets (soundsoftware's
 "Recent notes", researchthroughdesign's "RTD News" widget, partario's sidebar of the same titles),
 "related"/"popular"/"recent" boxes, pagers, hidden overlays (hugo-academic's search), screen-reader
 text. Class names are split on ``-``, ``_`` and camelCase, so ``region-sidebar-first`` and
-``widget_gk_nsp`` match but ``entry-header`` is only checked on *ancestors* of the listing, never
-inside a teaser."""
+``widget_gk_nsp`` match. Only *ancestors* of a listing are checked, never the inside of a teaser, so
+a teaser's ``<header>`` or ``entry-header`` is harmless."""
+
+HIDDEN_CLASSES = frozenset(
+    {"hidden", "d-none", "invisible", "sr-only", "visually-hidden", "element-invisible", "screen-reader-text"}
+)
+"""Whole class names that hide an element (Bootstrap, Drupal, WordPress). Matched whole, not as words:
+Bootstrap's ``hidden-xs`` only hides on small screens."""
 
 _HIDDEN_QUERY = "[hidden], [aria-hidden=true]"
 _TITLE_CLASS_RE = re.compile(r"title|headline|heading", re.IGNORECASE)
@@ -168,6 +174,8 @@ def _is_chrome(node: Node) -> bool:
         return True
     style = node.attr("style")
     if style and _HIDDEN_STYLE_RE.search(style):
+        return True
+    if not HIDDEN_CLASSES.isdisjoint((node.attr("class") or "").split()):
         return True
     return not EXCLUDED_WORDS.isdisjoint(_class_words(node))
 

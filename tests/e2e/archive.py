@@ -33,10 +33,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote_plus, unquote_plus, urlsplit
 
 import httpx
-from e2e.site import Reply, SeenRequest, Site
 
 from scraper.fixtures import FixtureFolder, SavedResponse
 from scraper.wayback import CDX_FIELDS, CdxRecord, parse_cdx_json, parse_timestamp
+
+from e2e.site import Reply, SeenRequest, Site
 
 __all__ = ["ARCHIVE_ORIGIN", "FIXTURES", "ArchiveSite", "FakeArchive", "surt"]
 

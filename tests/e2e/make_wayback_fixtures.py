@@ -201,8 +201,7 @@ _PAGER_RE = re.compile(r'<ul class="pager">.*?</ul>')
 
 def dhs_pages() -> list[str]:
     """The three 2016 DHS pages."""
-    names = ("keywords-secure-communities.html", "keywords-secure-communities-page-1.html")
-    names += ("keywords-secure-communities-page-2.html",)
+    names = [f"keywords-secure-communities{suffix}.html" for suffix in ("", "-page-1", "-page-2")]
     return [(DHS / name).read_text(encoding="utf-8") for name in names]
 
 
@@ -223,7 +222,9 @@ def extra_row(template: str, extra: Extra) -> str:
     old_href = re.search(r'about="([^"]+)"', template)
     old_title = re.search(r'<h2[^>]*><a href="[^"]+">([^<]+)</a></h2>', template)
     old_body = re.search(r'property="content:encoded"><p>(.*?)</p>', template, re.S)
-    assert old_href and old_title and old_body
+    assert old_href is not None
+    assert old_title is not None
+    assert old_body is not None
     number = int(hashlib.sha1(extra.href.encode()).hexdigest()[:5], 16) % 90000 + 10000
     row = template.replace(old_href.group(1), extra.href)
     row = row.replace(old_title.group(1), html.escape(extra.title, quote=True))

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from e2e.archive import FIXTURES, FakeArchive
-from e2e.make_wayback_fixtures import RANGES, build
 
 from parsers import Record
 from scraper.cli import main
@@ -25,6 +23,9 @@ from scraper.frontier import CrawlState
 from scraper.settings import Settings
 from scraper.sinks import JsonlSink
 from scraper.wayback import DEFAULT_RATE_LIMIT_WAIT, WaybackStats, run_wayback
+
+from e2e.archive import FIXTURES, FakeArchive
+from e2e.make_wayback_fixtures import RANGES, build
 
 if TYPE_CHECKING:
     from conftest import FakeClock
@@ -37,8 +38,8 @@ LABELS = (
 )
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 SEED_SEEN = {
@@ -291,11 +292,8 @@ async def test_resume_after_a_kill_fetches_nothing_twice(
     # One capture at a time, so the kill falls between two captures: the 2013 page 0 is read (after
     # the archive's redirect), its page 1 is not.
     killing = Killing(httpx.AsyncHTTPTransport(), after=4)
-    with CrawlState.open(state_path, clock=fake_clock.now) as state:
-        with pytest.raises(Killed):
-            await _run(
-                settings.model_copy(update={"concurrency": 1}), fake_clock, transport=killing, state=state
-            )
+    with CrawlState.open(state_path, clock=fake_clock.now) as state, pytest.raises(Killed):
+        await _run(settings.model_copy(update={"concurrency": 1}), fake_clock, transport=killing, state=state)
     assert [_stamp(target) for target in archive.web_log][-2:] == ["20130612011500", "20130612093000"]
     with (
         CrawlState.open(state_path, clock=fake_clock.now) as state,
@@ -347,6 +345,18 @@ async def test_replay_fixtures_answer_every_request_of_a_run(
     assert _seen(records) == _seen(live)
 
 
+async def test_recorded_run_replays_offline(
+    archive: FakeArchive, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """A run with ``record`` saves what the archive answered; replaying that folder gives the same records."""
+    _, live = await _run(_settings(archive, record=tmp_path / "saved"), fake_clock)
+    requests = len(archive.web_log) + len(archive.cdx_log)
+    replayed, records = await _run(_settings(archive, replay=tmp_path / "saved"), fake_clock)
+    assert replayed.failed == []
+    assert _seen(records) == _seen(live)
+    assert len(archive.web_log) + len(archive.cdx_log) == requests  # the replay sent nothing
+
+
 def test_fixtures_are_what_the_generator_writes(tmp_path: Path) -> None:
     """fixtures/wayback is exactly what tests/e2e/make_wayback_fixtures.py builds (rebuild after a change)."""
     build(tmp_path / "wayback")
@@ -375,6 +385,30 @@ def test_cli_writes_a_spreadsheet_and_a_summary(
     assert "+4" in out.out
     assert "6 listed" in out.err
     assert (tmp_path / "sc.csv.state.sqlite").exists()
+
+
+def test_cli_all_captures_prints_a_line_per_teaser_per_capture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--all-captures on standard output keeps every capture's line, though ids repeat."""
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "wayback",
+        TOPIC,
+        "--from",
+        "2011",
+        "--to",
+        "2017",
+        "--replay",
+        str(FIXTURES),
+        "--all-captures",
+        "-q",
+    ]
+    assert main(argv) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 7 + 10 + 10 + 13 + 13
+    assert len({line["id"] for line in lines}) == 16
+    assert list(tmp_path.iterdir()) == []  # no output file, so no state file either
 
 
 @pytest.mark.parametrize(
