@@ -259,8 +259,12 @@ def _verdict(ours: Result, scrapy: Result | None) -> list[str]:
 
 def main() -> None:
     """Serve each site size, crawl it with topicscrape (and Scrapy), print the table and the verdicts."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pages", type=int, nargs="+", default=[2000, 20000], help="site sizes (default 2000 20000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--pages", type=int, nargs="+", default=[2000, 20000], help="site sizes (default 2000 20000)"
+    )
     parser.add_argument("--per-topic", type=int, default=20, help="pages per topic (default 20)")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (default 16)")
     parser.add_argument("--skip-scrapy", action="store_true", help="crawl with topicscrape only")
@@ -270,9 +274,11 @@ def main() -> None:
 
     if not args.skip_scrapy and shutil.which("scrapy", path=str(Path(sys.executable).parent)) is None:
         try:
-            import scrapy  # noqa: F401
+            import scrapy
         except ImportError:
-            raise SystemExit("Scrapy is not installed: pip install -e '.[bench]' (or pass --skip-scrapy)") from None
+            raise SystemExit(
+                "Scrapy is not installed: pip install -e '.[bench]' (or pass --skip-scrapy)"
+            ) from None
 
     print(
         f"crawl benchmark: concurrency {args.concurrency}, delay 0, {args.per_topic} pages per topic, "

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import json
 import time
@@ -37,12 +38,49 @@ PAGER_WINDOW = 9
 
 SITE_NAME = "Department of Examples"
 
-_WORDS = (
-    "agency announces guidance program border security community partners grant funding emergency "
-    "response training exercise cyber infrastructure resilience local officials preparedness report "
-    "review public comment regulation update workforce citizenship immigration enforcement transportation "
-    "screening maritime coast disaster recovery assistance families businesses schools hospitals"
-).split()
+_WORDS = [
+    "agency",
+    "announces",
+    "guidance",
+    "program",
+    "border",
+    "security",
+    "community",
+    "partners",
+    "grant",
+    "funding",
+    "emergency",
+    "response",
+    "training",
+    "exercise",
+    "cyber",
+    "infrastructure",
+    "resilience",
+    "local",
+    "officials",
+    "preparedness",
+    "report",
+    "review",
+    "public",
+    "comment",
+    "regulation",
+    "update",
+    "workforce",
+    "citizenship",
+    "immigration",
+    "enforcement",
+    "transportation",
+    "screening",
+    "maritime",
+    "coast",
+    "disaster",
+    "recovery",
+    "assistance",
+    "families",
+    "businesses",
+    "schools",
+    "hospitals",
+]
 
 
 class SiteShape:
@@ -109,7 +147,10 @@ def _settings_blob() -> str:
         "pathPrefix": "",
         "ajaxPageState": {"theme": "dhs", "theme_token": "x" * 43, "css": css, "js": js},
         "googleanalytics": {"trackOutbound": 1, "trackMailto": 1, "trackDownload": 1},
-        "views": {"ajax_path": "/views/ajax", "ajaxViews": {f"views_dom_id:{'f' * 32}{i}": {} for i in range(8)}},
+        "views": {
+            "ajax_path": "/views/ajax",
+            "ajaxViews": {f"views_dom_id:{'f' * 32}{i}": {} for i in range(8)},
+        },
         "megamenu": {f"item-{i}": {"title": _words(i, 4), "weight": i} for i in range(60)},
     }
     return json.dumps(settings)
@@ -257,7 +298,9 @@ def _pager(path: str, page: int, pages: int) -> str:
 
     items = []
     if page > 0:
-        items.append(f'<li class="pager-first first"><a title="Go to first page" href="{path}">« first</a></li>')
+        items.append(
+            f'<li class="pager-first first"><a title="Go to first page" href="{path}">« first</a></li>'
+        )
         items.append(
             f'<li class="pager-previous"><a title="Go to previous page" href="{link(page - 1)}">‹ previous</a></li>'
         )
@@ -266,10 +309,16 @@ def _pager(path: str, page: int, pages: int) -> str:
         if n == page:
             items.append(f'<li class="pager-current">{n + 1}</li>')
         else:
-            items.append(f'<li class="pager-item"><a title="Go to page {n + 1}" href="{link(n)}">{n + 1}</a></li>')
+            items.append(
+                f'<li class="pager-item"><a title="Go to page {n + 1}" href="{link(n)}">{n + 1}</a></li>'
+            )
     if page < pages - 1:
-        items.append(f'<li class="pager-next"><a title="Go to next page" href="{link(page + 1)}">next ›</a></li>')
-        items.append(f'<li class="pager-last last"><a title="Go to last page" href="{link(pages - 1)}">last »</a></li>')
+        items.append(
+            f'<li class="pager-next"><a title="Go to next page" href="{link(page + 1)}">next ›</a></li>'
+        )
+        items.append(
+            f'<li class="pager-last last"><a title="Go to last page" href="{link(pages - 1)}">last »</a></li>'
+        )
     return "\n".join(items)
 
 
@@ -277,9 +326,7 @@ def render_page(topic: int, page: int, pages: int) -> bytes:
     """Listing page ``page`` of topic ``topic`` (of ``pages``), as UTF-8 bytes; deterministic."""
     name = f"Topic {topic}"
     title = name + (f" | Page {page + 1}" if page else "")
-    rows = "\n".join(
-        _teaser(topic, page * TEASERS_PER_PAGE + i, i + 1) for i in range(TEASERS_PER_PAGE)
-    )
+    rows = "\n".join(_teaser(topic, page * TEASERS_PER_PAGE + i, i + 1) for i in range(TEASERS_PER_PAGE))
     return (
         _BEFORE.replace("@@TITLE@@", title).replace("@@TOPIC@@", name)
         + rows
@@ -384,7 +431,9 @@ def serve(topics: int, pages: int, ready: Connection) -> None:
 
 def main() -> None:
     """Serve a small site in the foreground, for a look with a browser or curl."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--topics", type=int, default=3)
     parser.add_argument("--pages", type=int, default=4)
     args = parser.parse_args()
@@ -392,10 +441,8 @@ def main() -> None:
     def ready(port: int) -> None:
         print(f"http://127.0.0.1:{port}{topic_path(0)}  (Ctrl-C stops)", flush=True)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(SiteShape(args.topics, args.pages), ready))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

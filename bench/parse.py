@@ -14,6 +14,7 @@ parse-only; ≥ 30x faster than the soup backend.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
@@ -66,10 +67,8 @@ def _measure(real: list[tuple[str, bytes]], count: int, repeat: int) -> dict[str
     def ours(backend: str, subset: list[tuple[str, bytes]]) -> Callable[[], None]:
         def run() -> None:
             for url, body in subset:
-                try:
+                with contextlib.suppress(ParseError):
                     parse_topic_page(body, url=url, backend=backend)
-                except ParseError:
-                    pass
 
         return run
 
@@ -96,13 +95,17 @@ def _report(title: str, results: dict[str, float]) -> None:
     for name, per_page in results.items():
         print(f"{name:34}{1 / per_page:>10.0f}{per_page * 1000:>10.2f}")
     ours = results["parse_topic_page lexbor"]
-    print(f"lexbor backend / selectolax parse-only: {ours / results['selectolax parse-only']:.2f}x (target <= 1.5x)")
+    print(
+        f"lexbor backend / selectolax parse-only: {ours / results['selectolax parse-only']:.2f}x (target <= 1.5x)"
+    )
     print(f"soup backend / lexbor backend: {results['parse_topic_page soup'] / ours:.0f}x (target >= 30x)")
 
 
 def main() -> None:
     """Print pages/s for each way of reading the same pages, fast path and all pages."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--pages", type=int, default=300, help="how many pages per run (default 300)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure; the best is kept (default 5)")
     args = parser.parse_args()
@@ -113,11 +116,15 @@ def main() -> None:
     profiles = [_profile_of(url, body) for url, body in real]
     fast = [page for page, name in zip(real, profiles, strict=True) if name not in ("generic", "none")]
     counts = {name: profiles.count(name) for name in sorted(set(profiles))}
-    print(f"{len(real)} distinct real pages ({sum(len(b) for _, b in real) / 1e6:.1f} MB); by profile: {counts}")
+    print(
+        f"{len(real)} distinct real pages ({sum(len(b) for _, b in real) / 1e6:.1f} MB); by profile: {counts}"
+    )
     print(f"{args.pages} pages per run, best of {args.repeat}")
     if fast:
         _report(f"FAST PATH: {len(fast)} pages a profile reads", _measure(fast, args.pages, args.repeat))
-    _report(f"ALL PAGES: {len(real)} pages (generic detector included)", _measure(real, args.pages, args.repeat))
+    _report(
+        f"ALL PAGES: {len(real)} pages (generic detector included)", _measure(real, args.pages, args.repeat)
+    )
 
 
 if __name__ == "__main__":

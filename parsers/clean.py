@@ -81,9 +81,12 @@ _ELLIPSIS_END_RE = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])$")
 _TERMINAL_RE = re.compile(r"[.!?;:…)\]\"'”’»]$")
 _WAYBACK_RE = re.compile(
     r"^(?:https?:)?//(?:web\.archive\.org|wayback\.archive\.org)?/web/\d{1,14}(?:[a-z]{2}_)?/"
-    r"|^/web/\d{1,14}(?:[a-z]{2}_)?/",
+    r"|^/web/\d{1,14}(?:[a-z]{2}_)?/(?=https?:/)",
     re.IGNORECASE,
 )
+"""An archive link: on the archive's host (any original), or root-relative as view-mode captures
+write them (``/web/<timestamp>/<original URL>``), where the original must be a full URL so a site's
+own ``/web/2016/report`` path is left alone."""
 
 
 def normalize_space(text: str) -> str:
@@ -177,6 +180,10 @@ def absolute_url(href: str | None, base: str) -> str | None:
     'https://www.dhs.gov/news/a'
     >>> absolute_url("mailto:x@y.z", "https://www.dhs.gov/") is None
     True
+    >>> absolute_url("/web/20150114083000/https://www.dhs.gov/blog/x", "https://www.dhs.gov/k")
+    'https://www.dhs.gov/blog/x'
+    >>> absolute_url("http://www.dhs.gov:99999/a", "https://www.dhs.gov/") is None
+    True
     """
     if href is None:
         return None
@@ -189,10 +196,13 @@ def absolute_url(href: str | None, base: str) -> str | None:
         if origin is not None:
             return origin + href
     try:
+        if "/web/" in href:  # unwrap before joining: "/web/<ts>/<url>" is relative to the archive
+            href = unwrap_wayback(href)
         url = href if href.startswith(("http://", "https://")) else urljoin(base, href)
         if "/web/" in url:
             url = unwrap_wayback(url)
         parts = urlsplit(url)
+        _ = parts.port  # a port out of range ("http://www.dhs.gov:99999/") is no web link either
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -207,6 +217,8 @@ def unwrap_wayback(url: str) -> str:
     'https://www.dhs.gov/a'
     >>> unwrap_wayback("/web/20160701000000id_/http://www.dhs.gov/a")
     'http://www.dhs.gov/a'
+    >>> unwrap_wayback("/web/2016/report")
+    '/web/2016/report'
     """
     while True:
         match = _WAYBACK_RE.match(url)
@@ -226,10 +238,13 @@ def canonical_url(url: str) -> str:
     >>> canonical_url("HTTPS://WWW.DHS.gov:443/news#top")
     'https://www.dhs.gov/news'
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # an invalid IPv6 host or port: keep the URL as written, minus the fragment
+        return url.strip().split("#", 1)[0]
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))

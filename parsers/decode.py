@@ -51,9 +51,7 @@ _WHATWG_ALIASES = {
     "x-sjis": "shift_jis",
 }
 _CT_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-_META_CHARSET_RE = re.compile(
-    rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE | re.DOTALL
-)
+_META_CHARSET_RE = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE | re.DOTALL)
 _META_PRESCAN_BYTES = 4096  # a little beyond the standard's 1024: real pages put long <head>s first
 _MAX_CONTROL_RATIO = 0.02  # text with more C0 controls than this is a binary body, not a page
 # Binary bodies show themselves at the start (sniff_binary's NUL test covers the same span); a

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from typing import Annotated, Final, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -44,7 +45,12 @@ UtcDatetime = Annotated[
 def _http_url(value: str | None) -> str | None:
     if value is None:
         return None
-    if not value.startswith(("http://", "https://")) or len(value) < 10:
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises for a port out of range ("http://www.dhs.gov:99999/")
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an absolute http(s) URL: {value!r}")
     return value
 

@@ -24,6 +24,7 @@ from typing import Annotated, TextIO
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,10 +37,10 @@ from scraper.errors import FixtureMissing, ScraperError
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
-from scraper.sinks import Sink, default_rejects_path, open_sink
+from scraper.sinks import Sink, StreamSink, default_rejects_path, open_sink
 from scraper.sinks import search as search_records
 from scraper.warc import is_warc_path, iter_warc_pages, warc_to_folder
-from scraper.wayback import RecordWriter, WaybackEvent, WaybackStats, cdx_date, run_wayback
+from scraper.wayback import WaybackEvent, WaybackStats, cdx_date, run_wayback
 
 __all__ = ["Backend", "ExitCode", "app", "main"]
 
@@ -558,19 +559,6 @@ def crawl_command(
     _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path)
 
 
-class _EveryLine:
-    """``--all-captures`` on standard output: every record, so a teaser appears once per capture.
-
-    The sinks (StreamSink included) write an id once; all-captures records share their teaser's id.
-    """
-
-    def write(self, records: Sequence[Record]) -> int:
-        for record in records:
-            sys.stdout.write(record.model_dump_json() + "\n")
-        sys.stdout.flush()
-        return len(records)
-
-
 class _WaybackDisplay:
     """Progress of a wayback run: a Rich bar over the listed captures on a terminal, else nothing."""
 
@@ -770,14 +758,12 @@ def wayback_command(
     with ExitStack() as stack:
         try:
             # resume=False even with --resume: the merged output is rewritten whole at the end.
-            sinks: list[RecordWriter] = [
-                stack.enter_context(closing(open_sink(p, resume=False))) for p in outputs
-            ]
+            sinks: list[Sink] = [stack.enter_context(closing(open_sink(p, resume=False))) for p in outputs]
             crawl_state = stack.enter_context(CrawlState.open(state_path)) if state_path is not None else None
         except (OSError, ValueError) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
         if not outputs:
-            sinks.append(_EveryLine() if all_captures else open_sink("-"))
+            sinks.append(StreamSink(unique=not all_captures))
         display = stack.enter_context(_WaybackDisplay(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
         try:
@@ -925,7 +911,12 @@ def search(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code (``topicscrape`` and ``python -m scraper``)."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Through Rich's console, so log lines print above the progress bar instead of through it.
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(name)s: %(message)s",
+        handlers=[RichHandler(console=err, show_time=False, show_path=False, markup=False)],
+    )
     # bs4's detector logs each replacement character it makes; our own one-line error says it all.
     logging.getLogger("bs4").setLevel(logging.ERROR)
     try:

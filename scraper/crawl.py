@@ -176,7 +176,7 @@ async def crawl(
         progress=progress,
         profile=profile,
         # A 304 brings no body: only ask for one when the output keeps earlier records.
-        conditional=settings.resume or settings.db is not None or settings.stop_at_seen is not None,
+        conditional=settings.resume or settings.db is not None,
     )
     # Counted as politeness counts them (host and port), so each host can use its whole allowance.
     hosts = {host_key(u) for u in start_urls} or {""}
@@ -265,6 +265,9 @@ async def _process(run: _Run, item: FrontierItem) -> None:
         logger.info("skipped %s: %s", item.url, exc)
         state.mark_done(item.url, records=0)
     except (ScraperError, ParseError) as exc:
+        _fail(run, item, exc)
+    except Exception as exc:  # a bug on one page must not end a million-page crawl: list it, go on
+        logger.exception("unexpected error on %s", item.url)
         _fail(run, item, exc)
     stats.queued = state.pending()
     if run.progress is not None:

@@ -14,7 +14,7 @@ Every sink is idempotent per record id, so a page fetched again after a kill nev
   last record (from a power cut, or a write the disk refused half-way), and load the ids already present,
   which later writes skip. Opened with ``resume=False`` they start the file afresh.
 
-Memory grows with the set of ids written (12 bytes each, see :class:`_IdSet`), never with the records.
+Memory grows with the set of ids written (about 13 bytes each, see :class:`_IdSet`), never with the records.
 Sinks may be written from worker threads (``asyncio.to_thread``): each ``write`` holds a lock.
 """
 
@@ -26,6 +26,7 @@ import io
 import json
 import logging
 import os
+import re
 import sqlite3
 import sys
 import threading
@@ -127,48 +128,48 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+_RECORD_ID = re.compile(r"[0-9a-f]{24}")
+"""What ``parsers.records.record_id`` makes (the ``Record.id`` pattern)."""
+
+
 class _IdSet:
-    """A set of record ids in one ``bytearray``: about 20 bytes an id, against 115 for a ``set[str]``.
+    """A set of record ids kept as 12 raw bytes each: about 13 bytes an id, against 115 for a ``set[str]``.
 
     A file sink remembers every id it holds, so a crawl's memory grows with its records: 200,000 ids
-    (20,000 listing pages) took 23 MB as strings and take 4 MB here (``bench/crawl.py`` measures
-    the crawl's peak RSS). Record ids are 24 hex digits (``parsers.records.record_id``: a sha256
-    prefix), so each is stored exactly as its 12 bytes, in an open-addressing table whose slot is
-    picked by the id's own leading bytes (already uniformly distributed). Any other key (a foreign
-    file's ids, the rejects file's digests) goes to an ordinary set beside it.
+    (20,000 listing pages) take 23 MB as Python strings and under 3 MB here (``bench/crawl.py``
+    measures the crawl's peak RSS). Record ids are 24 hex digits (``parsers.records.record_id``: a
+    sha256 prefix), so each is stored exactly, as its 12 bytes, appended to one of
+    :attr:`_BUCKETS` byte strings picked by its first 12 bits (uniform, being a hash); a lookup is
+    one ``bytearray.find`` in its bucket. Any other key (a foreign file's ids, the rejects file's
+    digests) goes to an ordinary set beside them.
     """
 
     _WIDTH = 12
-    _EMPTY = bytes(_WIDTH)
-    _MAX_LOAD = 0.6
-    """Grow the table (doubling) past this fill ratio; linear probing stays short below it."""
+    _BUCKETS = 4096
+    """The id's first 12 bits pick the bucket: 50 ids a bucket at 200,000 ids, a 600-byte scan."""
 
     def __init__(self) -> None:
-        self._slots = bytearray(self._WIDTH * 1024)
-        self._mask = 1023
-        self._used = 0
+        self._buckets: dict[int, bytearray] = {}
+        self._count = 0
         self._other: set[str] = set()
 
     def _pack(self, key: str) -> bytes | None:
-        if len(key) != 2 * self._WIDTH:
+        """The id's 12 bytes, or None for a key that is not a record id (kept in ``_other``)."""
+        if len(key) != 2 * self._WIDTH or not _RECORD_ID.fullmatch(key):
             return None
-        try:
-            packed = bytes.fromhex(key)
-        except ValueError:
-            return None
-        # An all-zero id would look like an empty slot, and upper-case hex would pack like lower-case.
-        return None if packed == self._EMPTY or packed.hex() != key else packed
+        return bytes.fromhex(key)
 
-    def _slot(self, packed: bytes) -> int:
-        """Offset of ``packed``'s slot, or of the empty slot where it belongs."""
-        slots, width, mask = self._slots, self._WIDTH, self._mask
-        index = int.from_bytes(packed[:8], "little") & mask
-        while True:
-            offset = index * width
-            held = slots[offset : offset + width]
-            if held == packed or held == self._EMPTY:
-                return offset
-            index = (index + 1) & mask
+    def _find(self, packed: bytes) -> tuple[bytearray | None, bool]:
+        """The bucket ``packed`` belongs in (None if not made yet) and whether it holds it."""
+        bucket = self._buckets.get((packed[0] << 4) | (packed[1] >> 4))
+        if bucket is None:
+            return None, False
+        at = bucket.find(packed)
+        while at >= 0:
+            if at % self._WIDTH == 0:  # a match straddling two ids does not count
+                return bucket, True
+            at = bucket.find(packed, at + 1)
+        return bucket, False
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
@@ -176,8 +177,7 @@ class _IdSet:
         packed = self._pack(key)
         if packed is None:
             return key in self._other
-        offset = self._slot(packed)
-        return self._slots[offset : offset + self._WIDTH] == packed
+        return self._find(packed)[1]
 
     def add(self, key: str) -> None:
         """Remember ``key``."""
@@ -185,26 +185,16 @@ class _IdSet:
         if packed is None:
             self._other.add(key)
             return
-        offset = self._slot(packed)
-        if self._slots[offset : offset + self._WIDTH] == packed:
+        bucket, held = self._find(packed)
+        if held:
             return
-        self._slots[offset : offset + self._WIDTH] = packed
-        self._used += 1
-        if self._used > self._MAX_LOAD * (self._mask + 1):
-            self._grow()
-
-    def _grow(self) -> None:
-        old, width = self._slots, self._WIDTH
-        self._mask = 2 * self._mask + 1
-        self._slots = bytearray(width * (self._mask + 1))
-        for offset in range(0, len(old), width):
-            packed = bytes(old[offset : offset + width])
-            if packed != self._EMPTY:
-                new = self._slot(packed)
-                self._slots[new : new + width] = packed
+        if bucket is None:
+            bucket = self._buckets[(packed[0] << 4) | (packed[1] >> 4)] = bytearray()
+        bucket += packed
+        self._count += 1
 
     def __len__(self) -> int:
-        return self._used + len(self._other)
+        return self._count + len(self._other)
 
 
 class _AppendFile(_Closing):
@@ -374,13 +364,15 @@ def _record_key(doc: Mapping[str, Any]) -> str:
 class StreamSink(_Closing):
     """JSON Lines on a text stream: standard output for ``-o -``, a pipe into an indexer.
 
-    Each batch is written and flushed; an id is written once per stream. A stream cannot be read
-    back, so there is no resume: use a file for crawls you may interrupt.
+    Each batch is written and flushed; an id is written once per stream unless ``unique`` is off
+    (``wayback --all-captures``: one line per teaser per capture, all with the teaser's id). A
+    stream cannot be read back, so there is no resume: use a file for crawls you may interrupt.
     """
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(self, stream: IO[str] | None = None, *, unique: bool = True) -> None:
         self.path = Path("-")
         self._stream = stream if stream is not None else sys.stdout
+        self._unique = unique
         self._keys: set[str] = set()
         self._lock = threading.Lock()
 
@@ -389,7 +381,7 @@ class StreamSink(_Closing):
         new = 0
         with self._lock:
             for record in records:
-                if record.id not in self._keys:
+                if not self._unique or record.id not in self._keys:
                     self._stream.write(record.model_dump_json() + "\n")
                     self._keys.add(record.id)
                     new += 1

@@ -12,7 +12,7 @@ Pure part (no I/O, property-tested):
   :meth:`CdxRecord.to_line` the classic space-separated lines.
 - :func:`format_memento_url` / :func:`parse_memento_url`, :func:`format_timestamp` /
   :func:`parse_timestamp`, :func:`cdx_date` (the user's ``--from 2011-03``).
-- :func:`blocked_reason`, :func:`nearest_capture`, :func:`unwrap_archive_links`,
+- :func:`blocked_reason`, :func:`nearest_capture`,
   :func:`merge_records`, :func:`summarize`.
 
 I/O part:
@@ -60,18 +60,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import httpx
 
-from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
+from parsers import NoTeasersFound, ParseError, Record, parse_topic_page
 from scraper.client import FetchStats, build_client, build_transport, fetch
 from scraper.errors import Blocked, FetchError, NotArchived
 from scraper.fixtures import FixtureFolder, RecordingTransport
 from scraper.frontier import CrawlState, canonicalize
 from scraper.politeness import SYSTEM_CLOCK, Clock, HostLimiter, PacedTransport, host_key
 from scraper.settings import Settings
+from scraper.sinks import Sink
 from scraper.warc import WarcRecordingTransport, is_warc_path
 
 __all__ = [
@@ -89,7 +89,6 @@ __all__ = [
     "CdxPage",
     "CdxRecord",
     "MementoUrl",
-    "RecordWriter",
     "Snapshot",
     "SnapshotChange",
     "WaybackEvent",
@@ -114,7 +113,6 @@ __all__ = [
     "parse_timestamp",
     "run_wayback",
     "summarize",
-    "unwrap_archive_links",
 ]
 
 logger = logging.getLogger(__name__)
@@ -159,7 +157,6 @@ _MEMENTO_RE = re.compile(
 _MEMENTO_REST_RE = re.compile(
     r"^(?P<timestamp>\d{1,14})(?P<mode>[a-z]{2}_)?/(?P<url>.+)$", re.IGNORECASE | re.ASCII
 )
-_ARCHIVED_PATH_RE = re.compile(r"^/web/\d{1,14}(?:[a-z]{2}_)?/", re.IGNORECASE | re.ASCII)
 _LINK_ORIGINAL_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?(?:[^",]*\s)?original(?:\s[^",]*)?"?', re.IGNORECASE)
 
 _BLOCKED_SIGNS = (
@@ -513,37 +510,6 @@ archive_url='https://web.archive.org/web/')
         url = "http://" + url
     url = re.sub(r"^(https?):/(?!/)", r"\1://", url, flags=re.IGNORECASE)
     return MementoUrl(url, match["timestamp"], (match["mode"] or "").lower(), prefix)
-
-
-def _unwrap(url: str | None) -> str | None:
-    """``url`` with an archive wrapper removed, whatever host it was resolved against."""
-    if url is None or not _ARCHIVED_PATH_RE.match(urlsplit(url).path):
-        return url
-    try:
-        return parse_memento_url(url).url
-    except ValueError:
-        return url
-
-
-def unwrap_archive_links(page: TopicPage) -> TopicPage:
-    """``page`` with every teaser link and the next-page link unwrapped from archive form.
-
-    A capture made in view mode links ``/web/<timestamp>/<original>`` relative to the archive's
-    root. The parser resolves such a link against the page's *original* URL, giving
-    ``https://www.dhs.gov/web/2015…/https://www.dhs.gov/…``, which ``parsers.clean.unwrap_wayback``
-    (it knows web.archive.org only) leaves alone. This puts the original URL back; it changes nothing
-    on a page whose links are already clean.
-    """
-    teasers = tuple(
-        teaser
-        if _unwrap(teaser.url) == teaser.url
-        else teaser.model_copy(update={"url": _unwrap(teaser.url)})
-        for teaser in page.teasers
-    )
-    next_url = _unwrap(page.next_url)
-    if teasers == page.teasers and next_url == page.next_url:
-        return page
-    return page.model_copy(update={"teasers": teasers, "next_url": next_url})
 
 
 def blocked_reason(body: bytes | str, runtime_error: str | None = None) -> str | None:
@@ -1229,14 +1195,6 @@ def _capture_row(row: tuple[Any, ...]) -> CaptureResult:
 # -- a run -----------------------------------------------------------------------------------------
 
 
-class RecordWriter(Protocol):
-    """Where a run's records go: any :class:`scraper.sinks.Sink`, or anything with its ``write``."""
-
-    def write(self, records: Sequence[Record]) -> int:
-        """Store the batch; return how many were new."""
-        ...
-
-
 @dataclass(frozen=True)
 class WaybackEvent:
     """Progress of a run, for a progress bar.
@@ -1520,7 +1478,6 @@ class _Run:
             return replace(base, skipped="the capture lists no teasers (an error or maintenance page?)")
         except ParseError as exc:
             return replace(base, skipped=f"the capture cannot be read: {exc}")
-        parsed = unwrap_archive_links(parsed)
         records = parsed.to_records(
             fetched_at=capture.fetched_at, archived_at=capture.archived_at, capture_url=capture.url
         )
@@ -1557,7 +1514,7 @@ async def run_wayback(
     url: str,
     *,
     settings: Settings,
-    sinks: Sequence[RecordWriter] = (),
+    sinks: Sequence[Sink] = (),
     state: CrawlState | None = None,
     progress: Callable[[WaybackEvent], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,

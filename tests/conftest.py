@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import stamina
+
 from e2e.site import Site
 
 FAKE_EPOCH = datetime(2016, 7, 1, 12, 0, 0, tzinfo=UTC)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from e2e.site import Reply, Site
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.client import Fetched, build_client, fetch
@@ -21,6 +20,8 @@ from scraper.errors import Blocked, FetchError, FixtureMissing, OffsiteRedirect,
 from scraper.fixtures import FixtureFolder, RecordingTransport, ReplayTransport
 from scraper.politeness import PoliteTransport
 from scraper.settings import Settings
+
+from e2e.site import Reply, Site
 
 pytestmark = pytest.mark.slow
 

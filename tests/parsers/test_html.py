@@ -130,14 +130,23 @@ def test_base_href_is_honoured() -> None:
     assert page.teasers[0].url == "https://archive.example.org/site/news/a"
 
 
-def test_archive_links_are_unwrapped() -> None:
-    """Links rewritten by the Wayback Machine point back at the original site."""
+@pytest.mark.parametrize(
+    "page_url",
+    ["https://web.archive.org/web/20160701000000/https://www.dhs.gov/k", "https://www.dhs.gov/k"],
+    ids=["archive-url", "original-url"],
+)
+def test_archive_links_are_unwrapped(page_url: str) -> None:
+    """Links rewritten by the Wayback Machine (view mode) point back at the original site, the pager
+    included, whether the page is known by its archive URL or its original one."""
     html = (
         '<div class="view-content"><div class="views-row"><h2 class="node-title">'
         '<a href="/web/20160701000000/https://www.dhs.gov/news/a">A headline here</a></h2></div></div>'
+        '<ul class="pager"><li class="pager-next">'
+        '<a href="/web/20160701000000/https://www.dhs.gov/k?page=1">next ›</a></li></ul>'
     )
-    page = parse_topic_page(html, url="https://web.archive.org/web/20160701000000/https://www.dhs.gov/k")
+    page = parse_topic_page(html, url=page_url)
     assert page.teasers[0].url == "https://www.dhs.gov/news/a"
+    assert page.next_url == "https://www.dhs.gov/k?page=1"
 
 
 @pytest.mark.parametrize(

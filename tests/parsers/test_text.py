@@ -85,7 +85,11 @@ def test_only_navigation_is_no_teasers() -> None:
 
 @pytest.mark.parametrize(
     ("text", "dump"),
-    [("You are here\n\nSecure Communities\n", True), ("<!DOCTYPE html><html>", False), ("\ufeff<html>", False)],
+    [
+        ("You are here\n\nSecure Communities\n", True),
+        ("<!DOCTYPE html><html>", False),
+        ("\ufeff<html>", False),
+    ],
 )
 def test_looks_like_text_dump(text: str, dump: bool) -> None:
     """Markup at the start means HTML; anything else is read as a dump."""

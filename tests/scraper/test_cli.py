@@ -174,7 +174,9 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parse", "--no-such-option", str(PAGE0)]) == 2
 
 
-@pytest.mark.parametrize("command", ["parse", "schema", "validate", "crawl", "record", "search", "serve", "wayback"])
+@pytest.mark.parametrize(
+    "command", ["parse", "schema", "validate", "crawl", "record", "search", "serve", "wayback"]
+)
 def test_help_explains_with_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Every command's --help has an example."""
     assert main([command, "--help"]) == 0
@@ -202,7 +204,9 @@ def _dhs_warc(tmp_path: Path) -> Path:
     warc = tmp_path / "dhs.warc.gz"
 
     async def record() -> None:
-        transport = WarcRecordingTransport(ReplayTransport(FixtureFolder.load(ROOT / "fixtures" / "dhs")), warc)
+        transport = WarcRecordingTransport(
+            ReplayTransport(FixtureFolder.load(ROOT / "fixtures" / "dhs")), warc
+        )
         async with httpx.AsyncClient(transport=transport) as client:
             for page in ("", "?page=1", "?page=2"):
                 (await client.get(URL + page)).raise_for_status()

@@ -49,7 +49,6 @@ from scraper.wayback import (
     parse_memento_url,
     parse_timestamp,
     summarize,
-    unwrap_archive_links,
 )
 
 if TYPE_CHECKING:
@@ -276,24 +275,6 @@ def test_memento_url_forms_seen_in_archived_pages() -> None:
         parse_memento_url(f"{ARCHIVE}2015/{TOPIC}", archive_url="http://127.0.0.1/web/")
     with pytest.raises(ValueError, match="playback mode"):
         format_memento_url(TOPIC, "2016", mode="xyz")
-
-
-def test_unwrap_archive_links_puts_original_urls_back() -> None:
-    """Links resolved from ``/web/<ts>/<url>`` against the original host are unwrapped; clean pages stay."""
-    wrapped = "https://www.dhs.gov/web/20150114083000/https://www.dhs.gov/blog/a"
-    page = TopicPage(
-        url=TOPIC,
-        teasers=(
-            Teaser(title="A story", url=wrapped, position=1),
-            Teaser(title="B story", url="https://www.dhs.gov/blog/b", position=2),
-        ),
-        next_url="http://127.0.0.1:8765/web/20150114083000/https://www.dhs.gov/keywords/secure-communities?page=1",
-        profile="drupal7",
-    )
-    fixed = unwrap_archive_links(page)
-    assert [t.url for t in fixed.teasers] == ["https://www.dhs.gov/blog/a", "https://www.dhs.gov/blog/b"]
-    assert fixed.next_url == f"{TOPIC}?page=1"
-    assert unwrap_archive_links(fixed) is fixed
 
 
 def test_blocked_reason_reads_the_archive_exclusion_messages() -> None:
