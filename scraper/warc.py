@@ -451,8 +451,9 @@ class WarcReplayTransport(ReplayTransport):
     """:class:`~scraper.fixtures.ReplayTransport` over a WARC file: byte-exact, no sockets,
     ``FixtureMissing`` for a URL the file does not hold. Sync and async clients alike.
 
-    Example:
-        >>> client = httpx.Client(transport=WarcReplayTransport("crawl.warc.gz"))  # doctest: +SKIP
+    Example::
+
+        client = httpx.Client(transport=WarcReplayTransport("crawl.warc.gz"))
     """
 
     def __init__(self, path: str | Path) -> None:
