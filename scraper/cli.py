@@ -441,22 +441,30 @@ def _terminate_as_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+# Options shared by several commands, declared once.
+OutputOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write records to FILE (.jsonl, .csv, .bulk.ndjson, .sqlite); repeatable. "
+        "Default: JSON Lines on stdout.",
+    ),
+]
+DbOption = Annotated[
+    Path | None, typer.Option(help="Also upsert records into this SQLite database (full-text searchable).")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option(help="TOML file with any of these settings; flags override it.")
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
+
+
 @app.command("crawl")
 def crawl_command(
     urls: Annotated[list[str], typer.Argument(help="Topic listing pages to start from.", show_default=False)],
-    output: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write records to FILE (.jsonl, .csv, .bulk.ndjson, .sqlite); repeatable. "
-            "Default: JSON Lines on stdout.",
-        ),
-    ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option(help="Also upsert records into this SQLite database (full-text searchable)."),
-    ] = None,
+    output: OutputOption = None,
+    db: DbOption = None,
     replay: Annotated[
         Path | None,
         typer.Option(help="Answer every request from this fixture folder (or .warc.gz); opens no socket."),
@@ -513,10 +521,8 @@ def crawl_command(
         float | None,
         typer.Option(min=0, help="Longest Retry-After wait honoured, in seconds.  \\[default: 300]"),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="TOML file with any of these settings; flags override it.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Crawl topic pages and their pagination into records.
 
@@ -650,19 +656,8 @@ def wayback_command(
     to: Annotated[
         str | None, typer.Option("--to", help="Latest capture, inclusive (2017 means to the end of 2017).")
     ] = None,
-    output: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write records to FILE (.jsonl, .csv, .bulk.ndjson, .sqlite); repeatable. "
-            "Default: JSON Lines on stdout.",
-        ),
-    ] = None,
-    db: Annotated[
-        Path | None,
-        typer.Option(help="Also upsert records into this SQLite database (full-text searchable)."),
-    ] = None,
+    output: OutputOption = None,
+    db: DbOption = None,
     cdx_url: Annotated[
         str | None,
         typer.Option(help="CDX search endpoint.  \\[default: https://web.archive.org/cdx/search/cdx]"),
@@ -694,10 +689,8 @@ def wayback_command(
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Captures read at once.  \\[default: 2]")
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="TOML file with any of these settings; flags override it.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+    config: ConfigOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Every teaser a topic page ever listed, from its Wayback Machine captures, with first/last seen.
 
@@ -812,7 +805,7 @@ def record(
         float | None, typer.Option(min=0, help="Seconds between requests to one host.  \\[default: 1.0]")
     ] = None,
     no_robots: Annotated[bool, typer.Option("--no-robots", help="Do not fetch or obey robots.txt.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Save pages and their pagination as fixtures, to replay offline forever.
 
