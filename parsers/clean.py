@@ -77,6 +77,7 @@ _READ_MORE_STARTS = (
     "mehr", "leggi", "continua", "ler", "lees", "verder",
 )  # fmt: skip
 _READ_MORE_TAIL_CHARS = 260  # "read more about " + 200 characters + arrows, with room to spare
+_END_TAIL_CHARS = 8  # longer than any match of the two patterns below plus a final newline
 _ELLIPSIS_END_RE = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])$")
 _TERMINAL_RE = re.compile(r"[.!?;:…)\]\"'”’»]$")
 _WAYBACK_RE = re.compile(
@@ -98,20 +99,27 @@ def normalize_space(text: str) -> str:
     if not text.isascii():
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        if any(mark in text for mark in _ZERO_WIDTH):  # substring tests beat a regex scan here
-            text = _ZERO_WIDTH_RE.sub(" ", text)
+        for mark in _ZERO_WIDTH:  # substring tests beat a regex scan (and a generator) here
+            if mark in text:
+                text = _ZERO_WIDTH_RE.sub(" ", text)
+                break
     return " ".join(text.split())
 
 
-def is_boilerplate(text: str) -> bool:
+def is_boilerplate(text: str, *, normalized: bool = False) -> bool:
     """True if the whole text is a navigation phrase rather than content.
+
+    ``normalized=True`` says ``text`` already went through :func:`normalize_space` (the result of
+    ``Node.text()`` or of a segment), sparing a second pass over a long summary.
 
     >>> is_boilerplate("Subscribe to Secure Communities"), is_boilerplate("Secure Communities")
     (True, False)
     """
     if len(text) > 2 * _MAX_BOILERPLATE_CHARS:
         return False
-    text = normalize_space(text).strip(" .:|-–—")
+    if not normalized:
+        text = normalize_space(text)
+    text = text.strip(" .:|-–—")
     return len(text) <= _MAX_BOILERPLATE_CHARS and _BOILERPLATE_RE.fullmatch(text) is not None
 
 
@@ -124,15 +132,17 @@ def _origin(base: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def clean_excerpt(text: str | None) -> str | None:
+def clean_excerpt(text: str | None, *, normalized: bool = False) -> str | None:
     """Normalise an excerpt and cut a trailing "Read more" link text; ``None`` if nothing is left.
+
+    ``normalized=True`` says ``text`` already went through :func:`normalize_space`.
 
     >>> clean_excerpt("The first day ... Read more ›")
     'The first day ...'
     """
     if text is None:
         return None
-    cleaned = normalize_space(text)
+    cleaned = text if normalized else normalize_space(text)
     while (start := _read_more_start(cleaned)) is not None:
         cleaned = cleaned[:start].rstrip()
     return cleaned or None
@@ -168,9 +178,11 @@ def looks_truncated(excerpt: str | None) -> bool:
     """
     if not excerpt:
         return False
-    if _ELLIPSIS_END_RE.search(excerpt):
+    # Both patterns match at the very end: searching the tail spares a scan of the whole summary.
+    tail = excerpt[-_END_TAIL_CHARS:]
+    if _ELLIPSIS_END_RE.search(tail):
         return True
-    return _TERMINAL_RE.search(excerpt) is None
+    return _TERMINAL_RE.search(tail) is None
 
 
 def absolute_url(href: str | None, base: str) -> str | None:

@@ -25,9 +25,10 @@ Written here rather than taken from ``httpx-aiohttp`` (PyPI): that package maps 
 ``httpx.ConnectTimeout``, which would report a refused connection as a timeout, and it keeps an
 aiohttp cookie jar beside httpx's.
 
-Example:
-    >>> transport = AiohttpTransport(proxy="http://proxy.example:3128")
-    >>> client = httpx.AsyncClient(transport=transport)  # doctest: +SKIP
+Example::
+
+    transport = AiohttpTransport(proxy="http://proxy.example:3128")
+    client = httpx.AsyncClient(transport=transport)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import aiohttp
+import certifi
 import httpx
 
 __all__ = ["ERROR_MAP", "MAX_HEADER_BYTES", "READ_CHUNK", "AiohttpTransport"]
@@ -121,7 +123,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             sent as ``Proxy-Authorization``.
         max_connections: most open connections in all (politeness caps each host far lower).
         keepalive_expiry: seconds an idle connection is kept for reuse.
-        verify: TLS verification: True (system certificates), False, or an ``ssl.SSLContext``.
+        verify: TLS verification: True (certifi's CA bundle, as httpx uses), False, or an
+            ``ssl.SSLContext``.
     """
 
     def __init__(
@@ -133,17 +136,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         verify: bool | ssl.SSLContext = True,
     ) -> None:
         self._proxy: str | None = None
-        self._proxy_headers: dict[str, str] | None = None
+        self._proxy_authorization: str | None = None
         if proxy is not None:
             url = httpx.URL(proxy)
             if url.username or url.password:
                 token = base64.b64encode(f"{url.username}:{url.password}".encode()).decode("ascii")
-                self._proxy_headers = {"Proxy-Authorization": f"Basic {token}"}
+                self._proxy_authorization = f"Basic {token}"
                 url = url.copy_with(username=None, password=None)
             self._proxy = str(url)
         self._max_connections = max_connections
         self._keepalive_expiry = keepalive_expiry
-        self._verify = verify
+        # The same trust store httpx would use, so switching transports changes no TLS verdict.
+        self._verify = ssl.create_default_context(cafile=certifi.where()) if verify is True else verify
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
@@ -173,16 +177,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         """Send ``request`` and return a streaming response (the body is read as httpx iterates)."""
         session = self._open()
         body = await request.aread()
+        # Names as httpx was given them (httpx's own transport sends them so, not lower-cased).
+        encoding = request.headers.encoding
+        headers = [(name.decode(encoding), value.decode(encoding)) for name, value in request.headers.raw]
+        proxy_headers = None
+        if self._proxy_authorization is not None:
+            # A plain-http request goes to the proxy itself and carries the credentials; an https one
+            # is tunnelled, so they go on the CONNECT only, never to the site.
+            if request.url.scheme == "http":
+                headers.append(("Proxy-Authorization", self._proxy_authorization))
+            else:
+                proxy_headers = {"Proxy-Authorization": self._proxy_authorization}
         with _mapped_errors(request):
             response = await session.request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                headers=headers,
                 data=body or None,
                 allow_redirects=False,
                 timeout=_timeout(request),
                 proxy=self._proxy,
-                proxy_headers=self._proxy_headers,
+                proxy_headers=proxy_headers,
             )
         version = response.version
         return httpx.Response(

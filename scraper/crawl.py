@@ -315,7 +315,8 @@ async def _parse(run: _Run, item: FrontierItem, fetched: Fetched) -> TopicPage |
 async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPage | None) -> None:
     records = _records(run, page, fetched) if page is not None else []
     ids = [r.id for r in records]
-    digest = hashlib.sha256(fetched.content).hexdigest()
+    # Only to spot an unchanged body; blake2b is three times cheaper than sha256 here.
+    digest = hashlib.blake2b(fetched.content, digest_size=16).hexdigest()
 
     def finish() -> int:
         """Queue the next page and mark this one done; runs once ``records`` are durable."""

@@ -25,8 +25,8 @@ Backend = Literal["lexbor", "soup"]
 BACKENDS: tuple[Backend, ...] = ("lexbor", "soup")
 
 # Elements whose text is never page content, removed right after parsing: raw-text elements whose
-# "text" is code, and inline SVG (icon <title>s inside links). Each entry costs ~15 µs a page in
-# lexbor's selector pass, so rare ones (object, canvas) are left to the boilerplate rules. Not
+# "text" is code, and inline SVG (icon <title>s inside links). Each entry costs a walk of the page
+# (~1.5% of the parse), so rare ones (object, canvas) are left to the boilerplate rules. Not
 # <form>: ASP.NET pages wrap the whole page in one.
 NOISE_TAGS: tuple[str, ...] = ("script", "style", "noscript", "template", "iframe", "svg", "textarea")
 NOISE_SELECTOR = ", ".join(NOISE_TAGS)

@@ -1,7 +1,6 @@
 """The BeautifulSoup backend: lenient, slower, and the oracle the lexbor backend is tested against.
 
-Noise elements are removed from the whole page right after parsing; the lexbor backend removes
-them lazily instead, which reads the same text.
+Noise elements are removed from the whole page right after parsing, as in the lexbor backend.
 """
 
 from __future__ import annotations

@@ -52,7 +52,11 @@ class Profile:
 
 @dataclass(frozen=True)
 class Draft:
-    """A teaser as found in the markup, before cleaning and validation."""
+    """A teaser as found in the markup, before cleaning and validation.
+
+    Its texts are whitespace-normalised (:func:`parsers.clean.normalize_space`): they come from
+    ``Node.text()`` and :func:`parsers.profiles.segments.excerpt_text`.
+    """
 
     title: str
     href: str | None = None

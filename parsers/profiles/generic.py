@@ -627,14 +627,13 @@ def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bo
         if found and found != url:
             return found
     expected, digits = _expected_next(url)
-    anchors = root.css("a[href]")
-    for node in anchors:
-        href = node.attr("href") or ""
-        if digits in href:
-            found = absolute_url(href, base)
-            if found is not None and found in expected:
-                return found
-    for node in anchors if by_text else ():
+    # The CSS engine skips the links without the page number (most of them) before Python
+    # reads any href: a Python loop over every link of a page costs a third of its parse.
+    for node in root.css(f'a[href*="{digits}"]'):
+        found = absolute_url(node.attr("href"), base)
+        if found is not None and found in expected:
+            return found
+    for node in root.css("a[href]") if by_text else ():
         if _says_next(node):
             found = absolute_url(node.attr("href"), base)
             if found is not None and found != url:

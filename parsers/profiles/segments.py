@@ -41,6 +41,7 @@ SHORT_LINK_WORDS = 3
 """A line that is one short link ("Your Taxes", "6.x") reads as a tag, not as a summary."""
 
 _SENTENCE_RE = re.compile(r"[.!?…][\"'”’)]?$")
+_SENTENCE_END_CHARS = 3  # the pattern matches at most two characters, at the end
 _BYLINE_RE = re.compile(
     r"^(?:by|posted|submitted|written|published|updated|filed|tags?|categor(?:y|ies)|topics?|"
     r"issues?|in|on|author)\b",
@@ -61,14 +62,15 @@ class Segment:
 
 
 def _classify(text: str, linky: bool, links: int, heading: bool) -> str:
-    if is_boilerplate(text):
+    """The kind of a segment; ``text`` is whitespace-normalised (see :func:`read_segments`)."""
+    if is_boilerplate(text, normalized=True):
         return "nav"
-    words = len(text.split())
+    words = text.count(" ") + 1  # normalised text: words are separated by single spaces
     if linky and (links >= 2 or words <= SHORT_LINK_WORDS):
         return "links"
     # A short line is metadata when it starts like a byline or shows a date, unless it reads as a
     # sentence ("A Non-Bonkers Cat Cop.", "Join us on June 23, 2016 for the open house.").
-    sentence = words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(text) is not None
+    sentence = words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(text[-_SENTENCE_END_CHARS:]) is not None
     if words <= META_MAX_WORDS and not sentence and (_BYLINE_RE.match(text) or find_date(text)):
         return "meta"
     return "heading" if heading else "content"
@@ -87,7 +89,8 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
     open_links: list[bool] = []  # per open <a>: it has an href (a real link)
     link_depth = 0
     heading_depth = 0
-    skipping: int | None = None  # key of the skipped element we are inside
+    tags: list[str] = []  # tag names of the open elements: a close event pops its own
+    skipping = 0  # depth inside a skipped element (0: not skipping)
     lists: list[int] = []  # index in ``out`` where each open <ul>/<ol> began
 
     def flush() -> None:
@@ -95,8 +98,12 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
         text = normalize_space("".join(parts))
         parts.clear()
         if text:
-            link_chars = len("".join(link_parts).replace(" ", "")) if link_parts else 0
-            linky = link_chars / (len(text.replace(" ", "")) or 1) >= LINK_LIST_MIN_RATIO
+            if link_parts:
+                linked = "".join(link_parts)
+                link_chars = len(linked) - linked.count(" ")
+            else:
+                link_chars = 0
+            linky = link_chars / ((len(text) - text.count(" ")) or 1) >= LINK_LIST_MIN_RATIO
             out.append(Segment(text, _classify(text, linky, links, heading_depth > 0), linky))
         link_parts.clear()
         links = 0
@@ -104,17 +111,15 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
     for event, value in block.walk():
         if event == "text":
             assert isinstance(value, str)
-            if skipping is None and (parts or not value.isspace()):
+            if not skipping and (parts or not value.isspace()):
                 parts.append(value)
                 if link_depth:
                     link_parts.append(value)
             continue
-        assert not isinstance(value, str)
-        if skipping is not None:
-            if event == "close" and value.key == skipping:
-                skipping = None
+        if skipping:  # events nest, so counting depth finds the skipped element's end
+            skipping += 1 if event == "open" else -1
             continue
-        tag = value.tag
+        assert not isinstance(value, str)
         if event == "open":
             if skip:
                 name = skip.get(value.key)
@@ -122,8 +127,10 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
                     if parts:
                         flush()
                     out.append(Segment("", name))
-                    skipping = value.key
+                    skipping = 1
                     continue
+            tag = value.tag
+            tags.append(tag)
             if parts and tag in BLOCK_TAGS:
                 flush()
             if tag == "a":
@@ -137,6 +144,7 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
             elif tag in _LIST_TAGS:
                 lists.append(len(out))
         else:
+            tag = tags.pop()
             if parts and tag in BLOCK_TAGS:
                 flush()
             if tag == "a":

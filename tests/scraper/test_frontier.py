@@ -466,3 +466,47 @@ def test_kill_9_then_resume_gives_the_uninterrupted_output(tmp_path: Path) -> No
     ids = [json.loads(line)["id"] for line in expected.splitlines()]
     assert len(ids) == len(set(ids)) == _PAGES * 9 + 1
     assert _sqlite_rows(killed.with_suffix(".sqlite")) == _sqlite_rows(reference.with_suffix(".sqlite"))
+
+
+# -- transaction (the crawl's group commit) ---------------------------------------------------------
+
+
+def test_transaction_commits_several_pages_at_once(tmp_path: Path) -> None:
+    """Done marks and next pages made inside transaction() are seen by others only after it ends."""
+    path = tmp_path / "state.sqlite"
+    pages = [f"{START}?page={n}" for n in range(3)]
+    with CrawlState.open(path) as state:
+        state.start_run({}, resume=False)
+        for url in pages:
+            state.add(url, start_url=START, page=0)
+        claimed = state.claim(3)
+        with state.transaction():
+            for item in claimed:
+                state.add(item.url + "&next=1", start_url=START, page=1)
+                state.mark_done(item.url, records=1, ids=[f"{item.page:024x}"])
+            with sqlite3.connect(path) as other:
+                assert other.execute("SELECT count(*) FROM frontier WHERE status='done'").fetchone() == (0,)
+        with sqlite3.connect(path) as other:
+            assert other.execute("SELECT count(*) FROM frontier WHERE status='done'").fetchone() == (3,)
+        assert state.pending() == 3
+
+
+def test_transaction_rolls_back_everything_on_an_error(state: CrawlState) -> None:
+    """An exception inside undoes every change of the block, including nested ones."""
+    state.add(START, start_url=START, page=0)
+    state.claim()
+
+    def group() -> None:
+        with state.transaction():
+            state.add(START + "?page=1", start_url=START, page=1)
+            with state.transaction():  # joins the outer one
+                state.mark_done(START, records=1, ids=["a" * 24])
+            raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        group()
+    assert state.status(START) == "in_progress"
+    assert state.status(START + "?page=1") is None
+    assert state.known_ids(["a" * 24]) == set()
+    state.mark_done(START, records=1, ids=["a" * 24])  # the connection is usable afterwards
+    assert state.status(START) == "done"
