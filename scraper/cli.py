@@ -37,7 +37,7 @@ from scraper.errors import FixtureMissing, ScraperError
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
-from scraper.sinks import Sink, StreamSink, default_rejects_path, open_sink
+from scraper.sinks import Sink, default_rejects_path, open_sink
 from scraper.sinks import search as search_records
 from scraper.warc import is_warc_path, iter_warc_pages, warc_to_folder
 from scraper.wayback import WaybackEvent, WaybackStats, cdx_date, run_wayback
@@ -672,7 +672,7 @@ def wayback_command(
     ] = None,
     all_captures: Annotated[
         bool,
-        typer.Option("--all-captures", help="One record per teaser per capture (standard output only)."),
+        typer.Option("--all-captures", help="One record per teaser per capture (not with SQLite outputs)."),
     ] = False,
     summary: Annotated[
         bool,
@@ -719,12 +719,6 @@ def wayback_command(
     outputs = [p for p in (output or []) if str(p) != "-"]
     if db is not None:
         outputs.append(db)
-    if all_captures and outputs:
-        # Every sink keeps one record per id; until sinks can key by capture, a file would lose rows.
-        raise _fail(
-            "--all-captures writes JSON Lines to standard output only (redirect it: > file.jsonl)",
-            ExitCode.USAGE,
-        )
     settings = _settings(
         config,
         output=outputs[0] if outputs else None,
@@ -751,12 +745,15 @@ def wayback_command(
     with ExitStack() as stack:
         try:
             # resume=False even with --resume: the merged output is rewritten whole at the end.
-            sinks: list[Sink] = [stack.enter_context(closing(open_sink(p, resume=False))) for p in outputs]
+            sinks: list[Sink] = [
+                stack.enter_context(closing(open_sink(p, resume=False, unique=not all_captures)))
+                for p in outputs
+            ]
             crawl_state = stack.enter_context(CrawlState.open(state_path)) if state_path is not None else None
         except (OSError, ValueError) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
         if not outputs:
-            sinks.append(StreamSink(unique=not all_captures))
+            sinks.append(open_sink("-", unique=not all_captures))
         display = stack.enter_context(_WaybackDisplay(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
         try:

@@ -209,8 +209,9 @@ class _AppendFile(_Closing):
     """A valid unit whose final newline is missing is whole (true of JSON: every strict prefix of an
     object is invalid) and gets its newline back; false for CSV, where a cut row can still parse."""
 
-    def __init__(self, path: Path | str, *, resume: bool) -> None:
+    def __init__(self, path: Path | str, *, resume: bool, unique: bool = True) -> None:
         self.path = Path(path)
+        self._unique = unique
         self._keys = _IdSet()
         self._fd: int | None = None
         self._lock = threading.Lock()
@@ -313,11 +314,12 @@ class _AppendFile(_Closing):
             view = view[written:]
 
     def write(self, records: Sequence[Record]) -> int:
-        """Append the records whose id this file does not hold yet, then fsync; return how many."""
+        """Append the records whose id this file does not hold yet (every record when ``unique`` is
+        off), then fsync; return how many were written."""
         new = 0
         with self._lock:
             for record in records:
-                if record.id in self._keys:
+                if self._unique and record.id in self._keys:
                     continue
                 self._append(self._encode(record))
                 self._keys.add(record.id)
@@ -402,8 +404,8 @@ class JsonlSink(_AppendFile):
             otherwise start it afresh.
     """
 
-    def __init__(self, path: Path | str, *, resume: bool) -> None:
-        super().__init__(path, resume=resume)
+    def __init__(self, path: Path | str, *, resume: bool, unique: bool = True) -> None:
+        super().__init__(path, resume=resume, unique=unique)
 
     def _encode(self, record: Record) -> bytes:
         return record.model_dump_json().encode("utf-8") + b"\n"
@@ -426,7 +428,9 @@ class BulkSink(_AppendFile):
 
     _LINES: ClassVar[int] = 2
 
-    def __init__(self, path: Path | str, *, index: str = "topicscrape", resume: bool = False) -> None:
+    def __init__(
+        self, path: Path | str, *, index: str = "topicscrape", resume: bool = False, unique: bool = True
+    ) -> None:
         if (
             not index
             or index != index.lower()
@@ -437,7 +441,7 @@ class BulkSink(_AppendFile):
                 f"not a valid search index name: {index!r} (lowercase; no spaces or {_BAD_INDEX_CHARS})"
             )
         self.index = index
-        super().__init__(path, resume=resume)
+        super().__init__(path, resume=resume, unique=unique)
 
     def _encode(self, record: Record) -> bytes:
         action = json.dumps({"index": {"_index": self.index, "_id": record.id}}, separators=(",", ":"))
@@ -465,8 +469,8 @@ class CsvSink(_AppendFile):
     _HEADER: ClassVar[bytes] = ("\ufeff" + ",".join(FIELDS) + "\r\n").encode("utf-8")
     _NEWLINE_OPTIONAL: ClassVar[bool] = False
 
-    def __init__(self, path: Path | str, *, resume: bool = False) -> None:
-        super().__init__(path, resume=resume)
+    def __init__(self, path: Path | str, *, resume: bool = False, unique: bool = True) -> None:
+        super().__init__(path, resume=resume, unique=unique)
 
     def _start(self) -> None:
         self._append(self._HEADER)
@@ -793,28 +797,38 @@ def default_rejects_path(output: Path) -> Path:
     return output.with_suffix(".rejects.jsonl")
 
 
-def open_sink(path: Path | str, *, resume: bool = False, index: str = "topicscrape") -> Sink:
+def open_sink(
+    path: Path | str, *, resume: bool = False, index: str = "topicscrape", unique: bool = True
+) -> Sink:
     """Open the sink the file name asks for.
 
     ``*.bulk.ndjson`` (also ``.bulk.jsonl``, ``.bulk``) → :class:`BulkSink`; ``.jsonl``, ``.ndjson``,
-    ``.jsonlines`` → :class:`JsonlSink`;
-    ``-`` → :class:`StreamSink` (standard output); ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink`
-    (always cumulative, ``resume`` changes nothing); ``.csv`` → :class:`CsvSink`.
+    ``.jsonlines`` → :class:`JsonlSink`; ``-`` → :class:`StreamSink` (standard output);
+    ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink` (always cumulative, ``resume`` changes
+    nothing); ``.csv`` → :class:`CsvSink`.
+
+    ``unique=False`` writes every record even when its id was written before (``wayback
+    --all-captures``: one row per teaser per capture); only for output written whole in one go.
 
     Raises:
-        ValueError: an unknown suffix (the message lists the known ones).
+        ValueError: an unknown suffix (the message lists the known ones), or ``unique=False`` for
+            SQLite, which keeps one row per teaser id.
     """
     if str(path) == "-":
-        return StreamSink()
+        return StreamSink(unique=unique)
     path = Path(path)
     name = path.name.lower()
     if name.endswith(_BULK_SUFFIXES):
-        return BulkSink(path, index=index, resume=resume)
+        return BulkSink(path, index=index, resume=resume, unique=unique)
     if name.endswith(_JSONL_SUFFIXES):
-        return JsonlSink(path, resume=resume)
+        return JsonlSink(path, resume=resume, unique=unique)
     if name.endswith(_SQLITE_SUFFIXES):
+        if not unique:
+            raise ValueError(
+                f"{path.name}: SQLite keeps one row per teaser id; write all captures to .jsonl or .csv"
+            )
         return SqliteSink(path)
     if name.endswith(".csv"):
-        return CsvSink(path, resume=resume)
+        return CsvSink(path, resume=resume, unique=unique)
     known = ", ".join((*_JSONL_SUFFIXES, *_SQLITE_SUFFIXES, ".csv", *_BULK_SUFFIXES))
     raise ValueError(f"cannot tell the output format of {path.name!r}: use one of {known}")

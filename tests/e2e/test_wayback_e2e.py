@@ -7,6 +7,8 @@ served.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -411,10 +413,27 @@ def test_cli_all_captures_prints_a_line_per_teaser_per_capture(
     assert list(tmp_path.iterdir()) == []  # no output file, so no state file either
 
 
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_cli_all_captures_into_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """--all-captures -o FILE keeps a row per teaser per capture in the file too."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / f"sc{suffix}"
+    argv = ["wayback", TOPIC, "--from", "2011", "--to", "2017", "--replay", str(FIXTURES)]
+    assert main([*argv, "--all-captures", "-o", str(out), "-q"]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    rows = (
+        [json.loads(line) for line in text.splitlines()]
+        if suffix == ".jsonl"
+        else list(csv.DictReader(io.StringIO(text)))
+    )
+    assert len(rows) == 7 + 10 + 10 + 13 + 13
+    assert len({row["id"] for row in rows}) == 16
+
+
 @pytest.mark.parametrize(
     ("extra", "code", "message"),
     [
-        (["--all-captures", "-o", "x.jsonl"], 2, "standard output only"),
+        (["--all-captures", "--db", "x.sqlite"], 2, "one row per teaser id"),
         (["--from", "last year"], 2, "not a date"),
         (["--resume"], 2, "--resume needs"),
         (["--from", "2012"], 3, "is not in"),

@@ -648,3 +648,25 @@ def test_id_set_keeps_200k_ids_in_a_few_megabytes() -> None:
     assert f"{2**95 + 7:024x}" not in ids
     held = sum(len(bucket) for bucket in ids._buckets.values())
     assert held == 12 * 200_000
+
+
+@pytest.mark.parametrize("name", ["all.jsonl", "all.csv", "all.bulk.ndjson"])
+def test_unique_off_writes_every_record(tmp_path: Path, name: str) -> None:
+    """unique=False (wayback --all-captures) writes a record again though its id is already there."""
+    records = dhs_records()
+    with open_sink(tmp_path / f"once-{name}") as once:
+        once.write(records)
+        assert once.write(records) == 0
+    with open_sink(tmp_path / name, unique=False) as sink:
+        assert sink.write(records) == len(records)
+        assert sink.write(records) == len(records)
+    single = (tmp_path / f"once-{name}").read_text(encoding="utf-8-sig")
+    double = (tmp_path / name).read_text(encoding="utf-8-sig")
+    assert all(double.count(r.id) == 2 * single.count(r.id) > 0 for r in records)
+
+
+def test_unique_off_is_refused_for_sqlite(tmp_path: Path) -> None:
+    """SQLite keeps one row per id, so it refuses to be asked for one row per capture."""
+    with pytest.raises(ValueError, match="one row per teaser id"):
+        open_sink(tmp_path / "all.sqlite", unique=False)
+    assert not (tmp_path / "all.sqlite").exists()
