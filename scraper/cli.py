@@ -30,7 +30,7 @@ from rich.table import Table
 
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_text_dump, parse_topic_page
 from parsers.decode import decode_html
-from parsers.profiles import Profile, load_profile_file
+from parsers.profiles import Profile, resolve_profile
 from parsers.text import looks_like_text_dump
 from scraper.crawl import CrawlStats, crawl
 from scraper.errors import FixtureMissing, ScraperError
@@ -89,14 +89,10 @@ def _open_output(path: Path | None) -> TextIO:
 
 
 def _resolve_profile(value: str | None) -> Profile | str | None:
-    if value is None:
-        return None
-    if value.endswith(".toml") or Path(value).is_file():
-        try:
-            return load_profile_file(value)
-        except ParseError as exc:
-            raise _fail(str(exc), ExitCode.USAGE) from exc
-    return value
+    try:
+        return resolve_profile(value)
+    except ParseError as exc:
+        raise _fail(str(exc), ExitCode.USAGE) from exc
 
 
 def _read_input(path: str) -> bytes:

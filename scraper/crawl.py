@@ -28,7 +28,7 @@ import httpx
 from pydantic import ValidationError
 
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
-from parsers.profiles import Profile, load_profile_file
+from parsers.profiles import Profile, resolve_profile
 from scraper.client import Fetched, FetchStats, build_client, fetch, same_site
 from scraper.errors import FetchError, NotHtml, ScraperError
 from scraper.frontier import CrawlState, FrontierItem
@@ -156,7 +156,7 @@ async def crawl(
         ProfileError: ``settings.profile`` names no profile.
     """
     stats = CrawlStats(started=clock.monotonic())
-    profile = _profile(settings.profile)
+    profile = resolve_profile(settings.profile)
     own_client = client is None
     http = client if client is not None else build_client(settings, clock=clock)
     state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
@@ -196,12 +196,6 @@ async def crawl(
         if own_client:
             await http.aclose()
     return stats
-
-
-def _profile(value: str | None) -> Profile | str | None:
-    if value is not None and value.endswith(".toml"):
-        return load_profile_file(value)
-    return value
 
 
 class _Pool:

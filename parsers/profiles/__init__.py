@@ -21,6 +21,7 @@ __all__ = [
     "first",
     "get_profile",
     "load_profile_file",
+    "resolve_profile",
     "run_profile",
 ]
 
@@ -59,6 +60,18 @@ def _check_selector(path: Path, key: str, selector: str) -> None:
             raise ProfileError(
                 f"profile {path}: {key} selector {selector!r} is not valid CSS: {exc}"
             ) from exc
+
+
+def resolve_profile(value: str | None) -> Profile | str | None:
+    """What a ``--profile`` value names: a TOML file (``*.toml`` or an existing file) is loaded, a
+    built-in name passes through (``parse_topic_page`` checks it), None means auto-detect.
+
+    Raises:
+        ProfileError: the file cannot be used as a profile.
+    """
+    if value is not None and (value.endswith(".toml") or Path(value).is_file()):
+        return load_profile_file(value)
+    return value
 
 
 def load_profile_file(path: str | Path) -> Profile:
