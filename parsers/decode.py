@@ -61,10 +61,6 @@ _CONTROL_SAMPLE_CHARS = 4096
 # As latin-1 bytes each is one byte of the same value, counted by bytes.translate (a table lookup
 # per byte): a character-class regex over the sample costs a tenth of the parse.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)])
-_UTF8_CHUNK_BYTES = 2048
-"""Valid UTF-8 is checked chunk by chunk and only chunks holding non-ASCII bytes are decoded: the
-decoder slows down for the rest of a page after its first wide character (a typographic quote), so
-decoding a whole mostly-ASCII page costs six times as much (bench/parse.py)."""
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -151,54 +147,26 @@ def html_source(
         _refuse_controls(data[:_CONTROL_SAMPLE_CHARS].decode("latin-1"))
         return data
 
-    source: str | bytes | None = None
+    text: str | None = None
+    codec: str | None = None
     for bom, bom_codec in _BOMS:
         if data.startswith(bom):
-            source = _strict(data[len(bom) :], bom_codec)
+            codec = bom_codec
+            text = _strict(data[len(bom) :], codec)
             break
-    if source is None:
-        source = _read(data, _codec(charset_from_content_type(content_type)))
-    if source is None:
+    if text is None:
+        codec = _codec(charset_from_content_type(content_type))
+        text = _strict(data, codec)
+    if text is None:
         match = _META_CHARSET_RE.search(data[:_META_PRESCAN_BYTES])
-        source = _read(data, _codec(match.group(1).decode("ascii", "replace") if match else None))
-    if source is None:
-        source = _detect(data)
-    if isinstance(source, bytes):
-        # The sample is the decoded text's start; a character takes at most four bytes.
-        _refuse_controls(data[: 4 * _CONTROL_SAMPLE_CHARS].decode("utf-8", "ignore"))
-    else:
-        _refuse_controls(source)
-    return source
-
-
-def _read(data: bytes, codec: str | None) -> str | bytes | None:
-    """``data`` read as ``codec``: the bytes themselves when that is UTF-8 and they are valid
-    (lexbor reads them without a decode), else the text; None if ``codec`` cannot read them."""
-    if codec == "utf-8":
-        return data if _is_utf8(data) else None
-    return _strict(data, codec)
-
-
-def _is_utf8(data: bytes) -> bool:
-    """True if ``data`` is valid UTF-8: the chunks that hold non-ASCII bytes decode strictly.
-
-    Chunks end just before an ASCII byte, which is never part of a multi-byte character, so no
-    character straddles two chunks and the chunks are valid exactly when the whole is.
-    """
-    size = len(data)
-    start = 0
-    while start < size:
-        end = start + _UTF8_CHUNK_BYTES
-        while end < size and data[end] >= 0x80:
-            end += 1
-        chunk = data[start:end]
-        if not chunk.isascii():
-            try:
-                chunk.decode("utf-8")
-            except UnicodeDecodeError:
-                return False
-        start = end
-    return True
+        codec = _codec(match.group(1).decode("ascii", "replace") if match else None)
+        text = _strict(data, codec)
+    if text is None:
+        codec, text = None, _detect(data)
+    _refuse_controls(text)
+    if codec == "utf-8" and not data.startswith(codecs.BOM_UTF8):
+        return data
+    return text
 
 
 def _refuse_controls(text: str) -> None:

@@ -8,11 +8,11 @@ pass over the whole page costs ~5% of the parse for each selector in the query (
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
-from parsers.backends import NOISE_TAGS, WalkEvent
+from parsers.backends import NOISE_TAGS, Node, WalkEvent
 from parsers.clean import normalize_space
 
 __all__ = ["LexborElement", "parse"]
@@ -71,6 +71,26 @@ class LexborElement:
         found = _selectors().find_first(query, self._node)  # type: ignore[attr-defined]
         return LexborElement(found[0], self._tree) if found else None
 
+    def css_first_each(self, query: str, items: Sequence[Node]) -> list[Node | None]:
+        index: dict[int, list[int]] = {}
+        for i, item in enumerate(items):
+            index.setdefault(item.key, []).append(i)
+        found: list[Node | None] = [None] * len(items)
+        stop = self._node.mem_id
+        tree = self._tree
+        for node in _selectors().find(query, self._node):
+            # Every item the match lies in (or is: lexbor's css_first counts the element itself).
+            current: LexborNode | None = node
+            while current is not None:
+                key = current.mem_id
+                if key == stop:
+                    break
+                for i in index.get(key, ()):
+                    if found[i] is None:
+                        found[i] = LexborElement(node, tree)
+                current = current.parent
+        return found
+
     def matches(self, query: str) -> bool:
         parent = self._node.parent
         if parent is None:
@@ -81,7 +101,7 @@ class LexborElement:
     def children(self) -> list[LexborElement]:
         tree = self._tree
         out = []
-        child = self._node.child
+        child = self._node.first_child
         while child is not None:
             if child.is_element_node:
                 out.append(LexborElement(child, tree))
@@ -92,7 +112,8 @@ class LexborElement:
         return normalize_space(self._node.text())
 
     def remove(self) -> None:
-        self._node.decompose()
+        # Unlinked, not taken apart node by node: the subtree goes with the document's memory.
+        self._node.decompose(recursive=False)
 
     def walk(self) -> Iterator[WalkEvent]:
         tree = self._tree

@@ -101,20 +101,54 @@ def _items(root: Node, profile: Profile) -> Sequence[Node]:
 class _Field:
     """Finds one field in item after item, remembering which selector of its chain worked.
 
-    Selector calls cost a compile each (~7 µs), and the items of one listing share a template, so
-    the selector that found the field in one item is tried first in the next: one call per item.
+    Selector calls cost a compile and a walk each, and the items of one listing share a template,
+    so the selector that found the field in one item is tried first in the next. Where the items
+    share a parent (``scope``), each selector is asked once for all of them
+    (:meth:`~parsers.backends.Node.css_first_each`); the answers are those of one call per item.
     """
 
-    __slots__ = ("_rest", "_selectors", "_winner")
+    __slots__ = ("_items", "_rest", "_scope", "_selectors", "_tables", "_winner")
 
-    def __init__(self, selectors: tuple[str, ...]) -> None:
+    def __init__(self, selectors: tuple[str, ...], items: Sequence[Node], scope: Node | None) -> None:
         self._selectors = selectors
         self._rest = ", ".join(selectors)
+        self._items = items
+        self._scope = scope
+        self._tables: dict[str, list[Node | None]] = {}
         self._winner: str | None = None
 
-    def find(self, item: Node) -> Node | None:
-        if not self._selectors:
+    def _table(self, query: str) -> list[Node | None]:
+        table = self._tables.get(query)
+        if table is None:
+            assert self._scope is not None
+            table = self._tables[query] = self._scope.css_first_each(query, self._items)
+        return table
+
+    def find(self, index: int) -> Node | None:
+        """The field in ``items[index]``, or None."""
+        selectors = self._selectors
+        if not selectors:
             return None
+        if self._scope is None:
+            return self._find_in(self._items[index])
+        if self._winner is not None:
+            found = self._table(self._winner)[index]
+            if found is not None:
+                return found
+        probe = self._tables.get(self._rest) if len(selectors) > 1 else None
+        if probe is not None and probe[index] is None:
+            return None
+        for position, selector in enumerate(selectors):
+            if position == 1 and self._table(self._rest)[index] is None:
+                return None  # absent: the first selector missed, and one probe settles the rest
+            found = self._table(selector)[index]
+            if found is not None:
+                self._winner = selector
+                return found
+        return None
+
+    def _find_in(self, item: Node) -> Node | None:
+        """One item on its own: the winner, else a probe of the whole chain, then each selector."""
         if self._winner is not None:
             found = item.css_first(self._winner)
             if found is not None:
@@ -156,16 +190,18 @@ def _excerpt(
     return excerpt_text(read_segments(node, skip), fallback=("heading", "links"))
 
 
-def _nested(items: Sequence[Node]) -> dict[int, str]:
-    """Items that sit inside another item, as ``read_segments`` stop markers (key → "stop").
+def _layout(items: Sequence[Node]) -> tuple[Node | None, dict[int, str]]:
+    """The parent every item shares (None if they have several), and the items that sit inside
+    another item, as ``read_segments`` stop markers (key → "stop").
 
-    Never on well-formed pages, where items are siblings. An unclosed element makes lenient parsers
-    (lxml) nest every later item inside the earlier one (tests/corpus/uswds-drupal9-*-page2); an
-    item's fields must then stop where the next item begins, as they do in the HTML5 tree.
+    Nested items never occur on well-formed pages, where items are siblings. An unclosed element
+    makes lenient parsers (lxml) nest every later item inside the earlier one
+    (tests/corpus/uswds-drupal9-*-page2); an item's fields must then stop where the next item
+    begins, as they do in the HTML5 tree.
     """
-    parents = {p.key for item in items if (p := item.parent) is not None}
+    parents = {p.key: p for item in items if (p := item.parent) is not None}
     if len(parents) <= 1:
-        return {}
+        return next(iter(parents.values()), None), {}
     keys = {item.key for item in items}
     nested: dict[int, str] = {}
     for item in items:
@@ -175,7 +211,7 @@ def _nested(items: Sequence[Node]) -> dict[int, str]:
                 nested[item.key] = "stop"
                 break
             current = current.parent
-    return nested
+    return None, nested
 
 
 def _own(node: Node | None, item: Node, nested: dict[int, str]) -> Node | None:
@@ -195,19 +231,19 @@ def run_profile(root: Node, profile: Profile) -> list[Draft]:
     if profile.strip:
         for node in reversed(root.css(", ".join(profile.strip))):
             node.remove()
-    title, excerpt, date, link = (
-        _Field(profile.title), _Field(profile.excerpt), _Field(profile.date), _Field(profile.link)
-    )  # fmt: skip
     items = _items(root, profile)
-    nested = _nested(items)
+    scope, nested = _layout(items)
+    title, excerpt, date, link = (
+        _Field(chain, items, scope) for chain in (profile.title, profile.excerpt, profile.date, profile.link)
+    )
     drafts = []
-    for item in items:
-        title_node = title.find(item)
+    for index, item in enumerate(items):
+        title_node = title.find(index)
         if title_node is None:
             continue
-        anchor = title_node if title_node.tag == "a" else title_node.css_first("a[href]") or link.find(item)
-        excerpt_node = _own(excerpt.find(item), item, nested)
-        date_node = _own(date.find(item), item, nested)
+        anchor = title_node if title_node.tag == "a" else title_node.css_first("a[href]") or link.find(index)
+        excerpt_node = _own(excerpt.find(index), item, nested)
+        date_node = _own(date.find(index), item, nested)
         drafts.append(
             Draft(
                 title=title_node.text(),
