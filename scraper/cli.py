@@ -437,6 +437,11 @@ def _terminate_as_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+def _outputs(output: list[Path] | None, db: Path | None) -> list[Path]:
+    """The files a run writes: every ``-o`` but ``-`` (standard output), then ``--db``."""
+    return [p for p in (output or []) if str(p) != "-"] + ([db] if db is not None else [])
+
+
 # Options shared by several commands, declared once.
 OutputOption = Annotated[
     list[Path] | None,
@@ -533,9 +538,7 @@ def crawl_command(
     Kill it at any moment: the same command with [bold]--resume[/] goes on where it stopped.
     Exit 0 done; 1 some pages failed (listed); 2 usage error; 3 nothing could be read; 130 interrupted.
     """
-    outputs = [p for p in (output or []) if str(p) != "-"]
-    if db is not None:
-        outputs.append(db)
+    outputs = _outputs(output, db)
     settings = _settings(
         config,
         output=outputs[0] if outputs else None,
@@ -712,9 +715,7 @@ def wayback_command(
         to_date = cdx_date(to) if to else None
     except ValueError as exc:
         raise _fail(str(exc), ExitCode.USAGE) from exc
-    outputs = [p for p in (output or []) if str(p) != "-"]
-    if db is not None:
-        outputs.append(db)
+    outputs = _outputs(output, db)
     settings = _settings(
         config,
         output=outputs[0] if outputs else None,
