@@ -76,6 +76,20 @@ _READ_MORE_STARTS = (
     "[", "(", "read", "learn", "continue", "keep", "en lire", "lire", "leer", "seguir", "weiterlesen",
     "mehr", "leggi", "continua", "ler", "lees", "verder",
 )  # fmt: skip
+_READ_MORE_ARROWS = "›»>→"
+# The last word of each phrase of _READ_MORE_AT_RE, and how each of its matches ends.
+_READ_MORE_LAST_WORDS = (
+    r"more|reading|suite|plus|más|leyendo|weiterlesen|lesen|tutto|più|leggere|mais|meer|lezen"
+)
+_READ_MORE_LAST_WORD_RE = re.compile(rf"(?:{_READ_MORE_LAST_WORDS})$", re.IGNORECASE)
+_READ_MORE_END_RE = re.compile(
+    rf"(?:{_READ_MORE_LAST_WORDS}|(?:…|\.\.\.)\s*\]|\(\s*more\s*\))$", re.IGNORECASE
+)
+_READ_MORE_END_CHARS = 40  # "weiterlesen", "( more )" and whitespace, with room to spare
+# Their last characters, in every case the regex's IGNORECASE matches ("ſ" is an "s" to it).
+_READ_MORE_LAST_CHARS = frozenset("egsonùr])EGSONÙRſ")
+# "about" in any case: none of its letters has a case variant beyond ASCII for the regex engine.
+_ABOUT_RE = re.compile(r"[aA][bB][oO][uU][tT]")
 _READ_MORE_TAIL_CHARS = 260  # "read more about " + 200 characters + arrows, with room to spare
 _END_TAIL_CHARS = 8  # longer than any match of the two patterns below plus a final newline
 _ELLIPSIS_END_RE = re.compile(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])$")
@@ -132,6 +146,17 @@ def _origin(base: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+@functools.lru_cache(maxsize=256)
+def _web_netloc(netloc: str) -> bool:
+    """True if an http(s) URL with this host part is a web link (urlsplit's checks of the host)."""
+    try:
+        parts = urlsplit("http://" + netloc)
+        _ = parts.port  # a port out of range ("http://www.dhs.gov:99999/") is no web link either
+    except ValueError:
+        return False
+    return bool(parts.netloc)
+
+
 def clean_excerpt(text: str | None, *, normalized: bool = False) -> str | None:
     """Normalise an excerpt and cut a trailing "Read more" link text; ``None`` if nothing is left.
 
@@ -151,6 +176,8 @@ def clean_excerpt(text: str | None, *, normalized: bool = False) -> str | None:
 def _read_more_start(text: str) -> int | None:
     """Where a trailing "Read more" link text begins in ``text``, or None."""
     cut = max(len(text) - _READ_MORE_TAIL_CHARS, 0)
+    if not _ends_like_read_more(text) and not _names_what_to_read(text, cut):
+        return None  # the search below costs as much as the rest of a teaser's cleaning
     lowered = text[cut:].lower()
     best: int | None = None
     for word in _READ_MORE_STARTS:
@@ -166,6 +193,34 @@ def _read_more_start(text: str) -> int | None:
                     break
             at = lowered.find(word, at + 1)
     return best
+
+
+def _ends_like_read_more(text: str) -> bool:
+    """False if ``text`` cannot end with a match of :data:`_READ_MORE_AT_RE` that names no
+    "about …": such a match ends with "[…]", "(more)" or a phrase's last word, then maybe one run
+    of arrows or an ellipsis, then whitespace. ``text`` is whitespace-normalised."""
+    end = text.rstrip()
+    word_end = end.rstrip(_READ_MORE_ARROWS)
+    if word_end == end:
+        if end.endswith("..."):
+            word_end = end[:-3]
+        elif end.endswith("…"):
+            word_end = end[:-1]
+    word_end = word_end.rstrip()
+    if word_end[-1:] not in _READ_MORE_LAST_CHARS:
+        return False  # most summaries end with a full stop: settled without the regex
+    return _READ_MORE_END_RE.search(word_end[-_READ_MORE_END_CHARS:]) is not None
+
+
+def _names_what_to_read(text: str, start: int) -> bool:
+    """False if no "Read more about …" can start at or after ``start`` in ``text``: its "about"
+    follows a phrase's last word and whitespace."""
+    for match in _ABOUT_RE.finditer(text, start):
+        at = match.start()
+        before = text[max(at - _READ_MORE_END_CHARS, 0) : at]
+        if before[-1:].isspace() and _READ_MORE_LAST_WORD_RE.search(before.rstrip()):
+            return True
+    return False
 
 
 def looks_truncated(excerpt: str | None) -> bool:
@@ -207,9 +262,14 @@ def absolute_url(href: str | None, base: str) -> str | None:
         origin = _origin(base)  # root-relative: most hrefs on listing pages; urljoin is 10x slower
         if origin is not None:
             return origin + href
+    if "/web/" in href:  # unwrap before joining: "/web/<ts>/<url>" is relative to the archive
+        href = unwrap_wayback(href)
+    if href.startswith(("http://", "https://")) and "/web/" not in href:
+        # Absolute: only the host part can make it no web link, and a page links few hosts.
+        start = href.index("//") + 2
+        end = min((at for at in (href.find(c, start) for c in "/?#") if at >= 0), default=len(href))
+        return href if _web_netloc(href[start:end]) else None
     try:
-        if "/web/" in href:  # unwrap before joining: "/web/<ts>/<url>" is relative to the archive
-            href = unwrap_wayback(href)
         url = href if href.startswith(("http://", "https://")) else urljoin(base, href)
         if "/web/" in url:
             url = unwrap_wayback(url)

@@ -73,14 +73,6 @@ class Node(Protocol):
         """The first descendant matching ``query``, or None."""
         ...
 
-    def css_first_each(self, query: str, items: Sequence[Node]) -> list[Node | None]:
-        """For each of ``items`` (elements inside this one), what ``item.css_first(query)`` gives.
-
-        One query over this element instead of one per item: every query costs a compile and a
-        walk, and the items of a listing share a parent.
-        """
-        ...
-
     def matches(self, query: str) -> bool:
         """True if this element itself matches ``query``."""
         ...

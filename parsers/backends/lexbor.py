@@ -8,11 +8,11 @@ pass over the whole page costs ~5% of the parse for each selector in the query (
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
-from parsers.backends import NOISE_TAGS, Node, WalkEvent
+from parsers.backends import NOISE_TAGS, WalkEvent
 from parsers.clean import normalize_space
 
 __all__ = ["LexborElement", "parse"]
@@ -70,26 +70,6 @@ class LexborElement:
     def css_first(self, query: str) -> LexborElement | None:
         found = _selectors().find_first(query, self._node)  # type: ignore[attr-defined]
         return LexborElement(found[0], self._tree) if found else None
-
-    def css_first_each(self, query: str, items: Sequence[Node]) -> list[Node | None]:
-        index: dict[int, list[int]] = {}
-        for i, item in enumerate(items):
-            index.setdefault(item.key, []).append(i)
-        found: list[Node | None] = [None] * len(items)
-        stop = self._node.mem_id
-        tree = self._tree
-        for node in _selectors().find(query, self._node):
-            # Every item the match lies in (or is: lexbor's css_first counts the element itself).
-            current: LexborNode | None = node
-            while current is not None:
-                key = current.mem_id
-                if key == stop:
-                    break
-                for i in index.get(key, ()):
-                    if found[i] is None:
-                        found[i] = LexborElement(node, tree)
-                current = current.parent
-        return found
 
     def matches(self, query: str) -> bool:
         parent = self._node.parent

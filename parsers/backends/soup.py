@@ -5,12 +5,12 @@ Noise elements are removed from the whole page right after parsing, as in the le
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString, PageElement, PreformattedString
 
-from parsers.backends import NOISE_TAGS, Node, WalkEvent
+from parsers.backends import NOISE_TAGS, WalkEvent
 from parsers.clean import normalize_space
 
 __all__ = ["SoupElement", "parse"]
@@ -52,9 +52,6 @@ class SoupElement:
     def css_first(self, query: str) -> SoupElement | None:
         found = self._tag.select_one(query)
         return None if found is None else SoupElement(found)
-
-    def css_first_each(self, query: str, items: Sequence[Node]) -> list[Node | None]:
-        return [item.css_first(query) for item in items]
 
     def matches(self, query: str) -> bool:
         return bool(self._tag.css.match(query))

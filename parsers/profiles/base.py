@@ -85,8 +85,9 @@ def first(node: Node, selectors: tuple[str, ...]) -> Node | None:
     return None  # pragma: no cover - the probe above found one
 
 
-def _items(root: Node, profile: Profile) -> Sequence[Node]:
-    """The items of the first container (in priority order) that holds any; else of the page."""
+def _items(root: Node, profile: Profile) -> tuple[Node, Sequence[Node]]:
+    """The items of the first container (in priority order) that holds any, else of the page;
+    with the element they were looked for in."""
     scopes = itertools.chain((root.css_first(c) for c in profile.container), (root,))
     for scope in scopes:
         if scope is None:
@@ -94,68 +95,53 @@ def _items(root: Node, profile: Profile) -> Sequence[Node]:
         for selector in profile.item:
             items = scope.css(selector)
             if items:
-                return items
-    return []
+                return scope, items
+    return root, []
 
 
 class _Field:
     """Finds one field in item after item, remembering which selector of its chain worked.
 
-    Selector calls cost a compile and a walk each, and the items of one listing share a template,
-    so the selector that found the field in one item is tried first in the next. Where the items
-    share a parent (``scope``), each selector is asked once for all of them
-    (:meth:`~parsers.backends.Node.css_first_each`); the answers are those of one call per item.
+    Selector calls cost a compile and a walk each (~7 µs), and the items of one listing share a
+    template, so the selector that found the field in one item is tried first in the next: one
+    call per item. A field the listing lacks (dates on a keyword page) is settled by one query
+    over an element holding every item (``scope``) instead of a probe per item.
     """
 
-    __slots__ = ("_items", "_rest", "_scope", "_selectors", "_tables", "_winner")
+    __slots__ = ("_absent", "_rest", "_scope", "_selectors", "_winner")
 
-    def __init__(self, selectors: tuple[str, ...], items: Sequence[Node], scope: Node | None) -> None:
+    def __init__(self, selectors: tuple[str, ...], scope: Node) -> None:
         self._selectors = selectors
         self._rest = ", ".join(selectors)
-        self._items = items
-        self._scope = scope
-        self._tables: dict[str, list[Node | None]] = {}
+        self._scope: Node | None = scope
+        self._absent = not selectors
         self._winner: str | None = None
 
-    def _table(self, query: str) -> list[Node | None]:
-        table = self._tables.get(query)
-        if table is None:
-            assert self._scope is not None
-            table = self._tables[query] = self._scope.css_first_each(query, self._items)
-        return table
-
-    def find(self, index: int) -> Node | None:
-        """The field in ``items[index]``, or None."""
+    def find(self, item: Node) -> Node | None:
+        if self._absent:
+            return None
         selectors = self._selectors
-        if not selectors:
-            return None
-        if self._scope is None:
-            return self._find_in(self._items[index])
-        if self._winner is not None:
-            found = self._table(self._winner)[index]
-            if found is not None:
-                return found
-        probe = self._tables.get(self._rest) if len(selectors) > 1 else None
-        if probe is not None and probe[index] is None:
-            return None
-        for position, selector in enumerate(selectors):
-            if position == 1 and self._table(self._rest)[index] is None:
-                return None  # absent: the first selector missed, and one probe settles the rest
-            found = self._table(selector)[index]
-            if found is not None:
-                self._winner = selector
-                return found
-        return None
-
-    def _find_in(self, item: Node) -> Node | None:
-        """One item on its own: the winner, else a probe of the whole chain, then each selector."""
         if self._winner is not None:
             found = item.css_first(self._winner)
             if found is not None:
                 return found
+        else:
+            # No item has shown the field yet: the first selector is the likely one.
+            found = item.css_first(selectors[0])
+            if found is not None:
+                self._winner = selectors[0]
+                return found
+            if self._scope is not None:
+                scope, self._scope = self._scope, None
+                if scope.css_first(self._rest) is None:
+                    self._absent = True  # in no item at all
+                    return None
+            if len(selectors) == 1:
+                return None
+            selectors = selectors[1:]
         if len(self._selectors) > 1 and item.css_first(self._rest) is None:
             return None  # absent: one probe instead of a miss per selector
-        for selector in self._selectors:
+        for selector in selectors:
             found = item.css_first(selector)
             if found is not None:
                 self._winner = selector
@@ -191,7 +177,7 @@ def _excerpt(
 
 
 def _layout(items: Sequence[Node]) -> tuple[Node | None, dict[int, str]]:
-    """The parent every item shares (None if they have several), and the items that sit inside
+    """The parent all items share (None if they have several), and the items that sit inside
     another item, as ``read_segments`` stop markers (key → "stop").
 
     Nested items never occur on well-formed pages, where items are siblings. An unclosed element
@@ -231,19 +217,20 @@ def run_profile(root: Node, profile: Profile) -> list[Draft]:
     if profile.strip:
         for node in reversed(root.css(", ".join(profile.strip))):
             node.remove()
-    items = _items(root, profile)
-    scope, nested = _layout(items)
+    container, items = _items(root, profile)
+    parent, nested = _layout(items)
+    scope = parent or container
     title, excerpt, date, link = (
-        _Field(chain, items, scope) for chain in (profile.title, profile.excerpt, profile.date, profile.link)
+        _Field(chain, scope) for chain in (profile.title, profile.excerpt, profile.date, profile.link)
     )
     drafts = []
-    for index, item in enumerate(items):
-        title_node = title.find(index)
+    for item in items:
+        title_node = title.find(item)
         if title_node is None:
             continue
-        anchor = title_node if title_node.tag == "a" else title_node.css_first("a[href]") or link.find(index)
-        excerpt_node = _own(excerpt.find(index), item, nested)
-        date_node = _own(date.find(index), item, nested)
+        anchor = title_node if title_node.tag == "a" else title_node.css_first("a[href]") or link.find(item)
+        excerpt_node = _own(excerpt.find(item), item, nested)
+        date_node = _own(date.find(item), item, nested)
         drafts.append(
             Draft(
                 title=title_node.text(),

@@ -580,25 +580,32 @@ _QUERY_PAGE_RE = re.compile(r"([?&](?:page|paged|pg)=)(\d+)", re.IGNORECASE)
 _PATH_PAGE_RE = re.compile(r"/page/(\d+)(?:/|/index\.html?)?$", re.IGNORECASE)
 
 
-def _expected_next(url: str) -> tuple[set[str], str]:
+def _expected_next(url: str) -> tuple[set[str], str, str]:
     """The URLs the next page of ``url`` would have.
 
     Drupal counts ``?page=N`` from 0 (the first page has none, the second is ``?page=1``);
     WordPress, Hugo and Jekyll count ``/page/N/`` from 1 (the first page has none, the second is
     ``/page/2/``); static mirrors add ``index.html``.
 
-    Also returns a string every such URL holds, to skip unrelated links before resolving them.
+    Also returns a string every link to such a URL holds, to skip unrelated links before reading
+    them, and a longer one it holds once its whitespace is removed (as :func:`absolute_url` does),
+    to skip them before resolving them.
 
-    >>> urls, digits = _expected_next("https://a.org/news/page/2/")
-    >>> sorted(urls), digits
-    (['https://a.org/news/page/3', 'https://a.org/news/page/3/', 'https://a.org/news/page/3/index.html'], '3')
+    >>> urls, digits, marker = _expected_next("https://a.org/news/page/2/")
+    >>> sorted(urls), digits, marker  # doctest: +NORMALIZE_WHITESPACE
+    (['https://a.org/news/page/3', 'https://a.org/news/page/3/',
+      'https://a.org/news/page/3/index.html'], '3', '3')
+    >>> _expected_next("https://a.org/news?page=1")
+    ({'https://a.org/news?page=2'}, '2', 'page=2')
     """
     url = url.split("#")[0]
     path, _, query = url.partition("?")
     match = _QUERY_PAGE_RE.search("?" + query) if query else None
     if match is not None:
         number = str(int(match.group(2)) + 1)
-        return {path + _QUERY_PAGE_RE.sub(lambda m: m.group(1) + number, "?" + query, count=1)}, number
+        expected = path + _QUERY_PAGE_RE.sub(lambda m: m.group(1) + number, "?" + query, count=1)
+        # A link resolves to that query only by writing it: relative links keep their own query.
+        return {expected}, number, match.group(1)[1:] + number
     path_match = _PATH_PAGE_RE.search(path)
     if path_match is not None:
         stem, page = path[: path_match.start()], int(path_match.group(1)) + 1
@@ -608,8 +615,8 @@ def _expected_next(url: str) -> tuple[set[str], str]:
     pages = {f"{stem}/page/{page}{end}{suffix}" for end in ("", "/", "/index.html")}
     if path_match is None:
         pages.add(url + ("&" if query else "?") + "page=1")
-        return pages, "page"
-    return pages, str(page)
+        return pages, "page", "page"
+    return pages, str(page), str(page)
 
 
 def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bool = True) -> str | None:
@@ -626,13 +633,17 @@ def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bo
         found = absolute_url(node.attr("href"), base)
         if found and found != url:
             return found
-    expected, digits = _expected_next(url)
+    expected, digits, marker = _expected_next(url)
     # The CSS engine skips the links without the page number (most of them) before Python
-    # reads any href: a Python loop over every link of a page costs a third of its parse.
+    # reads any href: a Python loop over every link of a page costs a third of its parse. Where
+    # every link holds the digits (an archive's /web/<timestamp>/ links), the marker spares
+    # resolving each.
     for node in root.css(f'a[href*="{digits}"]'):
-        found = absolute_url(node.attr("href"), base)
-        if found is not None and found in expected:
-            return found
+        href = node.attr("href") or ""
+        if marker in "".join(href.split()):
+            found = absolute_url(href, base)
+            if found is not None and found in expected:
+                return found
     for node in root.css("a[href]") if by_text else ():
         if _says_next(node):
             found = absolute_url(node.attr("href"), base)

@@ -109,8 +109,7 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
         links = 0
 
     for event, value in block.walk():
-        if event == "text":
-            assert isinstance(value, str)
+        if isinstance(value, str):  # a text event
             if not skipping and (parts or not value.isspace()):
                 parts.append(value)
                 if link_depth:
@@ -119,7 +118,6 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
         if skipping:  # events nest, so counting depth finds the skipped element's end
             skipping += 1 if event == "open" else -1
             continue
-        assert not isinstance(value, str)
         if event == "open":
             if skip:
                 name = skip.get(value.key)
