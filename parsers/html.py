@@ -17,7 +17,7 @@ from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_tru
 from parsers.dates import find_date, parse_date
 from parsers.decode import MAX_INPUT_BYTES, html_source
 from parsers.errors import InputTooLarge, NoTeasersFound, ParseError
-from parsers.profiles import PROFILES, Draft, Profile, detects, first, get_profile, run_profile
+from parsers.profiles import Draft, Profile, candidates, first, get_profile, run_profile
 from parsers.records import Teaser, TopicPage
 
 __all__ = ["MAX_NESTING", "GenericDetector", "page_index", "parse_topic_page"]
@@ -165,11 +165,10 @@ def _choose(root: Node, profile: Profile | str | None) -> tuple[str, list[Draft]
         profile = get_profile(profile)
     if profile is not None:
         return profile.name, run_profile(root, profile), profile
-    for candidate in PROFILES:
-        if detects(root, candidate):
-            drafts = run_profile(root, candidate)
-            if drafts:
-                return candidate.name, drafts, candidate
+    for candidate in candidates(root):
+        drafts = run_profile(root, candidate)
+        if drafts:
+            return candidate.name, drafts, candidate
     return "generic", _generic(root), None
 
 

@@ -44,8 +44,8 @@ BLOCK_TAGS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-WalkEvent = tuple[Literal["open", "close", "text"], "Node | str"]
-"""One step of :meth:`Node.walk`: ``("open" | "close", element)`` or ``("text", text)``."""
+WalkEvent = tuple[Literal["open", "close", "text"], str, "Node | None"]
+"""One step of :meth:`Node.walk`: ``("open" | "close", tag, element)`` or ``("text", text, None)``."""
 
 
 class Node(Protocol):
@@ -94,11 +94,13 @@ class Node(Protocol):
         ...
 
     def walk(self) -> Iterator[WalkEvent]:
-        """The subtree in document order, this element excluded: ``("open", element)``, then its
-        content, then ``("close", element)``; ``("text", raw text)`` for each text node.
+        """The subtree in document order, this element excluded: ``("open", tag, element)``, then
+        its content, then ``("close", tag, element)``; ``("text", raw text, None)`` for each text node.
 
         Comments are skipped. Used where text must be split at element edges (a teaser's headline,
-        date line and summary are often bare text between elements).
+        date line and summary are often bare text between elements). The tag name rides along:
+        the reader needs it at every edge, and looking it up through the element again costs a
+        third as much as the walk itself.
         """
         ...
 

@@ -99,30 +99,31 @@ class LexborElement:
         tree = self._tree
         # Iterative over lexbor's child/sibling pointers, the open elements on a stack: no
         # recursion limit on deep pages, and no parent lookups on the way back up.
-        stack: list[LexborElement] = []
+        stack: list[tuple[LexborElement, str]] = []
         node = self._node.first_child
         while node is not None:
             if node.is_element_node:
                 element = LexborElement(node, tree)
-                yield "open", element
+                tag = node.tag or ""
+                yield "open", tag, element
                 child = node.first_child
                 if child is not None:
-                    stack.append(element)
+                    stack.append((element, tag))
                     node = child
                     continue
-                yield "close", element
+                yield "close", tag, element
             else:
                 text = node.text_content  # None for comments (and for a text node without data)
                 if text is not None:
-                    yield "text", text
+                    yield "text", text, None
                 elif node.is_text_node:
-                    yield "text", ""
+                    yield "text", "", None
             following = node.next
             while following is None:
                 if not stack:
                     return
-                element = stack.pop()
-                yield "close", element
+                element, tag = stack.pop()
+                yield "close", tag, element
                 following = element._node.next
             node = following
 

@@ -67,20 +67,23 @@ class SoupElement:
 
     def walk(self) -> Iterator[WalkEvent]:
         # Iterative (an explicit stack of child iterators): no recursion limit on deep pages.
-        stack: list[tuple[SoupElement | None, Iterator[PageElement]]] = [(None, iter(self._tag.contents))]
+        stack: list[tuple[SoupElement | None, str, Iterator[PageElement]]] = [
+            (None, "", iter(self._tag.contents))
+        ]
         while stack:
-            element, children = stack[-1]
+            element, tag, children = stack[-1]
             child = next(children, None)
             if child is None:
                 stack.pop()
                 if element is not None:
-                    yield "close", element
+                    yield "close", tag, element
             elif isinstance(child, Tag):
                 opened = SoupElement(child)
-                yield "open", opened
-                stack.append((opened, iter(child.contents)))
+                name = opened.tag
+                yield "open", name, opened
+                stack.append((opened, name, iter(child.contents)))
             elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
-                yield "text", str(child)
+                yield "text", str(child), None
 
 
 def parse(html: str | bytes) -> SoupElement:

@@ -70,9 +70,11 @@ def _classify(text: str, linky: bool, links: int, heading: bool) -> str:
         return "links"
     # A short line is metadata when it starts like a byline or shows a date, unless it reads as a
     # sentence ("A Non-Bonkers Cat Cop.", "Join us on June 23, 2016 for the open house.").
-    sentence = words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(text[-_SENTENCE_END_CHARS:]) is not None
-    if words <= META_MAX_WORDS and not sentence and (_BYLINE_RE.match(text) or find_date(text)):
-        return "meta"
+    if words <= META_MAX_WORDS:  # longer lines are never metadata: spared the sentence test
+        ends = text[-_SENTENCE_END_CHARS:]
+        sentence = words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(ends) is not None
+        if not sentence and (_BYLINE_RE.match(text) or find_date(text)):
+            return "meta"
     return "heading" if heading else "content"
 
 
@@ -89,68 +91,63 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
     open_links: list[bool] = []  # per open <a>: it has an href (a real link)
     link_depth = 0
     heading_depth = 0
-    tags: list[str] = []  # tag names of the open elements: a close event pops its own
     skipping = 0  # depth inside a skipped element (0: not skipping)
     lists: list[int] = []  # index in ``out`` where each open <ul>/<ol> began
 
     def flush() -> None:
         nonlocal links
-        text = normalize_space("".join(parts))
+        text = normalize_space(parts[0] if len(parts) == 1 else "".join(parts))
         parts.clear()
         if text:
+            linky = False  # no link text: most segments, spared a count over the summary
             if link_parts:
                 linked = "".join(link_parts)
                 link_chars = len(linked) - linked.count(" ")
-            else:
-                link_chars = 0
-            linky = link_chars / ((len(text) - text.count(" ")) or 1) >= LINK_LIST_MIN_RATIO
+                linky = link_chars / ((len(text) - text.count(" ")) or 1) >= LINK_LIST_MIN_RATIO
             out.append(Segment(text, _classify(text, linky, links, heading_depth > 0), linky))
         link_parts.clear()
         links = 0
 
-    for event, value in block.walk():
-        if isinstance(value, str):  # a text event
-            if not skipping and (parts or not value.isspace()):
-                parts.append(value)
+    for event, name, element in block.walk():
+        if element is None:  # a text event: ``name`` is the text
+            if not skipping and (parts or not name.isspace()):
+                parts.append(name)
                 if link_depth:
-                    link_parts.append(value)
+                    link_parts.append(name)
             continue
         if skipping:  # events nest, so counting depth finds the skipped element's end
             skipping += 1 if event == "open" else -1
             continue
         if event == "open":
             if skip:
-                name = skip.get(value.key)
-                if name is not None:
+                marker = skip.get(element.key)
+                if marker is not None:
                     if parts:
                         flush()
-                    out.append(Segment("", name))
+                    out.append(Segment("", marker))
                     skipping = 1
                     continue
-            tag = value.tag
-            tags.append(tag)
-            if parts and tag in BLOCK_TAGS:
+            if parts and name in BLOCK_TAGS:
                 flush()
-            if tag == "a":
-                real = bool(value.attr("href"))  # valueless href: None in lexbor, "" in soup
+            if name == "a":
+                real = bool(element.attr("href"))  # valueless href: None in lexbor, "" in soup
                 open_links.append(real)
                 if real:
                     link_depth += 1
                     links += 1
-            elif tag in HEADING_TAGS:
+            elif name in HEADING_TAGS:
                 heading_depth += 1
-            elif tag in _LIST_TAGS:
+            elif name in _LIST_TAGS:
                 lists.append(len(out))
         else:
-            tag = tags.pop()
-            if parts and tag in BLOCK_TAGS:
+            if parts and name in BLOCK_TAGS:
                 flush()
-            if tag == "a":
+            if name == "a":
                 if open_links and open_links.pop():
                     link_depth -= 1
-            elif tag in HEADING_TAGS:
+            elif name in HEADING_TAGS:
                 heading_depth = max(heading_depth - 1, 0)
-            elif tag in _LIST_TAGS and lists:
+            elif name in _LIST_TAGS and lists:
                 _close_list(out, lists.pop())
     if parts:
         flush()
@@ -180,6 +177,11 @@ def excerpt_text(
     outside it nothing is. Without prose, segments of the ``fallback`` kinds stand in (a summary
     written as headings, as on marinelepen.sites.stanford.edu's event notices).
     """
+    if after is None and len(segments) == 1:
+        # One segment (most summaries): the span is that segment if it is prose or a stand-in.
+        kind = segments[0].kind
+        keep = kind == "content" or (kind in fallback and kind not in ("nav", "stop"))
+        return segments[0].text or None if keep else None
     start = 0
     if after is not None:
         start = next((i + 1 for i, s in enumerate(segments) if s.kind == after), 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,11 +38,21 @@ def test_clean_excerpt_is_idempotent(text: str) -> None:
     assert once is None or once == normalize_space(once)
 
 
+@given(_TEXTS)
+def test_looks_truncated_reads_ends_as_its_patterns_do(text: str) -> None:
+    """An ellipsis, or no closing punctuation, at the end (or before a final newline): truncated."""
+    ellipsis = re.search(r"(?:…|\.\.\.|\[…\]|\[\.\.\.\])$", text) is not None
+    terminal = re.search(r"[.!?;:…)\]\"'”’»]$", text) is not None
+    assert looks_truncated(text) == (bool(text) and (ellipsis or not terminal))
+
+
 @pytest.mark.parametrize(
     ("text", "cleaned"),
     [
         ("The first day ... Read more ›", "The first day ..."),
         ("It ended. Read more about Secure Communities", "It ended."),
+        ("It ended. READ MORE ABOUT Secure Communities", "It ended."),
+        ("Il a fini. Read more aBoUt l’été", "Il a fini."),
         ("Music from the game. Continue reading →", "Music from the game."),
         ("A detailed review of the book: En lire plus ...", "A detailed review of the book:"),
         ("Un texte. Lire la suite »", "Un texte."),

@@ -9,8 +9,8 @@ import pytest
 
 from parsers import NoTeasersFound, ProfileError, parse_topic_page
 from parsers.backends import BACKENDS, get_backend
-from parsers.profiles import PROFILES, Profile, get_profile, load_profile_file
-from parsers.profiles.segments import excerpt_text, read_segments
+from parsers.profiles import PROFILES, Profile, candidates, detects, get_profile, load_profile_file
+from parsers.profiles.segments import Segment, excerpt_text, read_segments
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
@@ -177,6 +177,23 @@ def test_auto_detection_picks_the_family_of_real_pages(name: str, family: str) -
     assert page.profile == family
 
 
+REAL_PAGES = sorted(
+    [*CORPUS.glob("*.html"), *(Path(__file__).resolve().parents[2] / "fixtures").glob("**/*.html")]
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_candidates_are_the_profiles_whose_markers_show_in_order(backend: str) -> None:
+    """One probe for several families' markers names the same profiles as one probe per profile."""
+    assert REAL_PAGES
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in REAL_PAGES]
+    mixed = "<div class='hentry'></div><div class='view-content'><div class='views-row'></div></div>"
+    for html in [*pages, mixed, "<p>No listing here</p>"]:
+        root = get_backend(backend)(html)
+        assert list(candidates(root)) == [p for p in PROFILES if detects(root, p)]
+    assert [p.name for p in candidates(get_backend(backend)(mixed))] == ["wordpress", "drupal7"]
+
+
 def test_a_forced_profile_is_used_even_where_another_fits() -> None:
     """profile="generic" or a family name overrides detection; the record names it."""
     assert _page(DRUPAL7, profile="generic").profile == "generic"  # type: ignore[attr-defined]
@@ -325,6 +342,36 @@ def test_excerpt_runs_from_first_to_last_prose_keeping_what_lies_between() -> No
     assert excerpt_text(segments, after="title") == (
         "I've set up packages for: log4net NUnit These test a few scenarios."
     )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_walk_names_each_element_it_enters_and_leaves(backend: str) -> None:
+    """Open and close events carry the element's tag name; text events carry the text alone."""
+    root = get_backend(backend)("<html><body><div id='b'>One <em>two</em><br>three</div></body></html>")
+    block = root.css_first("#b")
+    assert block is not None
+    events = [(e, name, None if node is None else node.tag) for e, name, node in block.walk()]
+    assert events == [
+        ("text", "One ", None),
+        ("open", "em", "em"),
+        ("text", "two", None),
+        ("close", "em", "em"),
+        ("open", "br", "br"),
+        ("close", "br", "br"),
+        ("text", "three", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fallback", "summary"),
+    [("content", (), "Text"), ("heading", ("heading",), "Text"), ("heading", (), None),
+     ("nav", ("nav",), None), ("meta", ("heading",), None), ("stop", ("stop",), None)],
+)  # fmt: skip
+def test_a_lone_segment_is_the_summary_if_prose_or_a_stand_in(
+    kind: str, fallback: tuple[str, ...], summary: str | None
+) -> None:
+    """One segment is the summary when it is prose or of a fallback kind, never navigation."""
+    assert excerpt_text([Segment("Text", kind)], fallback=fallback) == summary
 
 
 def test_excerpt_stops_at_a_stop_marker_and_falls_back_to_headings() -> None:
