@@ -9,6 +9,12 @@ pages (the rest go through the slower generic detector). Each figure is the best
 runs (the machine is shared; the minimum is the least noisy estimate).
 Targets (issues 2 and 6), on the fast path with auto-detection on: lexbor ≤ 1.5x selectolax
 parse-only; ≥ 30x faster than the soup backend.
+
+A third group shows the floor under the first target: on the Drupal 7 pages, the least any
+extraction with selectolax costs (parse, drop scripts and styles, then the profile's first selectors
+hard-coded: rows, title link, body text, date attribute, heading and pager link; no detection, no
+cleaning, no records), timed interleaved with parse-only page by page so that the machine's drift
+cancels out.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import argparse
 import contextlib
 import itertools
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -89,6 +96,55 @@ def _measure(real: list[tuple[str, bytes]], count: int, repeat: int) -> dict[str
     }
 
 
+_NOISE = ["script", "style", "noscript", "template", "iframe", "svg", "textarea"]
+
+
+def _bare_extraction(body: bytes) -> list[tuple[str, str | None, str | None, str | None]]:
+    """What a Drupal 7 listing yields to its profile's first selectors, and nothing more."""
+    tree = LexborHTMLParser(body)
+    tree.strip_tags(_NOISE)
+    rows = []
+    for row in tree.css(".view-content > .views-row"):
+        link = row.css_first("h2.node-title a")
+        if link is None:
+            continue
+        body_node = row.css_first(".field-name-body")
+        date = row.css_first(".date-display-single")
+        rows.append(
+            (
+                link.text(),
+                link.attributes.get("href"),
+                None if body_node is None else body_node.text(),
+                None if date is None else date.attributes.get("content"),
+            )
+        )
+    tree.css_first("h1#page-title")
+    tree.css_first("ul.pager li.pager-next a")
+    return rows
+
+
+def _floor(pages: list[tuple[str, bytes]], repeat: int) -> None:
+    """Print bare extraction and parse_topic_page against parse-only, interleaved page by page."""
+    ratios: dict[str, list[float]] = {"bare selectolax extraction": [], "parse_topic_page lexbor": []}
+    for _ in range(repeat):
+        spent = dict.fromkeys(["parse-only", *ratios], 0.0)
+        for url, body in pages:
+            start = time.perf_counter()
+            LexborHTMLParser(body)
+            parsed = time.perf_counter()
+            _bare_extraction(body)
+            bare = time.perf_counter()
+            parse_topic_page(body, url=url)
+            spent["parse-only"] += parsed - start
+            spent["bare selectolax extraction"] += bare - parsed
+            spent["parse_topic_page lexbor"] += time.perf_counter() - bare
+        for name in ratios:
+            ratios[name].append(spent[name] / spent["parse-only"])
+    print(f"\nTHE FLOOR: {len(pages)} Drupal 7 pages, interleaved with selectolax parse-only")
+    for name, values in ratios.items():
+        print(f"{name:34} best {min(values):.2f}x, median {statistics.median(values):.2f}x parse-only")
+
+
 def _report(title: str, results: dict[str, float]) -> None:
     print(f"\n{title}")
     print(f"{'':34}{'pages/s':>10}{'ms/page':>10}")
@@ -125,6 +181,9 @@ def main() -> None:
     _report(
         f"ALL PAGES: {len(real)} pages (generic detector included)", _measure(real, args.pages, args.repeat)
     )
+    drupal7 = [page for page, name in zip(real, profiles, strict=True) if name == "drupal7"]
+    if drupal7:
+        _floor(list(itertools.islice(itertools.cycle(drupal7), args.pages)), args.repeat)
 
 
 if __name__ == "__main__":
