@@ -21,6 +21,7 @@ URL with our rules:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -77,6 +78,13 @@ ERROR_BODY_LIMIT = 64 * 1024
 """Error and redirect bodies are read (so a recorder saves them) only this far."""
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+URL_CACHE_SIZE = 4096
+"""Parsed URLs remembered by :func:`_parse_url`. A crawl parses each next-page link to check its
+site, then again to fetch it some pages later, and its start URL once per page of the listing;
+httpx's parser costs more than everything else done with the URL (about 40 us a parse in a crawl).
+Between the check and the fetch every other listing in flight finishes about one page, so this
+covers a few thousand listings crawled side by side."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,12 @@ class FetchStats:
     bytes: int = 0
 
 
+@functools.lru_cache(maxsize=URL_CACHE_SIZE)
+def _parse_url(url: str) -> httpx.URL:
+    """``httpx.URL(url)``, remembered (an ``httpx.URL`` is never changed in place, so one can be shared)."""
+    return httpx.URL(url)
+
+
 def site_key(url: str | httpx.URL) -> str:
     """What "the same site" means for redirects: host without ``www.``, plus any non-default port.
 
@@ -159,7 +173,7 @@ def site_key(url: str | httpx.URL) -> str:
     >>> site_key("http://127.0.0.1:8080/")
     '127.0.0.1:8080'
     """
-    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
+    parsed = url if isinstance(url, httpx.URL) else _parse_url(url)
     host = parsed.host.lower().removeprefix("www.")
     port = parsed.port
     return host if port is None or port == DEFAULT_PORTS.get(parsed.scheme) else f"{host}:{port}"
@@ -255,7 +269,7 @@ async def fetch(
     (the start of the chain is the ``url`` you passed). Redirect errors name ``url`` itself.
     """
     try:
-        parsed = httpx.URL(url)
+        parsed = _parse_url(url)
     except httpx.InvalidURL as exc:
         raise ValueError(f"not a valid URL: {url!r}") from exc
     if parsed.scheme not in DEFAULT_PORTS or not parsed.host:
@@ -265,13 +279,15 @@ async def fetch(
     started = clock.monotonic()
     chain = [str(parsed)]
     while True:
+        # The parsed URL goes on to the client: parsing it again from text would cost as much.
         hop, attempts = await _get(
-            client, chain[-1], settings=settings, headers=headers, stats=stats, clock=clock
+            client, parsed, settings=settings, headers=headers, stats=stats, clock=clock
         )
         if hop.location is None:
             break
         target = hop.location
-        if httpx.URL(target).scheme not in DEFAULT_PORTS:
+        parsed = httpx.URL(target)
+        if parsed.scheme not in DEFAULT_PORTS:
             raise FetchError(url, f"redirect to a non-http URL: {target}", status=hop.status)
         if not settings.allow_offsite and not same_site(target, home):
             raise OffsiteRedirect(url, target, status=hop.status)
@@ -323,15 +339,29 @@ def _should_retry(exc: Exception) -> bool | float:
 
 async def _get(
     client: httpx.AsyncClient,
-    url: str,
+    url: httpx.URL,
     *,
     settings: Settings,
     headers: Mapping[str, str] | None,
     stats: FetchStats,
     clock: Clock,
 ) -> tuple[_Hop, int]:
-    """One hop with retries; returns the answer and the number of tries it took."""
-    wait = 0.0
+    """One hop with retries; returns the answer and the number of tries it took.
+
+    The first try runs before stamina is asked: nearly every request succeeds at once, and setting
+    up stamina's retry context costs about 0.1 ms a request on the benchmark machine
+    (``bench/crawl.py``). After a failure worth retrying, stamina runs the tries from the first
+    on, and its first "try" re-raises that failure, so it counts the attempts and backs off
+    exactly as if it had made every one.
+    """
+    try:
+        return await _request_once(
+            client, url, settings=settings, headers=headers, stats=stats, clock=clock
+        ), 1
+    except Exception as exc:
+        if _should_retry(exc) is False:  # a float, even 0.0, means "retry after that long"
+            raise
+        failure = exc
     async for attempt in stamina.retry_context(
         on=_should_retry,
         attempts=settings.max_attempts,
@@ -341,20 +371,19 @@ async def _get(
         wait_jitter=settings.backoff_jitter,
     ):
         with attempt:
-            if attempt.num > 1:
-                stats.retries += 1
-            if wait > 0:
+            if attempt.num == 1:
+                raise failure
+            stats.retries += 1
+            if isinstance(failure, RateLimited) and failure.retry_after is not None:
+                wait = min(failure.retry_after, settings.retry_after_cap)
                 stats.waited += wait
                 await clock.sleep(wait)
-                wait = 0.0
             try:
                 hop = await _request_once(
                     client, url, settings=settings, headers=headers, stats=stats, clock=clock
                 )
-            except RateLimited as exc:
-                stats.rate_limited += 1
-                if exc.retry_after is not None:
-                    wait = min(exc.retry_after, settings.retry_after_cap)
+            except Exception as exc:
+                failure = exc
                 raise
             return hop, attempt.num
     raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
@@ -362,7 +391,7 @@ async def _get(
 
 async def _request_once(
     client: httpx.AsyncClient,
-    url: str,
+    url: httpx.URL,
     *,
     settings: Settings,
     headers: Mapping[str, str] | None,
@@ -371,10 +400,11 @@ async def _request_once(
 ) -> _Hop:
     """Send one GET and judge the answer; translates httpx errors."""
     stats.requests += 1
-    with _translate_errors(url):
+    text = str(url)
+    with _translate_errors(text):
         response = await client.send(client.build_request("GET", url, headers=headers), stream=True)
         try:
-            return await _judge(url, response, settings=settings, stats=stats, clock=clock)
+            return await _judge(text, response, settings=settings, stats=stats, clock=clock)
         finally:
             await response.aclose()
 
@@ -384,10 +414,8 @@ async def _judge(
 ) -> _Hop:
     """Turn one response into a hop, or raise the error it stands for."""
     status = response.status_code
-    pairs = tuple(
-        (k.decode(response.headers.encoding), v.decode(response.headers.encoding))
-        for k, v in response.headers.raw
-    )
+    encoding = response.headers.encoding
+    pairs = tuple((k.decode(encoding), v.decode(encoding)) for k, v in response.headers.raw)
     saved_at = response.extensions.get(FETCHED_AT_EXTENSION)
     fetched_at = saved_at if isinstance(saved_at, datetime) else clock.now()
     reason = f"HTTP {status} {response.reason_phrase}".rstrip()
@@ -401,6 +429,7 @@ async def _judge(
         await _read_quietly(response, ERROR_BODY_LIMIT)  # so a recorder saves the error page
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now=clock.now())
     if status == 429 or (status == 503 and retry_after is not None):
+        stats.rate_limited += 1
         raise RateLimited(url, retry_after, status=status)
     if status >= 500 or status in TRANSIENT_4XX:
         raise FetchError(url, reason, status=status, transient=True)

@@ -148,6 +148,29 @@ async def test_gives_up_after_max_attempts_on_5xx() -> None:
     assert "HTTP 502 Bad Gateway" in str(caught.value)
 
 
+async def test_one_attempt_means_no_retry_of_a_transient_failure(fake_clock: FakeClock) -> None:
+    """With max_attempts=1 a 503 or a 429 is tried once and raised, with no wait and no retry counted."""
+    for answer in (_page(503), _page(429, Retry_After="7")):
+        handler = Recorder(answer)
+        stats = FetchStats()
+        with pytest.raises(FetchError) as caught:
+            await _fetch(handler, clock=fake_clock, max_attempts=1, stats=stats)
+        assert caught.value.transient
+        assert len(handler.requests) == 1
+        assert (stats.requests, stats.retries) == (1, 0)
+    assert fake_clock.sleeps == []
+
+
+async def test_rate_limit_then_server_error_waits_only_for_the_rate_limit(fake_clock: FakeClock) -> None:
+    """Retry-After applies to the try after the 429 only; a 503 without one backs off without a wait."""
+    handler = Recorder(_page(429, Retry_After="7"), _page(503), _page())
+    stats = FetchStats()
+    fetched = await _fetch(handler, clock=fake_clock, stats=stats)
+    assert fetched.attempts == 3
+    assert fake_clock.sleeps == [7.0]
+    assert (stats.requests, stats.retries, stats.rate_limited, stats.waited) == (3, 2, 1, 7.0)
+
+
 async def test_429_waits_as_told_through_the_injected_clock(fake_clock: FakeClock) -> None:
     """Retry-After seconds on a 429 are waited out with clock.sleep before the retry."""
     stats = FetchStats()

@@ -256,6 +256,42 @@ async def test_max_pages_counts_across_start_urls(state: CrawlState) -> None:
     assert run.stats.pages == 4
 
 
+async def test_queued_is_counted_when_read_and_kept_after_the_crawl(state: CrawlState) -> None:
+    """``stats.queued`` is the frontier's count when read, and its last value once the state is closed."""
+    server = Server()
+    paged_topic(server, "news", 3)
+    options = Settings.model_validate({"delay": 0, "obey_robots": False, "max_pages": 2})
+    seen: list[tuple[int, int]] = []
+    async with build_client(options, transport=httpx.MockTransport(server)) as client:
+        stats = await crawl(
+            [f"{BASE}/keywords/news"],
+            settings=options,
+            sinks=[MemorySink()],
+            state=state,
+            client=client,
+            progress=lambda s: seen.append((s.pages, s.queued)),
+        )
+    assert seen == [(1, 1), (2, 1)]  # each page queued the next one before it was counted done
+    state.close()
+    assert stats.queued == 1  # page 2, left by --max-pages: still readable with the state closed
+
+
+async def test_claimed_but_unfetched_pages_go_back_to_the_queue_on_resume(tmp_path: Path) -> None:
+    """Pages claimed in a batch and never fetched (a kill) are fetched by the next --resume run."""
+    server = Server()
+    listed = [t for slug in "abc" for t in paged_topic(server, slug, 1)]
+    urls = [f"{BASE}/keywords/{s}" for s in "abc"]
+    with CrawlState.open(tmp_path / "state.sqlite") as state:
+        state.start_run({}, resume=False)
+        for url in urls:
+            state.add(url, start_url=url, page=0)
+        assert len(state.claim(3)) == 3  # a batch claimed, then the process was killed
+    with CrawlState.open(tmp_path / "state.sqlite") as state:
+        run = await run_crawl(server, urls, state, resume=True)
+    assert sorted(shape(run.records)) == sorted(expected(listed))
+    assert run.stats.pages == 3
+
+
 async def test_page_without_teasers_ends_the_listing(state: CrawlState) -> None:
     """A later page that lists nothing is the end of the listing, not a failure."""
     server = Server()
