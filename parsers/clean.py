@@ -314,6 +314,12 @@ def canonical_url(url: str) -> str:
     >>> canonical_url("HTTPS://WWW.DHS.gov:443/news#top")
     'https://www.dhs.gov/news'
     """
+    if _already_canonical(url):  # nearly every teaser link: spared a split and a join
+        return url
+    return _split_canonical(url)
+
+
+def _split_canonical(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -324,3 +330,28 @@ def canonical_url(url: str) -> str:
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+
+
+_NETLOC_SPECIALS = frozenset(":@[")  # a port, user info or an IPv6 literal: the full path decides
+
+
+def _already_canonical(url: str) -> bool:
+    """True if :func:`canonical_url` would give ``url`` back unchanged: a lower-case http(s)
+    scheme and host, no port, user info or fragment, a path, and no empty query.
+
+    >>> _already_canonical("https://www.dhs.gov/news?page=1"), _already_canonical("https://www.dhs.gov")
+    (True, False)
+    """
+    if url.startswith("https://"):
+        start = 8
+    elif url.startswith("http://"):
+        start = 7
+    else:
+        return False
+    end = url.find("/", start)
+    if end <= start or url[-1:].isspace() or url.endswith("?"):
+        return False
+    if "#" in url or "\t" in url or "\r" in url or "\n" in url:  # urlsplit drops these
+        return False
+    host = url[start:end]
+    return "?" not in host and host == host.lower() and _NETLOC_SPECIALS.isdisjoint(host)

@@ -8,6 +8,7 @@ frozen and forbid unknown fields, so a typo in a field name fails loudly instead
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
@@ -42,7 +43,10 @@ UtcDatetime = Annotated[
 """A timezone-aware time, stored in UTC and written as RFC 3339 (``2016-07-01T12:00:00Z``)."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _http_url(value: str | None) -> str | None:
+    # Remembered: every record of a page repeats its source URL, and a URL is checked again on
+    # each record it appears in (a crawl validates ~10 records a page).
     if value is None:
         return None
     try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from parsers import clean
 from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_truncated, normalize_space
 
 # Text with the characters cleaning cares about: spaces of every kind, zero-width marks, arrows,
@@ -104,3 +105,27 @@ def test_hrefs_wrapped_in_whitespace_resolve() -> None:
         "http://www.cowan.senate.gov/press/a"
     )
     assert absolute_url("#", "http://x.gov/") is None
+
+
+_URL_PARTS = st.sampled_from(
+    ["http://", "https://", "HTTPS://", "ftp://", "www.dhs.gov", "WWW.DHS.gov", "127.0.0.1", ":443", ":8080",
+     ":99999", "user:pw@", "[::1]", "/", "/news", "?", "?page=1", "#top", "&a=b", " ", "\t", "\n", "é", "x"]
+)  # fmt: skip
+
+
+@given(st.lists(_URL_PARTS, max_size=8).map("".join))
+@example("https://www.dhs.gov/news?")
+@example("https://www.dhs.gov/news#top")
+@example("https://www.dhs.gov/news\n")
+@example("https://www.dhs.gov/news ")
+@example("https://www.dhs.gov/ne\tws")
+@example("https://WWW.dhs.gov/news")
+@example("https://www.dhs.gov:443/news")
+@example("http://user:pw@www.dhs.gov/news")
+@example("https://www.dhs.gov?next=/news")
+@example("https://[::1]/news")
+@example("https://www.dhs.gov/news?page=1")
+def test_canonical_url_shortcut_agrees_with_the_full_path(url: str) -> None:
+    """A URL the shortcut passes through unchanged is one the split-and-join leaves unchanged."""
+    if clean._already_canonical(url):
+        assert clean._split_canonical(url) == url
