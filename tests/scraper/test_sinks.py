@@ -27,7 +27,7 @@ from scraper.sinks import (
     RejectsSink,
     Sink,
     SqliteSink,
-    _IdSet,
+    _KeyIndex,
     default_rejects_path,
     open_sink,
     search,
@@ -619,35 +619,74 @@ def test_search_never_raises_on_user_text(searchable_db: Path, query: str) -> No
     assert len(hits) <= len(_SEED)
 
 
-# -- the compact id set ------------------------------------------------------------------------------
+# -- the key index -----------------------------------------------------------------------------------
 
 _HEX_ID = st.text(alphabet="0123456789abcdef", min_size=24, max_size=24)
 _ANY_KEY = st.one_of(_HEX_ID, st.text(max_size=30), st.just("0" * 24), _HEX_ID.map(str.upper))
 
 
-@given(added=st.lists(_ANY_KEY, max_size=60), probes=st.lists(_ANY_KEY, max_size=30))
-def test_id_set_behaves_like_a_set(added: list[str], probes: list[str]) -> None:
-    """_IdSet answers membership and size exactly as a set of the same keys (ids, other strings)."""
-    ids = _IdSet()
-    for key in added:
-        ids.add(key)
-    expected = set(added)
-    assert len(ids) == len(expected)
-    for key in [*added, *probes]:
-        assert (key in ids) == (key in expected)
+@given(
+    added=st.lists(_ANY_KEY, max_size=60),
+    dropped=st.lists(_ANY_KEY, max_size=10),
+    probes=st.lists(_ANY_KEY, max_size=30),
+)
+def test_key_index_behaves_like_a_set(added: list[str], dropped: list[str], probes: list[str]) -> None:
+    """_KeyIndex answers add, discard, membership and size exactly as a set of the same keys."""
+    index = _KeyIndex()
+    expected: set[str] = set()
+    try:
+        for key in added:
+            assert index.add(key) == (key not in expected)
+            expected.add(key)
+        for key in dropped:
+            index.discard(key)
+            expected.discard(key)
+        assert len(index) == len(expected)
+        for key in [*added, *dropped, *probes]:
+            assert (key in index) == (key in expected)
+    finally:
+        index.close()
 
 
-def test_id_set_keeps_200k_ids_in_a_few_megabytes() -> None:
-    """A 20,000-page crawl's ids take about 13 bytes each, not the 115 of a set of strings."""
-    ids = _IdSet()
-    keys = [f"{n * 2654435761 % 2**96:024x}" for n in range(200_000)]
-    for key in keys:
-        ids.add(key)
-    assert len(ids) == 200_000
-    assert keys[123_456] in ids
-    assert f"{2**95 + 7:024x}" not in ids
-    held = sum(len(bucket) for bucket in ids._buckets.values())
-    assert held == 12 * 200_000
+_KEY_INDEX_RSS = """
+import resource, sys
+from scraper.sinks import _KeyIndex
+index = _KeyIndex()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with index.loading():
+    for n in range(500_000):
+        index.add(f"{n * 2654435761 % 2**96:024x}")
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(len(index), (after - before) / 1024)
+"""
+
+
+def test_key_index_memory_does_not_grow_with_the_keys() -> None:
+    """Half a million ids raise peak RSS by a few MB at most: packed in memory they would take 6.5 MB,
+    as strings 57 MB; the index keeps them on disk beyond its page cache."""
+    result = subprocess.run(
+        [sys.executable, "-c", _KEY_INDEX_RSS], capture_output=True, text=True, check=True, timeout=300
+    )
+    count, grown_mb = result.stdout.split()
+    assert int(count) == 500_000
+    assert float(grown_mb) < 5.0
+
+
+def test_a_failed_write_leaves_its_id_free(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record whose write fails (disk full) is not taken for written: the next write stores it."""
+    records = dhs_records()[:2]
+    with open_sink(tmp_path / "out.jsonl") as sink:
+        real = sink._append  # type: ignore[attr-defined]
+
+        def full(data: bytes) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(sink, "_append", full)
+        with pytest.raises(OSError, match="No space left"):
+            sink.write(records)
+        monkeypatch.setattr(sink, "_append", real)
+        assert sink.write(records) == 2
+    assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 2
 
 
 @pytest.mark.parametrize("name", ["all.jsonl", "all.csv", "all.bulk.ndjson"])
