@@ -144,8 +144,9 @@ class _KeyIndex:
     A file sink must know every id it wrote, and a crawl writes without end: held in memory that grows
     with the records (115 bytes an id as Python strings; ~19 per record even packed as bytes, 190 MB
     at ten million records). Here the keys live in a private SQLite database, which SQLite deletes
-    on close, with at most :data:`KEY_CACHE_KIB` of it in memory. It is derived data, rebuilt from
-    the file whenever the file is opened to resume, so it needs no journal and no sync.
+    on close, with at most :data:`KEY_CACHE_KIB` of it in memory (the rest in the temporary
+    directory: ``SQLITE_TMPDIR`` or ``TMPDIR``). It is derived data, rebuilt from the file whenever
+    the file is opened to resume, so it needs no journal and no sync.
     Record ids (24 hex digits) are stored as their 12 bytes; any other key (the rejects file's
     digests, a foreign file's ids) as text, which SQLite never takes for equal to a blob.
     """
