@@ -16,6 +16,7 @@ __all__ = [
     "canonical_url",
     "clean_excerpt",
     "is_boilerplate",
+    "is_canonical_url",
     "looks_truncated",
     "normalize_space",
     "unwrap_wayback",
@@ -314,7 +315,7 @@ def canonical_url(url: str) -> str:
     >>> canonical_url("HTTPS://WWW.DHS.gov:443/news#top")
     'https://www.dhs.gov/news'
     """
-    if _already_canonical(url):  # nearly every teaser link: spared a split and a join
+    if is_canonical_url(url):  # nearly every teaser link: spared a split and a join
         return url
     return _split_canonical(url)
 
@@ -332,20 +333,25 @@ def _split_canonical(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
 
 
-_NETLOC_SPECIALS = frozenset(":@[")  # a port, user info or an IPv6 literal: the full path decides
+_NETLOC_SPECIALS = frozenset("@[")  # user info or an IPv6 literal: the full path decides
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+_MAX_PORT = 65535
 
 
-def _already_canonical(url: str) -> bool:
-    """True if :func:`canonical_url` would give ``url`` back unchanged: a lower-case http(s)
-    scheme and host, no port, user info or fragment, a path, and no empty query.
+def is_canonical_url(url: str) -> bool:
+    """True if :func:`canonical_url` would give ``url`` back unchanged, tested without a split: a
+    lower-case http(s) scheme and host, no default port, user info or fragment, a path, and no
+    empty query.
 
-    >>> _already_canonical("https://www.dhs.gov/news?page=1"), _already_canonical("https://www.dhs.gov")
+    >>> is_canonical_url("https://www.dhs.gov/news?page=1"), is_canonical_url("https://www.dhs.gov")
+    (True, False)
+    >>> is_canonical_url("http://127.0.0.1:8080/a"), is_canonical_url("http://dhs.gov:80/a")
     (True, False)
     """
     if url.startswith("https://"):
-        start = 8
+        start, scheme = 8, "https"
     elif url.startswith("http://"):
-        start = 7
+        start, scheme = 7, "http"
     else:
         return False
     end = url.find("/", start)
@@ -354,4 +360,19 @@ def _already_canonical(url: str) -> bool:
     if "#" in url or "\t" in url or "\r" in url or "\n" in url:  # urlsplit drops these
         return False
     host = url[start:end]
-    return "?" not in host and host == host.lower() and _NETLOC_SPECIALS.isdisjoint(host)
+    if "?" in host or host != host.lower() or not _NETLOC_SPECIALS.isdisjoint(host):
+        return False
+    name, colon, port = host.partition(":")
+    if not colon:
+        return True
+    # A port stays unless it is the scheme's default; written any other way than plain digits
+    # without a leading zero, or out of range, the full path decides.
+    return (
+        bool(name)
+        and port.isascii()
+        and port.isdigit()
+        and port[0] != "0"
+        and len(port) <= len(str(_MAX_PORT))  # int() of a long digit run is slow, then refused
+        and int(port) <= _MAX_PORT
+        and port != _DEFAULT_PORTS[scheme]
+    )

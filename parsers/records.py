@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from parsers.clean import canonical_url, is_boilerplate, normalize_space
+from parsers.clean import canonical_url, is_boilerplate, is_canonical_url, normalize_space
 
 __all__ = ["SCHEMA_VERSION", "Record", "Teaser", "TopicPage", "UtcDatetime", "record_id"]
 
@@ -49,6 +49,12 @@ def _http_url(value: str | None) -> str | None:
     # each record it appears in (a crawl validates ~10 records a page).
     if value is None:
         return None
+    if is_canonical_url(value) and value.isascii():
+        return value  # an http(s) URL with a plain host and port: urlsplit's checks cannot fail
+    return _split_http_url(value)
+
+
+def _split_http_url(value: str) -> str:
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises for a port out of range ("http://www.dhs.gov:99999/")

@@ -109,7 +109,8 @@ def test_hrefs_wrapped_in_whitespace_resolve() -> None:
 
 _URL_PARTS = st.sampled_from(
     ["http://", "https://", "HTTPS://", "ftp://", "www.dhs.gov", "WWW.DHS.gov", "127.0.0.1", ":443", ":8080",
-     ":99999", "user:pw@", "[::1]", "/", "/news", "?", "?page=1", "#top", "&a=b", " ", "\t", "\n", "é", "x"]
+     ":99999", ":0", ":080", ":65536", ":٣", "user:pw@", "[::1]", "/", "/news", "?", "?page=1", "#top",
+     "&a=b", " ", "\t", "\n", "é", "x"]
 )  # fmt: skip
 
 
@@ -121,11 +122,16 @@ _URL_PARTS = st.sampled_from(
 @example("https://www.dhs.gov/ne\tws")
 @example("https://WWW.dhs.gov/news")
 @example("https://www.dhs.gov:443/news")
+@example("http://www.dhs.gov:80/news")
+@example("http://127.0.0.1:8080/news")
+@example("http://127.0.0.1:08080/news")
+@example("http://127.0.0.1:65536/news")
+@example("http://:8080/news")
 @example("http://user:pw@www.dhs.gov/news")
 @example("https://www.dhs.gov?next=/news")
 @example("https://[::1]/news")
 @example("https://www.dhs.gov/news?page=1")
 def test_canonical_url_shortcut_agrees_with_the_full_path(url: str) -> None:
     """A URL the shortcut passes through unchanged is one the split-and-join leaves unchanged."""
-    if clean._already_canonical(url):
+    if clean.is_canonical_url(url):
         assert clean._split_canonical(url) == url

@@ -6,8 +6,12 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from parsers import records
+from parsers.clean import is_canonical_url
 from parsers.records import Record, Teaser, TopicPage, record_id
 
 PAGE_URL = "https://www.dhs.gov/keywords/secure-communities"
@@ -105,3 +109,25 @@ def test_schema_documents_every_field() -> None:
     assert set(schema["properties"]) == expected
     assert all(p.get("description") for p in schema["properties"].values())
     assert schema["additionalProperties"] is False
+
+
+_URL_PARTS = st.sampled_from(
+    ["http://", "https://", "ftp://", "www.dhs.gov", "127.0.0.1", ":8080", ":99999", ":0", ":080",
+     ":٣", "user:pw@", "[::1]", "/", "/news", "?page=1", "é", "ｄhs.gov", "\uff0f"]
+)  # fmt: skip
+
+
+@given(st.lists(_URL_PARTS, max_size=6).map("".join))
+@example("http://127.0.0.1:8080/news")
+@example("http://127.0.0.1:65536/news")
+@example("https://www.dhs.gov/news?page=1")
+def test_url_check_shortcut_agrees_with_the_full_check(url: str) -> None:
+    """A URL the record check accepts without splitting it is one the full check accepts."""
+    if is_canonical_url(url) and url.isascii():
+        assert records._split_http_url(url) == url
+
+
+def test_url_checks_refuse_what_urlsplit_refuses() -> None:
+    for url in ("http://127.0.0.1:65536/news", "http://www.dhs.gov:99999/", "ftp://x.gov/", "http:///a"):
+        with pytest.raises(ValidationError, match="not an absolute http"):
+            Teaser(title="A story", url=url, position=1)
