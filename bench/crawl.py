@@ -63,6 +63,8 @@ class Result:
     crawler: str
     pages: int
     records: int
+    excerpts: int
+    """Records with an excerpt: both crawlers must do the same job (every bench teaser has one)."""
     wall: float
     steady: float
     cpu: float
@@ -139,11 +141,16 @@ def _measure(command: list[str], *, cwd: Path, log: Path) -> tuple[float, float,
     return wall, cpu, usage.ru_maxrss / 1024, process.returncode  # ru_maxrss is KiB on Linux
 
 
-def _count_lines(path: Path) -> int:
+def _count_records(path: Path) -> tuple[int, int]:
+    """JSON lines in ``path``, and how many of them hold an excerpt."""
     if not path.exists():
-        return 0
+        return 0, 0
+    records = excerpts = 0
     with path.open("rb") as fh:
-        return sum(1 for _ in fh)
+        for line in fh:
+            records += 1
+            excerpts += bool(json.loads(line).get("excerpt"))
+    return records, excerpts
 
 
 def _run(name: str, command: list[str], output: Path, server: Server, work: Path) -> Result:
@@ -153,7 +160,7 @@ def _run(name: str, command: list[str], output: Path, server: Server, work: Path
     wall, cpu, rss, code = _measure(command, cwd=work, log=log)
     stats = server.stats()
     server_cpu = server.cpu() - server_cpu
-    records = _count_lines(output)
+    records, excerpts = _count_records(output)
     if code != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
         print(f"  {name} exited {code}; last output:\n{tail}", file=sys.stderr)
@@ -161,6 +168,7 @@ def _run(name: str, command: list[str], output: Path, server: Server, work: Path
         crawler=name,
         pages=int(stats["pages"]),
         records=records,
+        excerpts=excerpts,
         wall=wall,
         steady=stats["last"] - stats["first"],
         cpu=cpu,
@@ -222,7 +230,7 @@ def _best(results: list[Result]) -> Result:
 
 def _print_table(rows: list[Result]) -> None:
     header = (
-        f"{'crawler':12}{'pages':>7}{'records':>9}{'wall s':>8}{'pages/s':>9}{'steady/s':>9}"
+        f"{'crawler':12}{'pages':>7}{'records':>9}{'excerpts':>9}{'wall s':>8}{'pages/s':>9}{'steady/s':>9}"
         f"{'CPU ms/pg':>10}{'peak RSS MB':>12}{'server CPU':>11}"
     )
     print(header)
@@ -230,7 +238,7 @@ def _print_table(rows: list[Result]) -> None:
     for r in rows:
         server_share = r.server_cpu / r.wall if r.wall else 0.0
         print(
-            f"{r.crawler:12}{r.pages:>7}{r.records:>9}{r.wall:>8.1f}{r.rate:>9.0f}{r.steady_rate:>9.0f}"
+            f"{r.crawler:12}{r.pages:>7}{r.records:>9}{r.excerpts:>9}{r.wall:>8.1f}{r.rate:>9.0f}{r.steady_rate:>9.0f}"
             f"{r.cpu_ms:>10.2f}{r.rss_mb:>12.0f}{server_share:>10.0%}"
             + ("" if r.exit_code == 0 else f"  (exit {r.exit_code})")
         )
@@ -310,10 +318,15 @@ def main() -> None:
         ours = _best(mine)
         scrapy = _best(theirs) if theirs else None
         for result in (ours, scrapy):
-            if result is not None and (result.pages != pages or result.records != pages * TEASERS_PER_PAGE):
+            expected = pages * TEASERS_PER_PAGE
+            if result is not None and (result.pages, result.records, result.excerpts) != (
+                pages,
+                expected,
+                expected,
+            ):
                 print(
                     f"  warning: {result.crawler} got {result.pages} pages / {result.records} records "
-                    f"of {pages} / {pages * TEASERS_PER_PAGE}",
+                    f"/ {result.excerpts} excerpts of {pages} / {expected} / {expected}",
                     file=sys.stderr,
                 )
         rows.extend(r for r in (ours, scrapy) if r is not None)

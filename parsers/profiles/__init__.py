@@ -31,23 +31,29 @@ __all__ = [
 PROFILES: tuple[Profile, ...] = (uswds.PROFILE, drupal8.PROFILE, wordpress.PROFILE, drupal7.PROFILE)
 """Known template families, in auto-detection order: the most specific markers first (USWDS
 classes, Drupal 8's BEM classes, WordPress's ``hentry``), Drupal 7's ``views-row`` last because
-Drupal 8+ sites print it too."""
+Drupal 8+ sites print it too. A profile's ``signature`` (Drupal 7's ``node-teaser``) moves it
+ahead on the pages that show it."""
 
 _MARKERS_BUT_LAST = ", ".join(s for p in PROFILES[:-1] for s in p.detect)
+_SIGNED = tuple(p for p in PROFILES if p.signature)
 
 
 def candidates(root: Node) -> Iterator[Profile]:
-    """The built-in profiles whose markers the page shows, in :data:`PROFILES` order.
+    """The built-in profiles whose markers the page shows: first those whose ``signature`` it
+    shows, then the rest in :data:`PROFILES` order.
 
     Each marker probe that finds nothing walks the whole page (~0.1 of its parse), and a page
-    shows at most one family's markers: one probe for the markers of every profile but the last
-    settles the page of the last family (Drupal 7, the bulk of dhs.gov) in one walk instead of
-    one per profile. Lazy: the caller stops at the first profile that finds teasers.
+    shows at most one family's listing markers: one probe for the markers of every profile but the
+    last settles the page of the last family in one walk instead of one per profile. A Drupal 7
+    page (the bulk of dhs.gov) is settled sooner, by its signature, found in its first teaser.
+    Lazy: the caller stops at the first profile that finds teasers.
     """
+    signed = [p for p in _SIGNED if root.css_first(", ".join(p.signature)) is not None]
+    yield from signed
     *others, last = PROFILES
     if root.css_first(_MARKERS_BUT_LAST) is not None:
-        yield from (p for p in others if detects(root, p))
-    if detects(root, last):
+        yield from (p for p in others if p not in signed and detects(root, p))
+    if last not in signed and detects(root, last):
         yield last
 
 

@@ -48,6 +48,10 @@ class Profile:
     excerpt_fallback: bool = False
     """Where no ``excerpt`` selector matches, take the prose after the headline in the item
     (themes that write the summary as bare text, like WordPress Divi)."""
+    signature: tuple[str, ...] = ()
+    """Auto-detection: markup only this family prints. A page showing any is tried with this
+    profile before the profiles ahead of it in :data:`parsers.profiles.PROFILES`, so a site-wide
+    marker of another family (the federal banner on a Drupal 7 dhs.gov) cannot claim its listing."""
 
 
 @dataclass(frozen=True)

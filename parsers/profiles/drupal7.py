@@ -17,6 +17,9 @@ PROFILE = Profile(
     name="drupal7",
     source="fixtures/dhs/www.dhs.gov/*.html (dhs.gov keyword pages, 2016)",
     detect=(".view-content > .views-row", ".node-teaser"),
+    # Classes Drupal 8+ renamed (node--view-mode-teaser) or dropped (Views' numbered row classes):
+    # they mark Drupal 7 even under the federal banner that dhs.gov added in 2017 (.usa-banner).
+    signature=(".node-teaser", ".views-row-first"),
     container=(".region-content", "#content", "[role=main]", "main", "#main"),
     item=(".view-content > .views-row", ".node-teaser"),
     title=("h2.node-title a", ".node-title a", ".views-field-title a", "h2 a", "h3 a", ".node-title"),

@@ -279,6 +279,40 @@ def listing(shell: str, rows: dict[str, str], keys: tuple[str, ...], page: int, 
     return text.replace(f'"{page_url(0)}"', f'"{page_url(page)}"')
 
 
+BANNER_SINCE = "2017"
+"""Captures from this year on show the federal banner in USWDS markup (``usa-banner``) on the same
+Drupal 7 page: the header of the seed family's "US flag signifying …" text dumps. It must not
+make the page read as a USWDS one (it lost every excerpt and the pager that way)."""
+
+FEDERAL_BANNER = """  <section class="usa-banner" aria-label="Official government website">
+    <div class="usa-accordion"><header class="usa-banner-header">
+      <div class="usa-grid usa-banner-inner">
+        <img src="https://www.dhs.gov/sites/all/themes/dhs/images/us-flag-small.png" alt="US flag signifying that this is a United States Federal Government website" />
+        <p>Official website of the Department of Homeland Security</p>
+        <button class="usa-accordion-button usa-banner-button" aria-expanded="false" aria-controls="gov-banner">
+          <span class="usa-banner-button-text">Here&#8217;s how you know</span>
+        </button>
+      </div>
+    </header>
+    <div class="usa-banner-content usa-grid usa-accordion-content" id="gov-banner" aria-hidden="true">
+      <p><strong>The .gov means it&#8217;s official.</strong> Federal government websites always use a .gov or .mil domain.</p>
+      <p><strong>This site is secure.</strong> The https:// ensures that you are connecting to the official website.</p>
+    </div></div>
+  </section>
+"""  # noqa: E501
+
+
+def federal_banner(text: str) -> str:
+    """``text`` with its official banner replaced by the USWDS federal banner (see :data:`BANNER_SINCE`)."""
+    return re.sub(
+        r'  <div id="official-banner" role="banner">.*?\n  </div>\n',
+        lambda _: FEDERAL_BANNER,
+        text,
+        count=1,
+        flags=re.DOTALL,
+    )
+
+
 def view_mode(text: str, stamp: str) -> str:
     """``text`` as the Wayback Machine's view mode rewrites it: links into the archive."""
     text = re.sub(r'(href)="(/[^/"][^"]*)"', rf'\1="/web/{stamp}/https://www.dhs.gov\2"', text)
@@ -341,6 +375,8 @@ def captures() -> list[Saved]:
         for page, when in enumerate((stamp, *later)):
             chunk = keys[page * PER_PAGE : (page + 1) * PER_PAGE]
             text = listing(pages[0], rows, chunk, page, count)
+            if stamp >= BANNER_SINCE:
+                text = federal_banner(text)
             if stamp == VIEW_MODE:
                 text = view_mode(text, when)
             out.append(Saved(when, page, scheme, 200, text.encode("utf-8")))

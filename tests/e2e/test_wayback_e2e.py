@@ -162,7 +162,10 @@ def _stamp(target: str) -> str:
 
 
 async def test_full_run_dates_the_seed_teasers(archive: FakeArchive, fake_clock: FakeClock) -> None:
-    """2011-2017: every teaser once, the seed's five first and last seen when the captures show them."""
+    """2011-2017: every teaser once, the seed's five first and last seen when the captures show them.
+
+    The 2017 captures show the federal banner (USWDS markup) on the Drupal 7 page: their teasers
+    keep their excerpts, and their pages 1 and 2 are read too."""
     stats, records = await _run(_settings(archive), fake_clock)
     labels = json.loads(LABELS.read_text(encoding="utf-8"))["teasers"]
     by_title = {r.title: r for r in records}
@@ -170,9 +173,11 @@ async def test_full_run_dates_the_seed_teasers(archive: FakeArchive, fake_clock:
     for label in labels:
         record = by_title[label["title"]]
         assert record.url == label["url"]
+        assert record.excerpt == label["excerpt"]
         assert (record.first_seen, record.last_seen) == SEED_SEEN[label["title"]]
         assert record.archived_at == record.last_seen
     assert len(records) == len({r.id for r in records}) == 16
+    assert all(r.excerpt and r.profile == "drupal7" for r in records)
     assert all(r.url is not None and "/web/" not in r.url for r in records)
     assert all(r.source_url.startswith(TOPIC) for r in records)
     assert all((r.capture_url or "").startswith(f"{archive.base_url}/web/") for r in records)

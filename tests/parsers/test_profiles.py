@@ -3,6 +3,7 @@ segment reader that finds a teaser's summary."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -182,16 +183,55 @@ REAL_PAGES = sorted(
 )
 
 
+def _signed(root: object, profile: Profile) -> bool:
+    return any(root.css_first(s) is not None for s in profile.signature)  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_candidates_are_the_profiles_whose_markers_show_in_order(backend: str) -> None:
-    """One probe for several families' markers names the same profiles as one probe per profile."""
+    """One probe for several families' markers names the same profiles as one probe per profile:
+    those whose signature shows first, then the others in PROFILES order."""
     assert REAL_PAGES
     pages = [p.read_bytes().decode("utf-8", "replace") for p in REAL_PAGES]
     mixed = "<div class='hentry'></div><div class='view-content'><div class='views-row'></div></div>"
-    for html in [*pages, mixed, "<p>No listing here</p>"]:
+    signed = mixed.replace("'views-row'", "'views-row views-row-first'")
+    for html in [*pages, mixed, signed, "<p>No listing here</p>"]:
         root = get_backend(backend)(html)
-        assert list(candidates(root)) == [p for p in PROFILES if detects(root, p)]
+        first = [p for p in PROFILES if _signed(root, p)]
+        assert list(candidates(root)) == first + [p for p in PROFILES if p not in first and detects(root, p)]
     assert [p.name for p in candidates(get_backend(backend)(mixed))] == ["wordpress", "drupal7"]
+    assert [p.name for p in candidates(get_backend(backend)(signed))] == ["drupal7", "wordpress"]
+
+
+FEDERAL_BANNER = """<section class="usa-banner" aria-label="Official government website">
+<div class="usa-accordion"><header class="usa-banner-header"><div class="usa-grid usa-banner-inner">
+<img src="/us-flag-small.png"
+ alt="US flag signifying that this is a United States Federal Government website">
+<p>An official website of the United States government</p></div></header></div></section>"""
+
+DRUPAL7_PAGES = sorted(
+    [
+        *CORPUS.glob("drupal*.html"),
+        *(Path(__file__).resolve().parents[2] / "fixtures" / "dhs").glob("**/*.html"),
+    ]
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("path", DRUPAL7_PAGES, ids=[p.stem for p in DRUPAL7_PAGES])
+def test_a_federal_banner_does_not_change_how_a_drupal7_page_reads(path: Path, backend: str) -> None:
+    """dhs.gov (Drupal 7) put the USWDS federal banner above its pages in 2017. The banner marks a
+    USWDS site, but the listing stays Drupal 7's: same teasers, excerpts, dates and pager."""
+    body = path.read_bytes()
+    try:
+        plain = parse_topic_page(body, url="https://www.dhs.gov/list", backend=backend)
+    except NoTeasersFound:
+        return  # a page with no listing (the E-Verify fixture) has nothing to keep
+    if plain.profile != "drupal7":
+        return  # the Drupal 8+ pages of the corpus
+    bannered = re.sub(rb"(<body[^>]*>)", lambda m: m.group(1) + FEDERAL_BANNER.encode(), body, count=1)
+    assert bannered != body
+    assert parse_topic_page(bannered, url="https://www.dhs.gov/list", backend=backend) == plain
 
 
 def test_a_forced_profile_is_used_even_where_another_fits() -> None:
