@@ -94,3 +94,32 @@ def test_any_text_gives_a_date_and_its_shown_text_or_none(text: str) -> None:
         assert isinstance(found[0], dt.date)
         assert found[1]
         assert found[1] in text
+
+
+_DATE_PARTS = st.sampled_from(
+    ["2016", "1999", "2100", "-", "/", ".", "06", "6", "13", "23", "30", "31", "02", "T10:00", "Z",
+     "June", "jun", "JUN", "Thu", " ", ",", "٣", "x", "ſep", "\u212aov"]
+)  # fmt: skip
+
+
+@given(st.lists(_DATE_PARTS, max_size=9).map("".join))
+def test_shortcuts_find_what_the_full_scan_finds(text: str) -> None:
+    """parse_date's ISO shortcut and find_date's skipping of month-name patterns on text naming no
+    month give what trying every pattern gives."""
+    from parsers import dates
+
+    full = None
+    if dates._YEAR_RE.search(text):
+        matches = []
+        for _name, pattern in dates._PATTERNS:
+            for match in pattern.finditer(text):
+                try:
+                    value = dt.date(int(match["year"]), dates._month(match["month"]), int(match["day"]))
+                except (ValueError, KeyError):
+                    continue
+                matches.append((match.start(), value))
+                break
+        full = min(matches, key=lambda m: m[0], default=(0, None))[1]
+    found = find_date(text)
+    assert (found[0] if found else None) == full
+    assert parse_date(text) == full
