@@ -52,6 +52,9 @@ PROFILE = Profile(
         ".field--name-created",
         ".views-field-created",
         ".date",
+        # Drupal 8+ core teasers (see drupal8), which USWDS themes inherit
+        ".node__meta",
+        ".node__submitted",
     ),
     topic=("main h1", "#main-content h1", "h1"),
     next_page=(
