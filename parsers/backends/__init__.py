@@ -18,6 +18,7 @@ __all__ = [
     "Backend",
     "Node",
     "WalkEvent",
+    "block_text",
     "get_backend",
 ]
 
@@ -82,11 +83,7 @@ class Node(Protocol):
         ...
 
     def text(self) -> str:
-        """All descendant text as the source spaces it, whitespace collapsed.
-
-        Text nodes are joined without a separator: ``“<em>removable</em>”`` must not read
-        ``“ removable ”``. Block boundaries in real pages carry source whitespace (newlines).
-        """
+        """All descendant text as a browser lays it out, whitespace collapsed (:func:`block_text`)."""
         ...
 
     def remove(self) -> None:
@@ -108,6 +105,25 @@ class Node(Protocol):
     def key(self) -> int:
         """An identity usable in sets and dicts for as long as the document lives."""
         ...
+
+
+def block_text(node: Node) -> str:
+    """``node``'s text with a space at each edge of a block-level element (and ``<br>``),
+    whitespace collapsed: what :meth:`Node.text` returns where the subtree holds blocks.
+
+    Inline markup joins its text to the neighbours' (``“<em>removable</em>”`` must not read
+    ``“ removable ”``), but blocks are laid out apart even when minified markup leaves no
+    whitespace between them: ``<div>Mar</div><div>9</div><div>2015</div>`` reads "Mar 9 2015".
+    """
+    from parsers.clean import normalize_space  # parsers.clean imports nothing from here
+
+    parts = []
+    for _event, name, element in node.walk():
+        if element is None:
+            parts.append(name)
+        elif name in BLOCK_TAGS:
+            parts.append(" ")
+    return normalize_space("".join(parts))
 
 
 def get_backend(name: str) -> Callable[[str | bytes], Node]:

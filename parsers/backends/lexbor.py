@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
-from parsers.backends import NOISE_TAGS, WalkEvent
+from parsers.backends import BLOCK_TAGS, NOISE_TAGS, WalkEvent, block_text
 from parsers.clean import normalize_space
 
 __all__ = ["LexborElement", "parse"]
@@ -89,6 +89,10 @@ class LexborElement:
         return out
 
     def text(self) -> str:
+        nodes = self._node.traverse()
+        next(nodes)  # the element itself
+        if any(node.tag in BLOCK_TAGS for node in nodes):
+            return block_text(self)
         return normalize_space(self._node.text())
 
     def remove(self) -> None:

@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString, PageElement, PreformattedString
 
-from parsers.backends import NOISE_TAGS, WalkEvent
+from parsers.backends import BLOCK_TAGS, NOISE_TAGS, WalkEvent, block_text
 from parsers.clean import normalize_space
 
 __all__ = ["SoupElement", "parse"]
+
+_BLOCK_NAMES = sorted(BLOCK_TAGS)
 
 
 class SoupElement:
@@ -60,6 +62,8 @@ class SoupElement:
         return [SoupElement(c) for c in self._tag.children if isinstance(c, Tag)]
 
     def text(self) -> str:
+        if self._tag.find(_BLOCK_NAMES) is not None:
+            return block_text(self)
         return normalize_space(self._tag.get_text())
 
     def remove(self) -> None:

@@ -20,7 +20,7 @@ from parsers import (
     parse_text_dump,
     parse_topic_page,
 )
-from parsers.backends import BACKENDS
+from parsers.backends import BACKENDS, BLOCK_TAGS, get_backend
 from parsers.clean import is_boilerplate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,6 +117,50 @@ def test_file_url_takes_the_canonical_link() -> None:
     assert page.url == "https://www.dhs.gov/keywords/secure-communities?page=2"
     assert page.page == 2
     assert all(t.url and t.url.startswith("https://www.dhs.gov/") for t in page.teasers)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_blocks_are_read_apart_and_inline_markup_together(backend: str) -> None:
+    """Text reads as a browser lays it out, whatever whitespace the source has between tags."""
+    root = get_backend(backend)(
+        '<div id="d"><span class="date-box"><div>Mar</div><div>9</div><div>2015</div></span></div>'
+        '<h2 id="t">\u201c<em>removable</em>\u201d<br>kits</h2>'
+    )
+    date, title = root.css_first("#d"), root.css_first("#t")
+    assert date is not None
+    assert title is not None
+    assert date.text() == "Mar 9 2015"
+    assert title.text() == "\u201cremovable\u201d kits"
+
+
+REAL_PAGES = sorted([*ROOT.glob("fixtures/**/*.html"), *(ROOT / "tests" / "corpus").glob("*.html")])
+_BLOCKS = "|".join(sorted(BLOCK_TAGS, key=len, reverse=True))
+_BLOCK_GAP_RE = re.compile(
+    rf"(<(?:/?(?:{_BLOCKS}))\b[^>]*>)\s+(?=<)|(?<=>)\s+(<(?:/?(?:{_BLOCKS}))\b)".encode()
+)
+
+
+def _minify(body: bytes) -> bytes:
+    """``body`` with the whitespace between tags dropped wherever a block-level tag is one of them,
+    as HTML minifiers do (such whitespace never shows)."""
+    while (smaller := _BLOCK_GAP_RE.sub(lambda m: m.group(1) or m.group(2), body)) != body:
+        body = smaller
+    return body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("path", REAL_PAGES, ids=[p.stem for p in REAL_PAGES])
+def test_minified_markup_reads_the_same(path: Path, backend: str) -> None:
+    """A page minified (no whitespace around blocks) gives the same topic, teasers and next page."""
+    body = path.read_bytes()
+    try:
+        plain = parse_topic_page(body, url="https://www.dhs.gov/list", backend=backend)
+    except NoTeasersFound:
+        return
+    small = _minify(body)
+    assert len(small) < len(body)
+    read = parse_topic_page(small, url="https://www.dhs.gov/list", backend=backend)
+    assert (read.topic, read.teasers, read.next_url) == (plain.topic, plain.teasers, plain.next_url)
 
 
 def test_base_href_is_honoured() -> None:
