@@ -3,8 +3,10 @@
 Lexbor assumes UTF-8 when handed bytes, which garbles the many 2010s government pages that declare
 windows-1252 only in a ``<meta>`` tag. The order here is the HTML standard's: the HTTP charset, a
 byte-order mark, the ``<meta>`` prescan, then detection (bs4's ``UnicodeDammit``), never a blind
-guess of UTF-8. Inputs that are not text at all (PDFs, images, archives, NUL-ridden blobs) are
-refused with :class:`~parsers.errors.UndecodableInput` so no garbage becomes a record.
+guess of UTF-8; with one exception, where a browser would show mojibake: a windows-1252 label
+over bytes that are valid UTF-8 reads them as UTF-8. Inputs that are not text at all (PDFs,
+images, archives, NUL-ridden blobs) are refused with :class:`~parsers.errors.UndecodableInput`
+so no garbage becomes a record.
 """
 
 from __future__ import annotations
@@ -155,18 +157,32 @@ def html_source(
             text = _strict(data[len(bom) :], codec)
             break
     if text is None:
-        codec = _codec(charset_from_content_type(content_type))
-        text = _strict(data, codec)
+        codec, text = _declared(data, charset_from_content_type(content_type))
     if text is None:
         match = _META_CHARSET_RE.search(data[:_META_PRESCAN_BYTES])
-        codec = _codec(match.group(1).decode("ascii", "replace") if match else None)
-        text = _strict(data, codec)
+        codec, text = _declared(data, match.group(1).decode("ascii", "replace") if match else None)
     if text is None:
         codec, text = None, _detect(data)
     _refuse_controls(text)
     if codec == "utf-8" and not data.startswith(codecs.BOM_UTF8):
         return data
     return text
+
+
+def _declared(data: bytes, label: str | None) -> tuple[str | None, str | None]:
+    """The codec a declared charset names, and the text it gives (None if it cannot decode ``data``).
+
+    A windows-1252 label (iso-8859-1, latin1, ascii…) over bytes that are valid UTF-8 is stale:
+    the text is UTF-8 (house.gov's 2015 CMS declared iso-8859-1 over UTF-8 pages; a browser shows
+    "Presidentâ€™s"). Real windows-1252 text is almost never valid UTF-8 by chance: its accented
+    letters and quotes would have to come in pairs and triples like "Ã©" or "â€™".
+    """
+    codec = _codec(label)
+    if codec == "cp1252":
+        text = _strict(data, "utf-8")
+        if text is not None:
+            return "utf-8", text
+    return codec, _strict(data, codec)
 
 
 def _refuse_controls(text: str) -> None:

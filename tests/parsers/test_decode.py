@@ -27,6 +27,20 @@ def test_iso_8859_1_label_means_windows_1252() -> None:
     assert "It’s" in decode_html(text.encode("cp1252"))
 
 
+@pytest.mark.parametrize(
+    ("meta", "content_type"),
+    [
+        ('<meta charset="iso-8859-1">', None),
+        ("", "text/html; charset=ISO-8859-1"),
+        ('<meta charset="ascii">', None),
+    ],
+)
+def test_a_stale_windows_1252_label_over_utf8_bytes_reads_utf8(meta: str, content_type: str | None) -> None:
+    """house.gov's 2015 CMS declared iso-8859-1 over UTF-8 text: "It’s", not "Itâ€™s"."""
+    text = PAGE.format(meta=meta)
+    assert decode_html(text.encode("utf-8"), content_type=content_type) == text
+
+
 def test_http_charset_beats_meta() -> None:
     """The HTTP header is authoritative over a wrong <meta>."""
     text = PAGE.format(meta='<meta charset="utf-8">')
