@@ -16,12 +16,18 @@ __all__ = ["PROFILE"]
 PROFILE = Profile(
     name="drupal7",
     source="fixtures/dhs/www.dhs.gov/*.html (dhs.gov keyword pages, 2016)",
-    detect=(".view-content > .views-row", ".node-teaser"),
+    detect=(".view-content .views-row", ".node-teaser"),
     # Classes Drupal 8+ renamed (node--view-mode-teaser) or dropped (Views' numbered row classes):
     # they mark Drupal 7 even under the federal banner that dhs.gov added in 2017 (.usa-banner).
     signature=(".node-teaser", ".views-row-first"),
     container=(".region-content", "#content", "[role=main]", "main", "#main"),
-    item=(".view-content > .views-row", ".node-teaser"),
+    # Views' formats: unformatted rows, an HTML list (rows as <li>s) or a table (rows as <tr>s)
+    item=(
+        ".view-content > .views-row",
+        ".view-content > .item-list > ul > .views-row",
+        ".view-content > table.views-table > tbody > tr",
+        ".node-teaser",
+    ),
     title=("h2.node-title a", ".node-title a", ".views-field-title a", "h2 a", "h3 a", ".node-title"),
     excerpt=(
         ".field-name-body",

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from parsers import NoTeasersFound, ProfileError, parse_topic_page
 from parsers.backends import BACKENDS, get_backend
@@ -14,6 +15,7 @@ from parsers.profiles import PROFILES, Profile, candidates, detects, get_profile
 from parsers.profiles.segments import Segment, excerpt_text, read_segments
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+UTF8 = "text/html; charset=utf-8"
 
 DRUPAL7 = """<html><body><div id="content"><h1 id="page-title">Secure Communities</h1>
 <div class="view-content">
@@ -228,6 +230,58 @@ def test_a_federal_banner_does_not_change_how_a_page_reads(path: Path, backend: 
     assert (read.topic, read.teasers, read.next_url) == (plain.topic, plain.teasers, plain.next_url)
     if plain.profile == "drupal7":
         assert read.profile == "drupal7"
+
+
+def _as_views_format(body: bytes, style: str) -> bytes:
+    """``body`` with its Drupal 7 Views rows re-rendered in another Views format: ``list`` (an
+    HTML list, rows as ``<li>``s in ``.item-list > ul``) or ``table`` (rows as ``<tr>``s of a
+    ``table.views-table``, each field a cell; only for rows of fields)."""
+    soup = BeautifulSoup(body, "lxml")
+    for content in soup.select(".view-content"):
+        rows = content.find_all(class_="views-row", recursive=False)
+        if style == "table" and not (rows and rows[0].find(class_="views-field")):
+            continue
+        outer = soup.new_tag("div", attrs={"class": "item-list"})
+        inner = soup.new_tag("ul")
+        if style == "table":
+            outer = soup.new_tag("table", attrs={"class": "views-table cols-3"})
+            inner = soup.new_tag("tbody")
+        outer.append(inner)
+        if rows:
+            rows[0].insert_before(outer)
+        for index, row in enumerate(rows):
+            row.extract()
+            if style == "list":
+                row.name = "li"
+                inner.append(row)
+                continue
+            first = " views-row-first" if index == 0 else ""
+            line = soup.new_tag("tr", attrs={"class": ("odd" if index % 2 == 0 else "even") + first})
+            for cell in row.find_all(class_="views-field"):
+                cell.extract()
+                cell.name = "td"
+                line.append(cell)
+            inner.append(line)
+    return str(soup).encode("utf-8")
+
+
+VIEWS_PAGES = [p for p in REAL_PAGES if b"views-row-first" in p.read_bytes() and "uswds" not in p.name]
+
+
+@pytest.mark.parametrize("style", ["list", "table"])
+@pytest.mark.parametrize("path", VIEWS_PAGES, ids=[p.stem for p in VIEWS_PAGES])
+def test_drupal7_views_formats_read_the_same(path: Path, style: str) -> None:
+    """A Drupal 7 View renders its rows unformatted, as an HTML list or as a table: the drupal7
+    profile reads each the same (the list lost dates and excerpts to the generic detector)."""
+    plain = parse_topic_page(path.read_bytes(), url="https://www.dhs.gov/list", content_type=UTF8)
+    changed = _as_views_format(path.read_bytes(), style)
+    read = parse_topic_page(changed, url="https://www.dhs.gov/list", content_type=UTF8)
+    assert (read.profile, read.topic, read.teasers, read.next_url) == (
+        plain.profile,
+        plain.topic,
+        plain.teasers,
+        plain.next_url,
+    )
 
 
 def test_a_forced_profile_is_used_even_where_another_fits() -> None:
