@@ -29,6 +29,8 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_ISO_START_RE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)", re.ASCII)
+"""An ISO date at the very start: what find_date would find first (its ``iso`` pattern, at 0)."""
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 
 # Each: a name (for tests and debugging) and a pattern with named groups year/month/day.
@@ -142,7 +144,3 @@ def parse_date(text: str | None) -> dt.date | None:
             pass  # "2016-02-30": another date may follow, as find_date looks for one
     found = find_date(text)
     return found[0] if found else None
-
-
-_ISO_START_RE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)", re.ASCII)
-"""An ISO date at the very start: what find_date would find first (its ``iso`` pattern, at 0)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, Protocol
 
+from parsers.clean import normalize_space
+
 __all__ = [
     "BACKENDS",
     "BLOCK_TAGS",
@@ -115,8 +117,6 @@ def block_text(node: Node) -> str:
     ``“ removable ”``), but blocks are laid out apart even when minified markup leaves no
     whitespace between them: ``<div>Mar</div><div>9</div><div>2015</div>`` reads "Mar 9 2015".
     """
-    from parsers.clean import normalize_space  # parsers.clean imports nothing from here
-
     parts = []
     for _event, name, element in node.walk():
         if element is None:
