@@ -52,9 +52,18 @@ def page_index(url: str) -> int:
 
 _SELF_URL = ('link[rel="canonical"]', 'meta[property="og:url"]', 'link[rel="shortlink"]')
 
+# Where a browser or an archiving extension noted the address a saved page came from: Chrome's and
+# Edge's "Mark of the Web" (``<!-- saved from url=(0053)https://… -->``) and SingleFile's header.
+_SAVED_FROM_RE = re.compile(
+    r"<!--\s*(?:saved from url=\(\d+\)|Page saved with SingleFile\s+url:\s*)(https?://[^\s<>]+)"
+)
+_SAVED_FROM_RE_BYTES = re.compile(_SAVED_FROM_RE.pattern.encode())
+_SAVED_FROM_SCAN = 4096  # both notes open the file
 
-def _own_url(root: Node, url: str) -> str:
-    """A page read from a file (``file://``) knows its web address from its canonical link."""
+
+def _own_url(root: Node, url: str, source: str | bytes) -> str:
+    """A page read from a file (``file://``) knows its web address from its canonical link, else
+    from the note a browser left when saving it."""
     if not url.startswith("file:"):
         return url
     for selector in _SELF_URL:
@@ -63,6 +72,13 @@ def _own_url(root: Node, url: str) -> str:
             found = absolute_url(node.attr("href") or node.attr("content"), "http://invalid/")
             if found and not found.startswith("http://invalid/"):
                 return found
+    head = source[:_SAVED_FROM_SCAN]
+    match = _SAVED_FROM_RE.search(head) if isinstance(head, str) else _SAVED_FROM_RE_BYTES.search(head)
+    if match is not None:
+        saved = match.group(1)
+        found = absolute_url(saved if isinstance(saved, str) else saved.decode("utf-8", "replace"), url)
+        if found:
+            return found
     return url
 
 
@@ -263,7 +279,7 @@ def parse_topic_page(
         raise InputTooLarge(f"the markup is nested more than {MAX_NESTING} levels deep")
     try:
         root = parse(html)
-        url = _own_url(root, url)
+        url = _own_url(root, url, html)
         base = _base_url(root, url)
         name, drafts, chosen = _choose(root, profile)
         teasers: list[Teaser] = []

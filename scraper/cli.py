@@ -142,6 +142,18 @@ def _parse_warc(path: str, *, backend: str, profile: Profile | str | None) -> It
         raise NoTeasersFound(path, None)
 
 
+def _warn_unresolved(path: str, page: TopicPage) -> None:
+    """Say so when a saved page's relative links could not be made absolute: it names no address
+    of its own (canonical link, browser's "saved from" note) and none was given."""
+    missing = sum(1 for teaser in page.teasers if teaser.url is None)
+    if missing and page.url.startswith("file:") and page.profile != "text":  # dumps hold no links
+        err.print(
+            f"warning: {path}: {missing} of {len(page.teasers)} teasers have no URL; if their links "
+            "are relative, give the page's address with --url URL",
+            markup=False,
+        )
+
+
 def _is_dump(data: bytes) -> bool:
     try:
         return looks_like_text_dump(decode_html(data[:4096] if len(data) > 4096 else data))
@@ -193,6 +205,7 @@ def parse(
                     for record in page.to_records():
                         out.write(record.model_dump_json() + "\n")
                         written += 1
+                    _warn_unresolved(path, page)
             except NoTeasersFound:
                 empty += 1
                 err.print(f"[yellow]warning:[/] {path}: no teasers found (try --profile)", markup=True)

@@ -119,6 +119,32 @@ def test_file_url_takes_the_canonical_link() -> None:
     assert all(t.url and t.url.startswith("https://www.dhs.gov/") for t in page.teasers)
 
 
+SOUNDSOFTWARE = ROOT / "tests" / "corpus" / "drupal6-soundsoftware-acuk-taxonomy-term.html"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "<!-- saved from url=(0063)https://www.soundsoftware.ac.uk/taxonomy/term/12?page=1 -->\r\n",
+        "<!--\n Page saved with SingleFile \n url: https://www.soundsoftware.ac.uk/taxonomy/term/12?page=1"
+        " \n saved date: Tue Jul 05 2016 16:24:03 GMT+0000 (Coordinated Universal Time)\n-->\n",
+    ],
+    ids=["chrome", "singlefile"],
+)
+def test_file_url_takes_the_address_the_browser_saved_it_from(note: str) -> None:
+    """A page saved by a browser without a canonical link resolves its links against the address
+    the browser noted when saving it (Chrome's "saved from url", SingleFile's header)."""
+    body = SOUNDSOFTWARE.read_bytes()
+    assert b"canonical" not in body
+    without = parse_topic_page(body, url=SOUNDSOFTWARE.as_uri())
+    assert all(t.url is None for t in without.teasers)  # relative links, nothing to resolve them by
+    page = parse_topic_page(note.encode() + body, url=SOUNDSOFTWARE.as_uri())
+    assert page.url == "https://www.soundsoftware.ac.uk/taxonomy/term/12?page=1"
+    assert page.page == 1
+    assert page.teasers
+    assert all(t.url and t.url.startswith("https://www.soundsoftware.ac.uk/") for t in page.teasers)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_blocks_are_read_apart_and_inline_markup_together(backend: str) -> None:
     """Text reads as a browser lays it out, whatever whitespace the source has between tags."""

@@ -35,7 +35,9 @@ def test_parse_html_page(capsys: pytest.CaptureFixture[str]) -> None:
 def test_parse_text_dump(capsys: pytest.CaptureFixture[str]) -> None:
     """A text dump gives the five seed teasers with the text profile."""
     assert main(["parse", str(SEED)]) == 0
-    records = _records(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    assert captured.err == ""  # a dump has no links: nothing to warn about
+    records = _records(captured.out)
     assert len(records) == 5
     assert {r.profile for r in records} == {"text"}
     assert {r.topic for r in records} == {"Secure Communities"}
@@ -48,6 +50,21 @@ def test_backends_give_identical_output(backend: str, capsys: pytest.CaptureFixt
     default = capsys.readouterr().out
     assert main(["parse", str(PAGE0), "--url", URL, "--backend", backend]) == 0
     assert capsys.readouterr().out == default
+
+
+def test_parse_says_when_relative_links_stay_unresolved(capsys: pytest.CaptureFixture[str]) -> None:
+    """A saved page with relative links and no address of its own: the records are written, and a
+    warning says how to resolve the links; with --url they resolve and nothing is said."""
+    page = ROOT / "tests" / "corpus" / "drupal6-soundsoftware-acuk-taxonomy-term.html"
+    assert main(["parse", str(page)]) == 0
+    captured = capsys.readouterr()
+    assert all(r.url is None for r in _records(captured.out))
+    assert "4 of 4 teasers have no URL" in captured.err
+    assert "--url" in captured.err
+    assert main(["parse", str(page), "--url", "https://www.soundsoftware.ac.uk/taxonomy/term/12"]) == 0
+    captured = capsys.readouterr()
+    assert all(r.url for r in _records(captured.out))
+    assert captured.err == ""
 
 
 def test_parse_writes_output_file(tmp_path: Path) -> None:
