@@ -46,6 +46,13 @@ PROFILE = Profile(
         ".submitted",
     ),
     topic=("h1#page-title", "h1.page-title", "h1.title", "h1"),
-    next_page=("ul.pager li.pager-next a", "li.pager-next a", "a[rel=next]", "link[rel=next]"),
+    next_page=(
+        "ul.pager li.pager-next a",
+        "li.pager-next a",
+        "a[rel=next]",
+        "link[rel=next]",
+        # a pager of page numbers only (themes that hide "next ›"): the one after the current page
+        "ul.pager li.pager-current + li.pager-item a",
+    ),
     strip=(".element-invisible", "ul.links", ".node-readmore", ".feed-icon"),
 )

@@ -284,6 +284,21 @@ def test_drupal7_views_formats_read_the_same(path: Path, style: str) -> None:
     )
 
 
+PAGER_PAGES = [p for p in VIEWS_PAGES if b'class="pager-next' in p.read_bytes()]
+
+
+@pytest.mark.parametrize("path", PAGER_PAGES, ids=[p.stem for p in PAGER_PAGES])
+def test_drupal7_pager_of_page_numbers_only_still_leads_on(path: Path) -> None:
+    """Themes may hide the pager's "next ›" item: the page number after the current one is next."""
+    body = path.read_bytes()
+    plain = parse_topic_page(body, url="https://www.dhs.gov/list", content_type=UTF8)
+    numbers_only = re.sub(rb'<li class="pager-next[^"]*">.*?</li>', b"", body, flags=re.DOTALL)
+    assert numbers_only != body
+    read = parse_topic_page(numbers_only, url="https://www.dhs.gov/list", content_type=UTF8)
+    assert plain.next_url is not None
+    assert read.next_url == plain.next_url
+
+
 def test_a_forced_profile_is_used_even_where_another_fits() -> None:
     """profile="generic" or a family name overrides detection; the record names it."""
     assert _page(DRUPAL7, profile="generic").profile == "generic"  # type: ignore[attr-defined]
