@@ -92,6 +92,14 @@ _READ_MORE_LAST_CHARS = frozenset("egsonùr])EGSONÙRſ")
 # "about" in any case: none of its letters has a case variant beyond ASCII for the regex engine.
 _ABOUT_RE = re.compile(r"[aA][bB][oO][uU][tT]")
 _READ_MORE_TAIL_CHARS = 260  # "read more about " + 200 characters + arrows, with room to spare
+# A bare "more" link: bracketed or followed by arrows ("[more]", "more »", "More >>"), or a word of
+# its own after a sentence's end ("… said today. More"). Never "… grants and more" or an ellipsis
+# alone ("… and more…" is a cut sentence).
+_MORE_LINK_RE = re.compile(
+    r"(?:\[\s*more\s*\]|\bmore\s*[›»>→]+|(?<=[.!?…\"”’)])\s+more\s*(?:[›»>→]+|…|\.\.\.)?)\s*$",
+    re.IGNORECASE,
+)
+_MORE_LINK_TAIL_CHARS = 12  # "more" in the last characters: " [ more ]", "more >>"
 # An excerpt ending so was cut by the site; one ending otherwise than with a terminal character
 # was cut mid-sentence.
 _ELLIPSIS_ENDS = ("…", "...", "[…]", "[...]")
@@ -170,9 +178,19 @@ def clean_excerpt(text: str | None, *, normalized: bool = False) -> str | None:
     if text is None:
         return None
     cleaned = text if normalized else normalize_space(text)
-    while (start := _read_more_start(cleaned)) is not None:
+    while (start := _read_more_start(cleaned)) is not None or (
+        start := _more_link_start(cleaned)
+    ) is not None:
         cleaned = cleaned[:start].rstrip()
     return cleaned or None
+
+
+def _more_link_start(text: str) -> int | None:
+    """Where a trailing bare "more" link text (:data:`_MORE_LINK_RE`) begins in ``text``, or None."""
+    if "more" not in text[-_MORE_LINK_TAIL_CHARS:].lower():
+        return None
+    match = _MORE_LINK_RE.search(text)
+    return None if match is None else match.start()
 
 
 def _read_more_start(text: str) -> int | None:

@@ -15,7 +15,8 @@ from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_tru
 # ellipses and the words of "Read more" phrases.
 _PIECES = st.sampled_from(
     ["Read more", "read", "more", "Continue reading", "about", "Lire la suite", "…", "...", "›", "»", "→",
-     "[…]", "(more)", " ", "\u00a0", "\u200b", "\n\t", "word", "Learn", "must", ".", "é", "e\u0301"]
+     "[…]", "(more)", "[more]", "More", ">>", " ", "\u00a0", "\u200b", "\n\t", "word", "Learn", "must", ".",
+     "é", "e\u0301"]
 )  # fmt: skip
 _TEXTS = st.one_of(
     st.text(max_size=300), st.lists(_PIECES, max_size=30).map(" ".join), st.lists(_PIECES).map("".join)
@@ -62,6 +63,14 @@ def test_looks_truncated_reads_ends_as_its_patterns_do(text: str) -> None:
         ("It is a must read", "It is a must read"),
         ("What you can learn", "What you can learn"),
         ("A thread more", "A thread more"),
+        ("New guidance for partners. More", "New guidance for partners."),
+        ("New guidance for partners [more]", "New guidance for partners"),
+        ("New guidance for partners more »", "New guidance for partners"),
+        ("New guidance for partners. More…", "New guidance for partners."),
+        ("Training, grants and more", "Training, grants and more"),
+        ("Training, grants and more…", "Training, grants and more…"),
+        ("Training, grants and more...", "Training, grants and more..."),
+        ("The lab won. Read more » [more]", "The lab won."),
         ("Read more", None),
         ("   ", None),
     ],
