@@ -92,11 +92,11 @@ _READ_MORE_LAST_CHARS = frozenset("egsonùr])EGSONÙRſ")
 # "about" in any case: none of its letters has a case variant beyond ASCII for the regex engine.
 _ABOUT_RE = re.compile(r"[aA][bB][oO][uU][tT]")
 _READ_MORE_TAIL_CHARS = 260  # "read more about " + 200 characters + arrows, with room to spare
-# A bare "more" link: bracketed or followed by arrows ("[more]", "more »", "More >>"), or a word of
-# its own after a sentence's end ("… said today. More"). Never "… grants and more" or an ellipsis
-# alone ("… and more…" is a cut sentence).
+# A bare "more" link: bracketed or followed by arrows ("[more]", WordPress's "(more…)", "more »"),
+# or a word of its own after a sentence's end ("… said today. More"). Never "… grants and more" or
+# an ellipsis alone ("… and more…" is a cut sentence).
 _MORE_LINK_RE = re.compile(
-    r"(?:\[\s*more\s*\]|\bmore\s*[›»>→]+|(?<=[.!?…\"”’)])\s+more\s*(?:[›»>→]+|…|\.\.\.)?)\s*$",
+    r"(?:[\[(]\s*more\s*(?:…|\.\.\.)?\s*[\])]|\bmore\s*[›»>→]+|(?<=[.!?…\"”’)])\s+more\s*(?:[›»>→]+|…|\.\.\.)?)\s*$",
     re.IGNORECASE,
 )
 _MORE_LINK_TAIL_CHARS = 12  # "more" in the last characters: " [ more ]", "more >>"

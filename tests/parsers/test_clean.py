@@ -65,6 +65,8 @@ def test_looks_truncated_reads_ends_as_its_patterns_do(text: str) -> None:
         ("A thread more", "A thread more"),
         ("New guidance for partners. More", "New guidance for partners."),
         ("New guidance for partners [more]", "New guidance for partners"),
+        ("New guidance for partners. (more…)", "New guidance for partners."),
+        ("New guidance for partners (more...)", "New guidance for partners"),
         ("New guidance for partners more »", "New guidance for partners"),
         ("New guidance for partners. More…", "New guidance for partners."),
         ("Training, grants and more", "Training, grants and more"),
