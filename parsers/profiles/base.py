@@ -51,7 +51,8 @@ class Profile:
     signature: tuple[str, ...] = ()
     """Auto-detection: markup only this family prints. A page showing any is tried with this
     profile before the profiles ahead of it in :data:`parsers.profiles.PROFILES`, so a site-wide
-    marker of another family (the federal banner on a Drupal 7 dhs.gov) cannot claim its listing."""
+    marker of another family (a federal banner in USWDS markup over a Drupal 7 page) cannot claim
+    its listing."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ PROFILE = Profile(
     source="fixtures/dhs/www.dhs.gov/*.html (dhs.gov keyword pages, 2016)",
     detect=(".view-content .views-row", ".node-teaser"),
     # Classes Drupal 8+ renamed (node--view-mode-teaser) or dropped (Views' numbered row classes):
-    # they mark Drupal 7 even under the federal banner that dhs.gov added in 2017 (.usa-banner).
+    # they mark Drupal 7 even under a federal banner in USWDS markup (.usa-banner).
     signature=(".node-teaser", ".views-row-first"),
     container=(".region-content", "#content", "[role=main]", "main", "#main"),
     # Views' formats: unformatted rows, an HTML list (rows as <li>s) or a table (rows as <tr>s)

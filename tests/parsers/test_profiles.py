@@ -215,10 +215,10 @@ FEDERAL_BANNER = """<section class="usa-banner" aria-label="Official government 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("path", REAL_PAGES, ids=[p.stem for p in REAL_PAGES])
 def test_a_federal_banner_does_not_change_how_a_page_reads(path: Path, backend: str) -> None:
-    """dhs.gov (Drupal 7) put the USWDS federal banner above its pages in 2017; .gov sites on
-    Drupal 8+, WordPress or static generators show it too. It marks a USWDS site, but the listing
-    stays what it was: same teasers, excerpts, dates and pager (a Drupal 7 page is still read by
-    its own profile)."""
+    """The federal banner in USWDS markup sits above .gov pages of every make: Drupal 7 (the "US
+    flag" header of the seed's dhs.gov dumps), Drupal 8+, WordPress, static generators. It marks a
+    USWDS site, but the listing stays what it was: same teasers, excerpts, dates and pager (a
+    Drupal 7 page is still read by its own profile)."""
     body = path.read_bytes()
     try:
         plain = parse_topic_page(body, url="https://www.dhs.gov/list", backend=backend)
