@@ -209,7 +209,10 @@ async def test_redirecting_capture_is_read_at_its_target(archive: FakeArchive, f
     """A listed capture the archive redirects is read where it leads, and dated by that capture."""
     _, records = await _run(_settings(archive, all_captures=True), fake_clock)
     stamps = [_stamp(target) for target in archive.web_log]
-    assert stamps.index("20130612093000") == stamps.index("20130612011500") + 1
+    # collapse=digest hides 20130612093000 from the listing (it repeats 20130612011500), so the only
+    # way to it is the redirect. Other captures are read meanwhile: two are in flight at once.
+    assert stamps.count("20130612093000") == 1
+    assert stamps.index("20130612093000") > stamps.index("20130612011500")
     from_2013 = [r for r in records if r.archived_at == _utc(2013, 6, 12, 9, 30)]
     assert len(from_2013) == 5
     assert {r.capture_url for r in from_2013} == {
