@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["find_date", "find_month", "parse_date"]
+__all__ = ["find_date", "find_month", "find_relative", "parse_date", "resolve_relative"]
 
 _MONTHS = {
     name: i
@@ -70,6 +70,103 @@ _TIME_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 _MONTH_YEAR_RE = re.compile(r"\b" + _MONTH + r",?\s+" + _YEAR + r"\b", re.IGNORECASE)
+
+
+# Dates shown relative to the day the page was read: "3 days ago", "Yesterday", "Mar 3" (this
+# year's, as newsrooms print them). Recognised only when they make up the whole text, give or take
+# a "Posted"/"Updated" before and a time after, so that "Join us March 3 for…" is no date.
+_LEAD = r"(?:.{0,50}?\b(?:on|at|posted|updated|published|added)(?:\s*:\s*|\s+)|by\s+[^,]{1,40},\s*)?"
+"""What may come before such a date: "Posted", "Updated:", "Posted in Press Releases on", "By
+bruceandpaula at", "By joachim," (the phrasings of the corpus pages' explicit dates)."""
+_SEPARATOR_RE = re.compile(r"\s*[|·•]\s*")
+"""Between the parts of a metadata line: "3 days ago | categories: NPackage | View Comments"."""
+_AGO_UNITS: dict[str, int | None] = {
+    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
+    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
+    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
+    "d": 86400, "day": 86400, "days": 86400,
+    "w": None, "wk": None, "wks": None, "week": None, "weeks": None,
+    "mo": None, "mos": None, "month": None, "months": None,
+    "y": None, "yr": None, "yrs": None, "year": None, "years": None,
+}  # fmt: skip
+"""Units of "N … ago" in seconds; None where the text does not say which day ("2 weeks ago" is
+what WordPress prints from 14 to 20 days): such a date keeps its text but gets no ``date``."""
+_AGO_RE = re.compile(
+    r"(?:(?:about|around|almost|nearly|over)\s+)?(?P<n>\d{1,4}|an?|one)\s*(?P<unit>"
+    + "|".join(sorted(_AGO_UNITS, key=len, reverse=True))
+    + r")\.?\s+ago",
+    re.IGNORECASE,
+)
+_DAY_WORD_RE = re.compile(r"(?P<word>just\s+now|today|yesterday)", re.IGNORECASE)
+_YEARLESS_RE = re.compile(
+    _WEEKDAY + r"(?:" + _MONTH + r"\s+" + _DAY + r"|" + _DAY.replace("day>", "day2>") + r"\s+(?:of\s+)?"
+    + _MONTH.replace("month>", "month2>") + r")",
+    re.IGNORECASE,
+)  # fmt: skip
+_RELATIVE_RE = re.compile(
+    _LEAD + r"(?P<shown>" + _AGO_RE.pattern + "|" + _DAY_WORD_RE.pattern + "|" + _YEARLESS_RE.pattern + r")"
+    + _TIME_AFTER_RE.pattern + r"?\.?",
+    re.IGNORECASE,
+)  # fmt: skip
+_RELATIVE_HINTS = ("ago", "now", "today", "yesterday", *_MONTH_PREFIXES)
+
+
+def find_relative(text: str) -> str | None:
+    """The date part of ``text`` when ``text`` (or one ``|``-separated part of it) is a date shown
+    relative to the day the page was read ("3 days ago", "Yesterday", "Updated Mar 3"), else
+    None; see :func:`resolve_relative`.
+
+    >>> find_relative("Posted 3 days ago"), find_relative("Mar 3 | 4 comments")
+    ('3 days ago', 'Mar 3')
+    >>> find_relative("May 5 reasons to switch") is None
+    True
+    """
+    if len(text) > 120:
+        return None
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _RELATIVE_HINTS):
+        return None
+    for part in _SEPARATOR_RE.split(text.strip()):
+        match = _RELATIVE_RE.fullmatch(part)
+        if match is not None and 1 <= int(match["day"] or match["day2"] or 1) <= 31:
+            return part[match.start("shown") :].rstrip(".").rstrip()
+    return None
+
+
+def resolve_relative(shown: str, reference: dt.datetime) -> dt.date | None:
+    """The date ``shown`` (a :func:`find_relative` text) names, read at ``reference`` (when the page
+    was fetched, or archived); None if it names none or leaves the day open ("2 months ago").
+
+    A day without a year is the latest one not after the reference (a day of slack for time
+    zones): "Dec 30" read on 2 January is last year's. Days are those of ``reference``'s time zone.
+
+    >>> read = dt.datetime(2016, 7, 1, 12, 0, tzinfo=dt.UTC)
+    >>> resolve_relative("3 days ago", read), resolve_relative("Dec 30", read)
+    (datetime.date(2016, 6, 28), datetime.date(2015, 12, 30))
+    """
+    match = _RELATIVE_RE.fullmatch(shown.strip())
+    if match is None:
+        return None
+    today = reference.date()
+    if match["word"] is not None:
+        return today - dt.timedelta(days=1 if match["word"].lower() == "yesterday" else 0)
+    if match["n"] is not None:
+        seconds = _AGO_UNITS[match["unit"].lower()]
+        if seconds is None:
+            return None
+        count = int(match["n"]) if match["n"].isdigit() else 1
+        return (reference - dt.timedelta(seconds=count * seconds)).date()
+    month = _month(match["month"] or match["month2"])
+    day = int(match["day"] or match["day2"])
+    latest = today + dt.timedelta(days=1)
+    for year in range(today.year + 1, today.year - 8, -1):  # Feb 29 waits for a leap year
+        try:
+            value = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if value <= latest:
+            return value
+    return None
 
 
 def _month(value: str) -> int:

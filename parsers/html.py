@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from parsers.backends import Node, get_backend
 from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_truncated, normalize_space
-from parsers.dates import find_date, parse_date
+from parsers.dates import find_date, find_relative, parse_date
 from parsers.decode import MAX_INPUT_BYTES, html_source
 from parsers.errors import InputTooLarge, NoTeasersFound, ParseError
 from parsers.profiles import Draft, Profile, candidates, first, get_profile, run_profile
@@ -195,7 +195,8 @@ def _date(draft: Draft) -> tuple[dt.date | None, str | None]:
     machine = parse_date(draft.date_machine)
     if found is not None:
         return machine or found[0], found[1]
-    return machine, shown
+    # "3 days ago", "Mar 3": dated when the record is made, against the time the page was read.
+    return machine, (find_relative(shown) if shown and machine is None else None) or shown
 
 
 _TEASER_FIELDS = frozenset(Teaser.model_fields)

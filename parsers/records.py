@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from parsers.clean import canonical_url, is_boilerplate, is_canonical_url, normalize_space
+from parsers.dates import resolve_relative
 
 __all__ = ["SCHEMA_VERSION", "Record", "Teaser", "TopicPage", "UtcDatetime", "record_id"]
 
@@ -156,13 +157,17 @@ class TopicPage(_Frozen):
             pydantic.ValidationError: the teaser does not make a valid record. A crawl sends it
                 to the rejects file with the reason instead of dropping it.
         """
+        date = teaser.date
+        read_at = archived_at or fetched_at
+        if date is None and teaser.date_raw and read_at is not None:
+            date = resolve_relative(teaser.date_raw, read_at)  # "3 days ago" as of that day
         return Record(
             id=record_id(teaser.url, source_url=self.url, title=teaser.title),
             title=teaser.title,
             url=teaser.url,
             excerpt=teaser.excerpt,
             truncated=teaser.truncated,
-            date=teaser.date,
+            date=date,
             date_raw=teaser.date_raw,
             topic=self.topic,
             source_url=self.url,
@@ -203,7 +208,8 @@ class Record(_Frozen):
     truncated: bool = False
     """The site cut the excerpt (ends mid-word or with an ellipsis)."""
     date: dt.date | None = None
-    """ISO 8601 date of the item, if the teaser shows one."""
+    """ISO 8601 date of the item, if the teaser shows one. A relative one ("3 days ago", "March 3")
+    is counted from ``archived_at``, else ``fetched_at``."""
     date_raw: str | None = None
     """The date text as shown on the page."""
     topic: str | None = None

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from parsers.backends import Node
 from parsers.clean import absolute_url, is_boilerplate, normalize_space
-from parsers.dates import find_date, find_month
+from parsers.dates import find_date, find_month, find_relative
 from parsers.profiles.base import Draft
 from parsers.profiles.segments import HEADING_TAGS, excerpt_text, read_segments
 
@@ -411,7 +411,9 @@ def _date_nodes(
             if titles[owner].node.key in inner or (stops and any(k in stops for k in inner)):
                 continue
             text = node.text()
-            if (tag == "time" and node.attr("datetime")) or (text and find_date(text) is not None):
+            if (tag == "time" and node.attr("datetime")) or (
+                text and (find_date(text) or find_relative(text))
+            ):
                 found[owner] = node
     return found
 
@@ -429,7 +431,7 @@ def _heading_date(block: Node, container: Node) -> str | None:
         for sibling in reversed(siblings[:index]):
             if sibling.tag in HEADING_TAGS:
                 text = sibling.text()
-                return text if find_date(text) or find_month(text) else None
+                return text if find_date(text) or find_month(text) or find_relative(text) else None
         node = parent
     return None
 
@@ -484,9 +486,11 @@ def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops:
         date_machine = date.attr("datetime") or date.attr("content")
     segments = read_segments(block, skip)
     if date is None:
-        found = next((f for s in segments if s.kind == "meta" and (f := find_date(s.text))), None)
-        if found is not None:
-            date_text = found[1]
+        meta = [s.text for s in segments if s.kind == "meta"]
+        shown = next((f[1] for text in meta if (f := find_date(text))), None)
+        shown = shown or next((r for text in meta if (r := find_relative(text))), None)
+        if shown is not None:
+            date_text = shown
         else:
             # Archive lists grouped by month show only "February 2008": kept as the shown date.
             date_text = _heading_date(block, container) or next(

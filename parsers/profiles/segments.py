@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from parsers.backends import BLOCK_TAGS, Node
 from parsers.clean import is_boilerplate, normalize_space
-from parsers.dates import find_date
+from parsers.dates import find_date, find_relative
 
 __all__ = ["HEADING_TAGS", "META_MAX_WORDS", "Segment", "excerpt_text", "read_segments"]
 
@@ -73,7 +73,7 @@ def _classify(text: str, linky: bool, links: int, heading: bool) -> str:
     if words <= META_MAX_WORDS:  # longer lines are never metadata: spared the sentence test
         ends = text[-_SENTENCE_END_CHARS:]
         sentence = words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(ends) is not None
-        if not sentence and (_BYLINE_RE.match(text) or find_date(text)):
+        if not sentence and (_BYLINE_RE.match(text) or find_date(text) or find_relative(text)):
             return "meta"
     return "heading" if heading else "content"
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parsers.dates import find_date, find_month, parse_date
+from parsers.dates import find_date, find_month, find_relative, parse_date, resolve_relative
 
 JUNE_23 = dt.date(2016, 6, 23)
 
@@ -123,3 +123,87 @@ def test_shortcuts_find_what_the_full_scan_finds(text: str) -> None:
     found = find_date(text)
     assert (found[0] if found else None) == full
     assert parse_date(text) == full
+
+
+# -- dates shown relative to the day the page was read ---------------------------------------------
+
+READ = dt.datetime(2016, 7, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "date"),
+    [
+        ("3 days ago", "3 days ago", dt.date(2016, 6, 28)),
+        ("Posted 1 day ago", "1 day ago", dt.date(2016, 6, 30)),
+        ("an hour ago", "an hour ago", dt.date(2016, 7, 1)),
+        ("13 hours ago", "13 hours ago", dt.date(2016, 6, 30)),
+        ("5h ago", "5h ago", dt.date(2016, 7, 1)),
+        ("about 45 minutes ago", "about 45 minutes ago", dt.date(2016, 7, 1)),
+        ("Yesterday", "Yesterday", dt.date(2016, 6, 30)),
+        ("Today at 10:30", "Today at 10:30", dt.date(2016, 7, 1)),
+        ("just now", "just now", dt.date(2016, 7, 1)),
+        ("Updated: Jun 30, 10:00 AM", "Jun 30, 10:00 AM", dt.date(2016, 6, 30)),
+        ("Mar 3 | 4 comments", "Mar 3", dt.date(2016, 3, 3)),
+        ("By joachim, 3rd March", "3rd March", dt.date(2016, 3, 3)),
+        ("Posted in Press Releases on Tue, March 3", "Tue, March 3", dt.date(2016, 3, 3)),
+        ("By bruceandpaula at June 30 23:10 | Pictures", "June 30 23:10", dt.date(2016, 6, 30)),
+        ("July 2", "July 2", dt.date(2016, 7, 2)),  # a day of slack: a site east of UTC is ahead
+        ("Dec 30", "Dec 30", dt.date(2015, 12, 30)),  # the latest Dec 30 before July 2016
+        ("Feb 29", "Feb 29", dt.date(2016, 2, 29)),
+    ],
+)
+def test_relative_dates_resolve_against_the_time_the_page_was_read(
+    text: str, shown: str, date: dt.date
+) -> None:
+    """ "3 days ago", "Yesterday" and a day without its year name a date once the reading time is
+    known (the fetch, or the archive capture); ``date_raw`` keeps just the date part."""
+    assert find_relative(text) == shown
+    assert resolve_relative(shown, READ) == date
+
+
+@pytest.mark.parametrize(
+    "text", ["2 weeks ago", "over 3 weeks ago", "3 months ago", "5mo ago", "2 years ago"]
+)
+def test_relative_dates_that_leave_the_day_open_keep_only_their_text(text: str) -> None:
+    """ "2 weeks ago" is what WordPress prints from 14 to 20 days: shown (``date_raw``), not dated."""
+    assert find_relative(text) == text
+    assert resolve_relative(text, READ) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "May 5 reasons to switch",
+        "Join us for 3 days",
+        "Today's announcement",
+        "Mar 3, 2016",  # a full date: find_date's
+        "Mar 32",
+        "Secure Communities",
+        "3 days",
+        "",
+    ],
+)
+def test_text_that_only_mentions_a_day_is_no_relative_date(text: str) -> None:
+    """Only a line that is the date (give or take a "Posted … on" before it, a time after it and
+    other ``|``-separated parts) counts: headlines and sentences that mention a day do not."""
+    assert find_relative(text) is None
+
+
+_READ_TIMES = st.datetimes(
+    min_value=dt.datetime(1995, 1, 1), max_value=dt.datetime(2090, 1, 1), timezones=st.just(dt.UTC)
+)
+
+
+@given(_READ_TIMES, st.integers(0, 3000))
+def test_days_ago_count_back_from_the_day_read(read: dt.datetime, days: int) -> None:
+    """ "N days ago" is N calendar days before the day the page was read."""
+    assert resolve_relative(f"{days} days ago", read) == read.date() - dt.timedelta(days=days)
+
+
+@given(_READ_TIMES, st.integers(-1, 363))
+def test_a_day_without_its_year_is_the_latest_before_the_day_read(read: dt.datetime, back: int) -> None:
+    """A month and day read up to a day before or 363 days after it name that very date."""
+    date = read.date() - dt.timedelta(days=back)
+    for shown in (date.strftime("%B ") + str(date.day), f"{date.day} {date:%b}"):
+        assert find_relative(shown) == shown
+        assert resolve_relative(shown, read) == date

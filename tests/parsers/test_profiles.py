@@ -3,6 +3,7 @@ segment reader that finds a teaser's summary."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from parsers import NoTeasersFound, ProfileError, parse_topic_page
 from parsers.backends import BACKENDS, get_backend
+from parsers.decode import decode_html
 from parsers.profiles import PROFILES, Profile, candidates, detects, get_profile, load_profile_file
 from parsers.profiles.segments import Segment, excerpt_text, read_segments
 
@@ -230,6 +232,64 @@ def test_a_federal_banner_does_not_change_how_a_page_reads(path: Path, backend: 
     assert (read.topic, read.teasers, read.next_url) == (plain.topic, plain.teasers, plain.next_url)
     if plain.profile == "drupal7":
         assert read.profile == "drupal7"
+
+
+def _shown_dates(html: str) -> dict[str, dt.date]:
+    """The page's teaser dates as shown (``date_raw``), where the source spells them out as is."""
+    try:
+        page = parse_topic_page(html, url="https://www.dhs.gov/list")
+    except NoTeasersFound:
+        return {}
+    return {t.date_raw: t.date for t in page.teasers if t.date and t.date_raw and t.date_raw in html}
+
+
+def _relative_cases() -> list[tuple[Path, str]]:
+    """Every dated page in "N days ago" style, and in "March 3" style where its dates span less
+    than a year (else a day without its year would name its latest date, rightly)."""
+    cases = []
+    for path in REAL_PAGES:
+        shown = _shown_dates(decode_html(path.read_bytes()))
+        if shown:
+            cases.append((path, "days-ago"))
+            if max(shown.values()) - min(shown.values()) < dt.timedelta(days=360):
+                cases.append((path, "month-day"))
+    return cases
+
+
+RELATIVE_CASES = _relative_cases()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("path", "style"), RELATIVE_CASES, ids=[f"{p.stem}-{s}" for p, s in RELATIVE_CASES])
+def test_dates_shown_relative_to_the_day_read_give_the_same_records(
+    path: Path, style: str, backend: str
+) -> None:
+    """Newsrooms and blogs print "3 days ago" or "March 3" (this year's). Every dated page, its
+    dates rewritten so, and read at a known time, gives the records it gave: same dates (by the
+    profile's date element, a ``<time>``, or a metadata line), titles, links and excerpts."""
+    html = decode_html(path.read_bytes())
+    shown = _shown_dates(html)
+    latest = max(shown.values())
+    read = dt.datetime.combine(latest + dt.timedelta(days=3), dt.time(12), tzinfo=dt.UTC)
+    rewritten = {
+        raw: f"{(read.date() - date).days} days ago" if style == "days-ago" else f"{date:%B} {date.day}"
+        for raw, date in shown.items()
+    }
+    relative = html
+    for raw in sorted(rewritten, key=len, reverse=True):  # "May 16, 2010 at 06:57 PM" before "May 16, 2010"
+        relative = relative.replace(raw, rewritten[raw])
+
+    def read_records(source: str) -> list[tuple[str, str | None, str | None, dt.date | None]]:
+        page = parse_topic_page(source, url="https://www.dhs.gov/list", backend=backend)
+        return [(r.title, r.url, r.excerpt, r.date) for r in page.to_records(fetched_at=read)]
+
+    def as_rewritten(text: str | None) -> str | None:
+        for raw in sorted(rewritten, key=len, reverse=True):
+            text = text.replace(raw, rewritten[raw]) if text else text
+        return text
+
+    expected = [(t, u, as_rewritten(e), d) for t, u, e, d in read_records(html)]
+    assert read_records(relative) == expected
 
 
 def _as_views_format(body: bytes, style: str) -> bytes:

@@ -49,6 +49,23 @@ def test_to_records_flattens_page_fields() -> None:
     assert line["truncated"] is True
 
 
+def test_a_relative_date_is_dated_by_the_capture_else_the_fetch() -> None:
+    """ "3 days ago" counts back from when the page was archived (a Wayback capture), else from
+    when it was fetched; read from a file with neither, it keeps its text and gets no date."""
+    page = _page().model_copy(
+        update={"teasers": (Teaser(title="A teaser dated relatively", date_raw="3 days ago", position=1),)}
+    )
+    (teaser,) = page.teasers
+    archived = dt.datetime(2016, 7, 1, 14, 3, tzinfo=dt.UTC)
+    fetched = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+    assert page.record(teaser, fetched_at=fetched, archived_at=archived).date == dt.date(2016, 6, 28)
+    assert page.record(teaser, fetched_at=fetched).date == dt.date(2026, 11, 25)
+    unread = page.record(teaser)
+    assert (unread.date, unread.date_raw) == (None, "3 days ago")
+    shown = Teaser(title="A teaser dated absolutely", date=dt.date(2016, 2, 1), date_raw="Feb 1", position=1)
+    assert page.record(shown, fetched_at=fetched).date == dt.date(2016, 2, 1)  # a date shown wins
+
+
 def test_id_is_stable_across_url_spelling() -> None:
     """Host case, default port and fragment do not change a teaser's id."""
     a = record_id("https://www.dhs.gov/a", source_url=PAGE_URL, title="A")
