@@ -8,6 +8,7 @@ This is the only module that configures logging or prints.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import signal
@@ -111,8 +112,9 @@ def _read_input(path: str) -> bytes:
 
 def _parse_one(
     path: str, *, url: str | None, backend: str, profile: Profile | str | None
-) -> Iterator[TopicPage]:
-    """The topic pages in one input file (a page, a text dump; WARC files hold several)."""
+) -> Iterator[tuple[TopicPage, dt.datetime | None]]:
+    """The topic pages in one input file (a page, a text dump; WARC files hold several), each with
+    when it was fetched if the file says (a WARC's ``WARC-Date``)."""
     if is_warc_path(path):
         yield from _parse_warc(path, backend=backend, profile=profile)
         return
@@ -120,12 +122,14 @@ def _parse_one(
     source = None if path == "-" else Path(path)
     page_url = url or (source.resolve().as_uri() if source else "file:///dev/stdin")
     if path.endswith(".txt") or ((profile is None or profile == "text") and _is_dump(data)):
-        yield parse_text_dump(decode_html(data), url=url, source=source)
+        yield parse_text_dump(decode_html(data), url=url, source=source), None
         return
-    yield parse_topic_page(data, url=page_url, profile=profile, backend=backend)
+    yield parse_topic_page(data, url=page_url, profile=profile, backend=backend), None
 
 
-def _parse_warc(path: str, *, backend: str, profile: Profile | str | None) -> Iterator[TopicPage]:
+def _parse_warc(
+    path: str, *, backend: str, profile: Profile | str | None
+) -> Iterator[tuple[TopicPage, dt.datetime | None]]:
     """Every listing page in a WARC file; a capture without teasers is skipped with a note."""
     try:
         pages = list(iter_warc_pages(path))
@@ -133,8 +137,11 @@ def _parse_warc(path: str, *, backend: str, profile: Profile | str | None) -> It
         raise ParseError(_one_line(exc)) from exc
     for page in pages:
         try:
-            yield parse_topic_page(
-                page.body, url=page.url, profile=profile, backend=backend, content_type=page.content_type
+            yield (
+                parse_topic_page(
+                    page.body, url=page.url, profile=profile, backend=backend, content_type=page.content_type
+                ),
+                page.fetched_at,
             )
         except NoTeasersFound:
             err.print(f"note: {path}: {page.url}: no teasers", markup=False)
@@ -201,8 +208,8 @@ def parse(
     try:
         for path in paths:
             try:
-                for page in _parse_one(path, url=url, backend=backend.value, profile=chosen):
-                    for record in page.to_records():
+                for page, fetched_at in _parse_one(path, url=url, backend=backend.value, profile=chosen):
+                    for record in page.to_records(fetched_at=fetched_at):
                         out.write(record.model_dump_json() + "\n")
                         written += 1
                     _warn_unresolved(path, page)

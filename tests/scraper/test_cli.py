@@ -11,6 +11,7 @@ import pytest
 
 from parsers import Record
 from scraper.cli import main
+from scraper.warc import iter_warc_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "fixtures" / "dhs" / "www.dhs.gov"
@@ -234,10 +235,15 @@ def _dhs_warc(tmp_path: Path) -> Path:
 
 def test_parse_reads_every_page_of_a_warc(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`parse FILE.warc.gz` yields the records of every HTML capture in it."""
-    assert main(["parse", str(_dhs_warc(tmp_path))]) == 0
+    warc = _dhs_warc(tmp_path)
+    assert main(["parse", str(warc)]) == 0
     records = _records(capsys.readouterr().out)
     assert len(records) == 13
     assert {r.page for r in records} == {0, 1, 2}
+    # Each record says when its page was fetched: the capture's WARC-Date.
+    warc_dates = {page.url: page.fetched_at for page in iter_warc_pages(warc)}
+    assert None not in warc_dates.values()
+    assert all(r.fetched_at == warc_dates[r.source_url] for r in records)
 
 
 def test_record_from_warc_then_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
