@@ -64,9 +64,10 @@ HEADLINE_WORDS = 4.0
 MIN_MEAN_TITLE_CHARS = 6.0
 """Below this mean title length a group of links is a pager or an index ("1 2 3", "A B C")."""
 
-EXTRA_TEXT_CHARS = 8
-"""A block holds more than its headline when its text is this much longer: a date (cowan.senate.gov's
-"05/01/13" is 8 characters) or a summary."""
+EXTRA_TEXT_CHARS = 5
+"""A block holds more than its headline when its text is this much longer: a summary, or a date
+(cowan.senate.gov's "05/01/13"; "Mar 3" or "Today" on a card that shows only a headline and a date,
+where 8 let the cards' own headings win as blocks and lose the dates)."""
 
 CROWD_WORDS = 3
 """A block holding two headline-length links of its title's rank holds two teasers: the level is too

@@ -244,15 +244,15 @@ def _shown_dates(html: str) -> dict[str, dt.date]:
 
 
 def _relative_cases() -> list[tuple[Path, str]]:
-    """Every dated page in "N days ago" style, and in "March 3" style where its dates span less
-    than a year (else a day without its year would name its latest date, rightly)."""
+    """Every dated page in "N days ago" style, and in "March 3" and "Mar 3" styles where its dates
+    span less than a year (else a day without its year would name its latest date, rightly)."""
     cases = []
     for path in REAL_PAGES:
         shown = _shown_dates(decode_html(path.read_bytes()))
         if shown:
             cases.append((path, "days-ago"))
             if max(shown.values()) - min(shown.values()) < dt.timedelta(days=360):
-                cases.append((path, "month-day"))
+                cases += [(path, "month-day"), (path, "mon-day")]
     return cases
 
 
@@ -272,7 +272,11 @@ def test_dates_shown_relative_to_the_day_read_give_the_same_records(
     latest = max(shown.values())
     read = dt.datetime.combine(latest + dt.timedelta(days=3), dt.time(12), tzinfo=dt.UTC)
     rewritten = {
-        raw: f"{(read.date() - date).days} days ago" if style == "days-ago" else f"{date:%B} {date.day}"
+        raw: {
+            "days-ago": f"{(read.date() - date).days} days ago",
+            "month-day": f"{date:%B} {date.day}",
+            "mon-day": f"{date:%b} {date.day}",
+        }[style]
         for raw, date in shown.items()
     }
     relative = html
