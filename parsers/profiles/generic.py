@@ -381,7 +381,7 @@ def _best(units: list[_Unit], tree: _Tree) -> _Candidate | None:
     return best if best.score >= MIN_SCORE else None
 
 
-_DATE_QUERY = "time, [class*=date], [class*=time], [class*=posted], [class*=submitted]"
+_DATE_QUERY = "time, [class*=date], [class*=time], [class*=posted], [class*=submitted], [class*=created]"
 
 
 def _date_nodes(

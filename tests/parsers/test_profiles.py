@@ -260,13 +260,15 @@ RELATIVE_CASES = _relative_cases()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("profile", [None, "generic"])
 @pytest.mark.parametrize(("path", "style"), RELATIVE_CASES, ids=[f"{p.stem}-{s}" for p, s in RELATIVE_CASES])
 def test_dates_shown_relative_to_the_day_read_give_the_same_records(
-    path: Path, style: str, backend: str
+    path: Path, style: str, profile: str | None, backend: str
 ) -> None:
     """Newsrooms and blogs print "3 days ago" or "March 3" (this year's). Every dated page, its
     dates rewritten so, and read at a known time, gives the records it gave: same dates (by the
-    profile's date element, a ``<time>``, or a metadata line), titles, links and excerpts."""
+    profile's date element, a ``<time>``, or a metadata line), titles, links and excerpts, with
+    its profile and with the generic detector alone."""
     html = decode_html(path.read_bytes())
     shown = _shown_dates(html)
     latest = max(shown.values())
@@ -284,7 +286,7 @@ def test_dates_shown_relative_to_the_day_read_give_the_same_records(
         relative = relative.replace(raw, rewritten[raw])
 
     def read_records(source: str) -> list[tuple[str, str | None, str | None, dt.date | None]]:
-        page = parse_topic_page(source, url="https://www.dhs.gov/list", backend=backend)
+        page = parse_topic_page(source, url="https://www.dhs.gov/list", profile=profile, backend=backend)
         return [(r.title, r.url, r.excerpt, r.date) for r in page.to_records(fetched_at=read)]
 
     def as_rewritten(text: str | None) -> str | None:
