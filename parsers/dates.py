@@ -73,8 +73,9 @@ _MONTH_YEAR_RE = re.compile(r"\b" + _MONTH + r",?\s+" + _YEAR + r"\b", re.IGNORE
 
 
 # Dates shown relative to the day the page was read: "3 days ago", "Yesterday", "Mar 3" (this
-# year's, as newsrooms print them). Recognised only when they make up the whole text, give or take
-# a "Posted"/"Updated" before and a time after, so that "Join us March 3 for…" is no date.
+# year's, as newsrooms print them). Recognised only when they make up a whole part of a metadata
+# line, give or take a lead-in before ("Posted … on") and a time after, so that "Join us March 3
+# for…" or "May 5 reasons to switch" is no date.
 _LEAD = r"(?:.{0,50}?\b(?:on|at|posted|updated|published|added)(?:\s*:\s*|\s+)|by\s+[^,]{1,40},\s*)?"
 """What may come before such a date: "Posted", "Updated:", "Posted in Press Releases on", "By
 bruceandpaula at", "By joachim," (the phrasings of the corpus pages' explicit dates)."""
