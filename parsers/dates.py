@@ -150,9 +150,9 @@ def resolve_relative(shown: str, reference: dt.datetime) -> dt.date | None:
         return None
     today = reference.date()
     if match["word"] is not None:
-        return today - dt.timedelta(days=1 if match["word"].lower() == "yesterday" else 0)
+        return today - dt.timedelta(days=1 if match["word"].casefold() == "yesterday" else 0)
     if match["n"] is not None:
-        seconds = _AGO_UNITS[match["unit"].lower()]
+        seconds = _AGO_UNITS[match["unit"].casefold()]
         if seconds is None:
             return None
         count = int(match["n"]) if match["n"].isdigit() else 1
@@ -171,7 +171,8 @@ def resolve_relative(shown: str, reference: dt.datetime) -> dt.date | None:
 
 
 def _month(value: str) -> int:
-    return int(value) if value.isdigit() else _MONTHS[value.lower().rstrip(".")]
+    # casefold(), not lower(): case-insensitive matching lets "ſ" (long s) stand for "s" ("Auguſt").
+    return int(value) if value.isdigit() else _MONTHS[value.casefold().rstrip(".")]
 
 
 def find_date(text: str) -> tuple[dt.date, str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from parsers.dates import find_date, find_month, find_relative, parse_date, resolve_relative
@@ -207,3 +207,34 @@ def test_a_day_without_its_year_is_the_latest_before_the_day_read(read: dt.datet
     for shown in (date.strftime("%B ") + str(date.day), f"{date.day} {date:%b}"):
         assert find_relative(shown) == shown
         assert resolve_relative(shown, read) == date
+
+
+_RELATIVE_PARTS = st.sampled_from(
+    ["3", "13", "31", "0", " ", "days", "hours", "h", "mo", "ago", "an", "about", "Yesterday", "today",
+     "March", "mar", "Auguſt", "ſep", "yeſterday", "ſecs", "\u212a", "Posted", " on ", " at ", "By x,",
+     " | ", "·", ":", ",", ".", "10:30", "PM", "٣", "2016", "x"]
+)  # fmt: skip
+
+
+@given(st.lists(_RELATIVE_PARTS, max_size=8).map("".join), _READ_TIMES)
+@example("Auguſt 3", dt.datetime(2016, 7, 1, tzinfo=dt.UTC))
+@example("5 ſecs ago", dt.datetime(2016, 7, 1, tzinfo=dt.UTC))
+def test_any_text_gives_a_relative_date_that_resolves_or_none(text: str, read: dt.datetime) -> None:
+    """Whatever find_relative accepts, resolve_relative reads without error; text it refuses has no
+    relative date to resolve."""
+    shown = find_relative(text)
+    if shown is not None:
+        assert shown in text
+        resolved = resolve_relative(shown, read)
+        assert resolved is None or isinstance(resolved, dt.date)
+
+
+def test_case_folding_lets_a_long_s_stand_for_s() -> None:
+    """Case-insensitive matching accepts "Auguſt" for "August"; the month and unit lookups fold case
+    the same way instead of failing on it."""
+    assert resolve_relative("Auguſt 3", READ) == dt.date(2015, 8, 3)
+    assert resolve_relative("yeſterday", READ) == dt.date(2016, 6, 30)
+    assert resolve_relative("5 ſecs ago", READ) == dt.date(2016, 7, 1)
+    found = find_date("Auguſt 3, 2016")
+    assert found is not None
+    assert found[0] == dt.date(2016, 8, 3)
