@@ -348,6 +348,34 @@ async def test_redirect_within_the_site_is_followed(
     assert stats.fetch.redirects == 1
 
 
+async def test_relative_dates_count_back_from_the_fetch(
+    site: Site, fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """A listing that shows "3 days ago" and "Yesterday" gives records dated from the time the page
+    was fetched (the fake clock's 2016-07-01), with the text as shown kept in ``date_raw``."""
+    topic = site.add_topic("relative", "Relative", pages=1, per_page=4)
+    shown = ["Yesterday", "3 days ago", "Posted June 2", "2 weeks ago"]
+    page = topic.html(0)
+    for i, text in enumerate(shown):
+        # Each teaser's date, where Drupal 7 press listings print it: above the body.
+        row = f'<div id="node-{1000 + i}" '
+        node_end = page.index('<div class="content">', page.index(row))
+        shown_date = f'<div class="date"><span class="date-display-single">{text}</span></div>\n      '
+        page = page[:node_end] + shown_date + page[node_end:]
+    site.page(topic.path, page)
+    _, records = await run([topic.url()], tmp_path, fake_clock, obey_robots=False)
+    assert {r.fetched_at.date() for r in records if r.fetched_at} == {date(2016, 7, 1)}
+    assert len(records) == 4
+    in_order = sorted(records, key=lambda r: r.position)
+    assert [(r.date_raw, r.date) for r in in_order] == [
+        ("Yesterday", date(2016, 6, 30)),
+        ("3 days ago", date(2016, 6, 28)),
+        ("June 2", date(2016, 6, 2)),
+        ("2 weeks ago", None),  # shown, but it does not say which day
+    ]
+    assert [r.excerpt for r in in_order] == [t.excerpt for t in topic.teasers(0)]
+
+
 async def test_recrawl_against_the_server_uses_validators(
     site: Site, fake_clock: FakeClock, tmp_path: Path
 ) -> None:
