@@ -535,7 +535,9 @@ def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> l
     Each teaser gets ``first_seen``/``last_seen``: its earliest and latest ``archived_at`` over every
     capture that listed it. By default one record per teaser comes back, the one from its latest
     capture (so ``archived_at``, ``capture_url``, title and excerpt are the latest seen), ordered by
-    ``first_seen``. With ``all_captures`` every capture keeps its record (one per teaser per
+    ``first_seen``. Its ``date`` (with ``date_raw``) is that of the latest capture that gave one:
+    a teaser shown "Yesterday" in one capture and "2 weeks ago" (no day) in the next keeps the day
+    the first named. With ``all_captures`` every capture keeps its record (one per teaser per
     capture, a teaser listed twice in one capture counted once), ordered by capture time.
 
     Records without ``archived_at`` (not from an archive) take part but set no time.
@@ -546,7 +548,10 @@ def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> l
     merged: list[Record] = []
     for group in groups.values():
         times = [r.archived_at for r in group if r.archived_at is not None]
-        seen = {"first_seen": min(times, default=None), "last_seen": max(times, default=None)}
+        seen: dict[str, object] = {
+            "first_seen": min(times, default=None),
+            "last_seen": max(times, default=None),
+        }
         if all_captures:
             per_capture: dict[tuple[str | None, datetime | None], Record] = {}
             for record in group:
@@ -554,6 +559,11 @@ def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> l
             merged.extend(record.model_copy(update=seen) for record in per_capture.values())
         else:
             latest = max(group, key=lambda r: r.archived_at or _MIN_TIME)  # the first listed on a tie
+            if latest.date is None:
+                dated = [r for r in group if r.date is not None]
+                if dated:
+                    known = max(dated, key=lambda r: r.archived_at or _MIN_TIME)
+                    seen = {**seen, "date": known.date, "date_raw": known.date_raw}
             merged.append(latest.model_copy(update=seen))
     if all_captures:
         merged.sort(key=lambda r: (r.archived_at or _MIN_TIME, r.page, r.position, r.id))

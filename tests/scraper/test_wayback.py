@@ -307,6 +307,31 @@ def test_merge_keeps_one_record_per_teaser_with_first_and_last_seen() -> None:
     assert merged[1].first_seen == merged[1].last_seen == T0 + timedelta(days=10)
 
 
+def test_merge_keeps_the_day_a_capture_named_when_later_ones_do_not() -> None:
+    """A teaser shown "Yesterday", then "3 days ago", then "2 weeks ago" (no day) keeps the day the
+    latest capture to name one gave, with that capture's text; the rest is the latest capture's."""
+
+    def shown(raw: str, when: datetime) -> Record:
+        record = _teaser_record("Myth vs. Fact", when)
+        page = TopicPage(url=TOPIC, page=0, profile="drupal7", teasers=(
+            Teaser(title="Myth vs. Fact", url=record.url, date_raw=raw, position=1),
+        ))  # fmt: skip
+        return page.record(page.teasers[0], archived_at=when, capture_url=record.capture_url)
+
+    day = timedelta(days=1)
+    captures = [
+        shown("Yesterday", T0),
+        shown("3 days ago", T0 + 2 * day),
+        shown("2 weeks ago", T0 + 13 * day),
+    ]
+    assert [c.date for c in captures] == [T0.date() - day, T0.date() - day, None]
+    (merged,) = merge_records(captures)
+    assert (merged.date, merged.date_raw) == (T0.date() - day, "3 days ago")
+    assert merged.archived_at == T0 + 13 * day
+    (latest_first,) = merge_records([shown("2 weeks ago", T0 + 13 * day), shown("Yesterday", T0)])
+    assert (latest_first.date, latest_first.date_raw) == (T0.date() - day, "Yesterday")
+
+
 def test_merge_all_captures_keeps_a_record_per_capture() -> None:
     """``all_captures`` keeps every capture's record (a repeat within one capture once), in time order."""
     first = _teaser_record("Myth vs. Fact", T0)
