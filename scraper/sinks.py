@@ -651,6 +651,11 @@ _MERGED = {
     "last_seen": "CASE WHEN records.last_seen IS NULL THEN excluded.last_seen "
     "WHEN excluded.last_seen IS NULL THEN records.last_seen "
     "ELSE max(records.last_seen, excluded.last_seen) END",
+    # A day once named stays when a later crawl shows none: "Yesterday" on day 1 is "2 weeks ago"
+    # (no day) on day 15. date_raw goes with the date it showed.
+    "date": "coalesce(excluded.date, records.date)",
+    "date_raw": "CASE WHEN excluded.date IS NULL AND records.date IS NOT NULL THEN records.date_raw "
+    "ELSE excluded.date_raw END",
 }
 
 _UPSERT = (

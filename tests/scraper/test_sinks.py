@@ -316,6 +316,28 @@ def test_sqlite_keeps_earliest_first_seen_and_latest_last_seen(tmp_path: Path) -
     ]
 
 
+def test_sqlite_keeps_a_named_day_when_a_later_crawl_shows_none(tmp_path: Path) -> None:
+    """A daily re-crawl reads "Yesterday", then "2 weeks ago" (no day): the row keeps the day and the
+    text that named it. A later day that is named replaces it; everything else is the latest."""
+    path = tmp_path / "records.sqlite"
+    base = dhs_records()[0]
+
+    def shown(raw: str, date: dt.date | None, days_later: int) -> Record:
+        return base.model_copy(
+            update={"date": date, "date_raw": raw, "fetched_at": FETCHED + dt.timedelta(days=days_later)}
+        )
+
+    with SqliteSink(path) as sink:
+        sink.write([shown("Yesterday", dt.date(2016, 6, 30), 0)])
+        sink.write([shown("2 weeks ago", None, 14)])
+    assert _rows(path, "SELECT date, date_raw, fetched_at FROM records") == [
+        ("2016-06-30", "Yesterday", "2016-07-15T12:00:00Z")
+    ]
+    with SqliteSink(path) as sink:
+        sink.write([shown("June 29", dt.date(2016, 6, 29), 20)])
+    assert _rows(path, "SELECT date, date_raw FROM records") == [("2016-06-29", "June 29")]
+
+
 def test_search_finds_words_in_title_and_excerpt(tmp_path: Path) -> None:
     """search() matches title words and excerpt words, and gives back whole records."""
     path = tmp_path / "records.sqlite"
