@@ -15,6 +15,7 @@ __all__ = [
     "absolute_url",
     "canonical_url",
     "clean_excerpt",
+    "identity_url",
     "is_boilerplate",
     "is_canonical_url",
     "looks_truncated",
@@ -349,6 +350,45 @@ def _split_canonical(url: str) -> str:
     if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+
+
+# Query parameters that say how a reader arrived, not what they read: campaign tags (Google
+# Analytics' utm_*, Mailchimp, HubSpot, Marketo) and click ids (Facebook, Google, Microsoft, Yandex).
+# Newsletters and social shares append them to the same press release link.
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
+        "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
+    }
+)  # fmt: skip
+
+
+def _is_tracking(param: str) -> bool:
+    name = param.split("=", 1)[0].lower()
+    return name.startswith("utm_") or name in TRACKING_PARAMS
+
+
+def identity_url(url: str) -> str:
+    """What makes two spellings of a link one item (a record's ``id``): :func:`canonical_url`
+    without the scheme (http and https serve the same page), a leading ``www.``, or tracking
+    parameters (``utm_*``, ``fbclid``, …). Web archives conflate these spellings the same way
+    (SURT keys), so one press release seen in captures of 2011 and 2016 stays one teaser.
+
+    >>> identity_url("http://www.dhs.gov/news/a?utm_source=feed&page=2#top")
+    '//dhs.gov/news/a?page=2'
+    """
+    url = canonical_url(url)
+    scheme_end = url.find("://")
+    if scheme_end < 0:  # not a URL (kept as written by canonical_url)
+        return url
+    rest = url[scheme_end + 1 :]
+    if rest.startswith("//www.") and "." in rest[6:].split("/", 1)[0]:
+        rest = "//" + rest[6:]
+    path, question, query = rest.partition("?")
+    if not question:
+        return rest
+    kept = "&".join(p for p in query.split("&") if p and not _is_tracking(p))
+    return f"{path}?{kept}" if kept else path
 
 
 _NETLOC_SPECIALS = frozenset("@[")  # user info or an IPv6 literal: the full path decides

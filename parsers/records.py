@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from parsers.clean import canonical_url, is_boilerplate, is_canonical_url, normalize_space
+from parsers.clean import identity_url, is_boilerplate, is_canonical_url, normalize_space
 from parsers.dates import resolve_relative
 
 __all__ = ["SCHEMA_VERSION", "Record", "Teaser", "TopicPage", "UtcDatetime", "record_id"]
@@ -181,14 +181,18 @@ class TopicPage(_Frozen):
 
 
 def record_id(url: str | None, *, source_url: str, title: str) -> str:
-    """The stable key of a teaser: a hash of its canonical URL, or of page + title without one.
+    """The stable key of a teaser: a hash of its URL's identity (:func:`parsers.clean.identity_url`),
+    or of page + title without one.
 
-    The same press release listed on two topic pages, or in two archive captures, gets one id.
+    The same press release listed on two topic pages, or in two archive captures, gets one id,
+    however each spells the link (http or https, with or without ``www.`` or ``utm_source``).
 
     >>> record_id("https://WWW.dhs.gov/a#x", source_url="https://www.dhs.gov/k", title="A")
-    '2e5d0e4ee2189dfeb9863a03'
+    '142f714c7cdf1801abf5c7d1'
+    >>> record_id("http://dhs.gov/a?utm_medium=email", source_url="https://b.gov/", title="B")
+    '142f714c7cdf1801abf5c7d1'
     """
-    key = canonical_url(url) if url else f"{canonical_url(source_url)}\n{normalize_space(title)}"
+    key = identity_url(url) if url else f"{identity_url(source_url)}\n{normalize_space(title)}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 

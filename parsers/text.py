@@ -10,7 +10,8 @@ A dump has no markup, so structure comes from line shapes. The rules, in order:
    new headline only if the line after it is not heading-like too (``T T E`` means the first
    teaser has no summary; ``T X T E`` means ``X`` is a short summary).
 4. A summary that ends without closing punctuation or with an ellipsis was cut by the site
-   (or the dump itself was cut): ``truncated``.
+   (or the dump itself was cut): ``truncated``. A dump that ends mid-line was cut there: its last
+   line, after a headline, is that headline's summary however short.
 """
 
 from __future__ import annotations
@@ -75,11 +76,17 @@ def parse_text_dump(text: str, *, url: str | None = None, source: str | Path | N
     topic: str | None = None
     if lines and _is_headline(lines[0]):
         topic = lines.pop(0)
+    # Cut mid-line (no line break at the end): the last line is the start of a paragraph.
+    cut = (
+        bool(lines)
+        and not text.endswith(("\n", "\r"))
+        and normalize_space(text.splitlines()[-1]) == lines[-1]
+    )
 
     teasers: list[tuple[str, list[str]]] = []
     for i, line in enumerate(lines):
         after_headline = bool(teasers) and not teasers[-1][1]
-        if not _is_headline(line):
+        if not _is_headline(line) or (cut and after_headline and i == len(lines) - 1):
             if teasers:
                 teasers[-1][1].append(line)
             continue

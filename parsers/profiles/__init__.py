@@ -91,13 +91,17 @@ def _check_selector(path: Path, key: str, selector: str) -> None:
 
 def resolve_profile(value: str | None) -> Profile | str | None:
     """What a ``--profile`` value names: a TOML file (``*.toml`` or an existing file) is loaded, a
-    built-in name passes through (``parse_topic_page`` checks it), None means auto-detect.
+    built-in name (or ``generic``) passes through, None means auto-detect. Checked here, so a typo
+    stops a crawl before its first request.
 
     Raises:
-        ProfileError: the file cannot be used as a profile.
+        ProfileError: the file cannot be used as a profile, or no profile has that name.
     """
-    if value is not None and (value.endswith(".toml") or Path(value).is_file()):
+    if value is None or value == "generic":
+        return value
+    if value.endswith(".toml") or Path(value).is_file():
         return load_profile_file(value)
+    get_profile(value)
     return value
 
 

@@ -146,3 +146,29 @@ def test_canonical_url_shortcut_agrees_with_the_full_path(url: str) -> None:
     """A URL the shortcut passes through unchanged is one the split-and-join leaves unchanged."""
     if clean.is_canonical_url(url):
         assert clean._split_canonical(url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "identity"),
+    [
+        ("https://www.dhs.gov/news/a", "//dhs.gov/news/a"),
+        ("HTTP://WWW.DHS.GOV:80/news/a#top", "//dhs.gov/news/a"),
+        ("https://dhs.gov/news/a?utm_source=x&UTM_Medium=y", "//dhs.gov/news/a"),
+        ("https://dhs.gov/news?page=2&gclid=abc&id=7", "//dhs.gov/news?page=2&id=7"),
+        ("https://www.gov/a", "//www.gov/a"),  # "www" is the whole name there, not a prefix
+        ("https://www2.dhs.gov/a", "//www2.dhs.gov/a"),
+        ("https://dhs.gov:8443/a?utm=1", "//dhs.gov:8443/a?utm=1"),  # not a tracking parameter
+    ],
+)
+def test_identity_url_ignores_scheme_www_and_tracking(url: str, identity: str) -> None:
+    """One item's links differ by scheme, ``www.`` and campaign tags; its identity does not."""
+    assert clean.identity_url(url) == identity
+
+
+@given(st.sampled_from(["http", "https"]), st.booleans(), st.text(alphabet="abc/?=&_", max_size=20))
+def test_identity_url_is_the_same_for_every_spelling(scheme: str, www: bool, rest: str) -> None:
+    """Switching scheme, adding ``www.`` or a ``utm_`` parameter never changes the identity."""
+    url = f"{scheme}://{'www.' if www else ''}dhs.gov/{rest}"
+    tagged = f"{url}{'&' if '?' in url else '?'}utm_campaign=weekly"
+    assert clean.identity_url(url) == clean.identity_url(f"https://dhs.gov/{rest}")
+    assert clean.identity_url(tagged) == clean.identity_url(url)

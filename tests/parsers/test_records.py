@@ -74,6 +74,37 @@ def test_id_is_stable_across_url_spelling() -> None:
     assert len(a) == 24
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://www.dhs.gov/news/2014/11/20/secure-communities",
+        "https://dhs.gov/news/2014/11/20/secure-communities",
+        "https://www.dhs.gov/news/2014/11/20/secure-communities?utm_source=govdelivery&utm_medium=email",
+        "https://www.dhs.gov/news/2014/11/20/secure-communities?fbclid=IwAR0abc",
+    ],
+)
+def test_id_is_one_press_release_however_the_link_is_spelled(spelling: str) -> None:
+    """http/https, ``www.`` and tracking parameters do not split one press release into two ids."""
+    plain = "https://www.dhs.gov/news/2014/11/20/secure-communities"
+    assert record_id(spelling, source_url=PAGE_URL, title="A") == record_id(
+        plain, source_url=PAGE_URL, title="B"
+    )
+
+
+def test_id_keeps_parameters_that_name_another_item() -> None:
+    """A query that selects content (``?page=2``, ``?id=7``) still tells items apart."""
+    ids = {
+        record_id(f"https://www.dhs.gov/news?{q}", source_url=PAGE_URL, title="A") for q in ("id=7", "id=8")
+    }
+    assert len(ids) == 2
+    assert record_id("https://a.gov/x?id=7&utm_source=x", source_url=PAGE_URL, title="A") == record_id(
+        "https://a.gov/x?id=7", source_url=PAGE_URL, title="A"
+    )
+    assert record_id("https://www2.a.gov/x", source_url=PAGE_URL, title="A") != record_id(
+        "https://a.gov/x", source_url=PAGE_URL, title="A"
+    )
+
+
 def test_id_without_url_uses_page_and_title() -> None:
     """Link-less teasers are told apart by their page and title."""
     one = record_id(None, source_url=PAGE_URL, title="Alpha")

@@ -104,3 +104,32 @@ def test_any_text_gives_a_page_or_a_parse_error(text: str) -> None:
     except ParseError:
         return
     assert all(t.title and not is_boilerplate(t.title) for t in page.teasers)
+
+
+@pytest.mark.parametrize("words", [1, 3, 6, 10, 14])
+def test_a_dump_cut_in_a_summary_keeps_it_as_the_summary(words: int) -> None:
+    """A dump that ends mid-line (a download cut short) ends in the middle of a summary: its last
+    line, however few words, is the summary of the headline above it (truncated), not a headline."""
+    full = (DUMPS / "secure-communities.txt").read_text(encoding="utf-8")
+    seed = parse_text_dump(full)
+    second = seed.teasers[1]
+    assert second.excerpt is not None
+    cut_at = full.index(second.excerpt) + len(" ".join(second.excerpt.split()[:words])) - 1
+    page = parse_text_dump(full[:cut_at])
+    assert [t.title for t in page.teasers] == [t.title for t in seed.teasers[:2]]
+    assert page.teasers[1].excerpt == full[full.index(second.excerpt) : cut_at].strip()
+    assert page.teasers[1].truncated
+    assert page.teasers[0] == seed.teasers[0]
+
+
+def test_a_dump_ending_with_a_line_break_keeps_a_last_headline() -> None:
+    """A whole dump (ending with a line break) whose last teaser has no summary keeps it as a
+    headline: only a cut mid-line makes the last line a summary."""
+    dump = (
+        "Secure Communities\n\nFirst headline\n\n"
+        + "A summary that reads as prose and ends. " * 3
+        + "\n\nLast headline\n"
+    )
+    page = parse_text_dump(dump)
+    assert [t.title for t in page.teasers] == ["First headline", "Last headline"]
+    assert page.teasers[1].excerpt is None
