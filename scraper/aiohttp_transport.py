@@ -85,7 +85,11 @@ def _mapped_errors(request: httpx.Request) -> Iterator[None]:
 
 
 def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
-    """httpx's per-request timeouts (connect, read, pool) in aiohttp's terms; no overall deadline."""
+    """httpx's per-request timeouts (connect, read, pool) in aiohttp's terms.
+
+    No overall deadline here (``total=None``): ``scraper.client`` bounds each whole answer, over any
+    transport, by ``Settings.total_timeout``, leaving out the time politeness holds a request back.
+    """
     timeout = request.extensions.get("timeout", {})
     return aiohttp.ClientTimeout(
         total=None,
@@ -191,7 +195,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         with _mapped_errors(request):
             response = await session.request(
                 request.method,
-                str(request.url),
+                # httpx turned the URL's user info into the Authorization header already; aiohttp
+                # refuses a request that carries both.
+                str(request.url.copy_with(userinfo=b"") if request.url.userinfo else request.url),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,

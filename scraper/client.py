@@ -10,9 +10,18 @@ URL with our rules:
 - **Retries** (stamina, exponential backoff with jitter, ``max_attempts`` tries): timeouts, resets,
   5xx, 408 and 429. A 429, or a 503 with ``Retry-After``, waits as the server says, capped by
   ``retry_after_cap``, through the injected clock. Other 4xx are not retried.
+- **Time**: besides httpx's connect and read timeouts (each read waits at most ``read_timeout``),
+  one try may take at most ``total_timeout`` from sending the request to the end of the body, so
+  a server trickling a byte at a time cannot hold a worker for hours. Waits for politeness are
+  not counted (``PoliteTransport`` stops the deadline while a request waits its turn).
+- **Content-Encoding** (gzip, deflate) is undone here, not by httpx, so that a compressed body
+  that stops before its stream's end is caught: a connection closed early looks like the end of a
+  body that has no ``Content-Length`` or chunking, and httpx's decoders never check that the
+  stream was complete. Such a body is a transient :class:`~scraper.errors.FetchError`.
 - **Size**: ``Content-Length`` is checked first, then the *decompressed* body while it streams;
-  over ``max_bytes`` is :class:`~scraper.errors.TooLarge`. httpx inflates one network chunk at a
-  time, so the worst overshoot is one chunk's inflation (about 64 KiB x 1032 for deflate).
+  over ``max_bytes`` is :class:`~scraper.errors.TooLarge`. Inflation stops one byte past the
+  limit, so a gzip bomb costs no more memory than ``max_bytes`` (a body compressed twice over may
+  still inflate one network chunk in its outer layer: at most 64 KiB x 1032).
 - **Content type**: pages are ``text/html``, ``application/xhtml+xml``, ``text/plain`` (the text
   dumps the parsers read) or unlabelled; anything else is :class:`~scraper.errors.NotHtml`.
 - **Conditional requests**: pass ``If-None-Match``/``If-Modified-Since`` in ``headers``; a 304
@@ -21,8 +30,10 @@ URL with our rules:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +53,7 @@ from scraper.errors import (
     TooLarge,
 )
 from scraper.fixtures import FETCHED_AT_EXTENSION, FixtureFolder, RecordingTransport, ReplayTransport
-from scraper.politeness import SYSTEM_CLOCK, Clock, PoliteTransport, parse_retry_after
+from scraper.politeness import DEADLINE_EXTENSION, SYSTEM_CLOCK, Clock, PoliteTransport, parse_retry_after
 from scraper.settings import Settings
 from scraper.warc import WarcRecordingTransport, is_warc_path, open_fixtures
 
@@ -63,6 +74,19 @@ logger = logging.getLogger(__name__)
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"
 ACCEPT_ENCODING = "gzip, deflate"
 """Only what the standard library inflates; brotli/zstd would need optional packages."""
+
+GZIP_WBITS = zlib.MAX_WBITS | 16
+"""zlib's ``wbits`` for a gzip wrapper: header, deflate stream, CRC-32 and length trailer."""
+
+CODING_WBITS = {"gzip": GZIP_WBITS, "x-gzip": GZIP_WBITS, "deflate": zlib.MAX_WBITS}
+"""The Content-Encodings we undo, with zlib's ``wbits`` for each. deflate is zlib-wrapped (RFC 9110
+§8.4.1.2); raw deflate, which some servers send instead, is tried when the first bytes are not a
+zlib header (as httpx does)."""
+
+UNDECODED_CODINGS = frozenset({"br", "zstd", "compress", "x-compress"})
+"""Compressions we never offer in ``Accept-Encoding`` and do not undo: a body in one of them is
+refused rather than parsed as garbage. Other unknown tokens (``utf-8``, ``none``: misconfigured
+servers) are ignored, as httpx and browsers ignore them."""
 
 PAGE_CONTENT_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 """Media types worth parsing; text/plain because ``parse_text_dump`` reads page dumps."""
@@ -248,8 +272,8 @@ async def fetch(
     Args:
         client: from :func:`build_client`.
         url: an absolute http(s) URL.
-        settings: ``max_attempts``, backoff, ``retry_after_cap``, ``max_bytes``, ``max_redirects``,
-            ``allow_offsite``.
+        settings: ``max_attempts``, backoff, ``retry_after_cap``, ``total_timeout``, ``max_bytes``,
+            ``max_redirects``, ``allow_offsite``.
         headers: extra request headers, e.g. ``If-None-Match`` (sent on every hop).
         site: the URL whose site redirects must stay on (the crawl's start URL); default ``url``.
         stats: counters to update.
@@ -398,15 +422,29 @@ async def _request_once(
     stats: FetchStats,
     clock: Clock,
 ) -> _Hop:
-    """Send one GET and judge the answer; translates httpx errors."""
+    """Send one GET and judge the answer within ``total_timeout``; translates httpx errors.
+
+    The deadline travels with the request (:data:`~scraper.politeness.DEADLINE_EXTENSION`) so
+    that ``PoliteTransport`` can stop it while the request waits for its turn.
+    """
     stats.requests += 1
     text = str(url)
-    with _translate_errors(text):
-        response = await client.send(client.build_request("GET", url, headers=headers), stream=True)
-        try:
-            return await _judge(text, response, settings=settings, stats=stats, clock=clock)
-        finally:
-            await response.aclose()
+    request = client.build_request("GET", url, headers=headers)
+    deadline = asyncio.timeout(settings.total_timeout)
+    try:
+        async with deadline:
+            request.extensions[DEADLINE_EXTENSION] = deadline
+            with _translate_errors(text):
+                response = await client.send(request, stream=True)
+                try:
+                    return await _judge(text, response, settings=settings, stats=stats, clock=clock)
+                finally:
+                    await response.aclose()
+    except TimeoutError as exc:
+        if not deadline.expired():
+            raise
+        reason = f"total timeout: the whole answer took longer than {settings.total_timeout:g} s"
+        raise FetchError(text, reason, transient=True) from exc
 
 
 async def _judge(
@@ -447,24 +485,108 @@ async def _judge(
 
 
 async def _read_capped(url: str, response: httpx.Response, limit: int) -> bytes:
-    """The decompressed body, or ``TooLarge`` as soon as it (or its declared length) passes ``limit``."""
+    """The decompressed body, or ``TooLarge`` as soon as it (or its declared length) passes ``limit``.
+
+    Raises:
+        TooLarge: over ``limit`` bytes once decompressed.
+        FetchError: a compression we did not ask for; or (transient) the body stopped before the
+            end of its compressed stream.
+        httpx.DecodingError: the body does not match its Content-Encoding.
+    """
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(url, limit, size=int(declared), status=response.status_code)
+    if response.is_stream_consumed:
+        # Made in memory with ``content=`` (a test's mock): httpx decoded it whole when it was made.
+        if len(response.content) > limit:
+            raise TooLarge(url, limit, status=response.status_code)
+        return response.content
+    layers = _inflaters(url, response)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for raw in response.aiter_raw():
+        chunk = raw
+        for layer in layers[:-1]:
+            chunk = layer.inflate(chunk)
+        if layers:
+            chunk = layers[-1].inflate(chunk, max_length=limit - size + 1)
         size += len(chunk)
         if size > limit:
             raise TooLarge(url, limit, status=response.status_code)
         chunks.append(chunk)
+    for layer in layers:
+        if not layer.complete:
+            reason = f"the body ended before its {layer.coding} stream did"
+            raise FetchError(url, reason, status=response.status_code, transient=True)
     return b"".join(chunks)
 
 
+def _inflaters(url: str, response: httpx.Response) -> list[_Inflater]:
+    """The decoders for ``response``'s Content-Encoding, the one to apply first first.
+
+    Raises:
+        FetchError: a compression in :data:`UNDECODED_CODINGS`.
+    """
+    layers: list[_Inflater] = []
+    for token in response.headers.get_list("Content-Encoding", split_commas=True):
+        coding = token.strip().lower()
+        if coding in CODING_WBITS:
+            layers.append(_Inflater(coding))
+        elif coding in UNDECODED_CODINGS:
+            reason = f"the body is compressed as {coding!r}, which we do not accept ({ACCEPT_ENCODING} only)"
+            raise FetchError(url, reason, status=response.status_code)
+    # Codings are listed in the order they were applied: undo the last one first.
+    return layers[::-1]
+
+
+class _Inflater:
+    """Undoes one gzip or deflate layer with zlib, and knows whether its stream reached its end.
+
+    ``inflate`` raises ``httpx.DecodingError`` for bytes that are not what the coding says, so
+    :func:`_translate_errors` reports them like httpx's own decoders would.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self.coding = "gzip" if coding == "x-gzip" else coding
+        self._zlib = zlib.decompressobj(CODING_WBITS[coding])
+        self._started = False
+
+    def inflate(self, data: bytes, max_length: int = 0) -> bytes:
+        """The bytes ``data`` inflates to, at most ``max_length`` of them (0: all).
+
+        Past ``max_length`` the rest of ``data`` is left unread: the caller stops there anyway.
+        Bytes after the end of the stream are ignored, as httpx ignores them.
+        """
+        if not data:
+            return b""
+        first, self._started = not self._started, True
+        try:
+            try:
+                return self._zlib.decompress(data, max_length)
+            except zlib.error:
+                if not (first and self.coding == "deflate"):
+                    raise
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self._zlib.decompress(data, max_length)
+        except zlib.error as exc:
+            raise httpx.DecodingError(f"{self.coding}: {exc}") from exc
+
+    @property
+    def complete(self) -> bool:
+        """Whether the stream reached its end (its gzip trailer checked), or never began (empty body)."""
+        return not self._started or self._zlib.eof
+
+
 async def _read_quietly(response: httpx.Response, limit: int) -> None:
-    """Read and drop up to ``limit`` bytes of a body nobody needs (errors and redirects)."""
+    """Read and drop up to ``limit`` bytes of a body nobody needs (errors and redirects).
+
+    The bytes are not decompressed: nobody reads them, and a broken gzip error page must not hide
+    the status it came with.
+    """
+    if response.is_stream_consumed:  # made in memory, already read
+        return
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.aiter_raw():
         size += len(chunk)
         if size > limit:
             return

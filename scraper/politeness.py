@@ -6,10 +6,14 @@ so every request a crawl makes, from any number of workers sharing one client, p
 1. **robots.txt** (RFC 9309, read by protego as Scrapy reads it). Fetched once per origin through the
    inner transport, cached for :data:`ROBOTS_CACHE_TTL`. A disallowed URL raises
    :class:`~scraper.errors.Blocked`. Missing (4xx) means allow all. A server error (5xx, or 429)
-   means disallow all, as RFC 9309 §2.3.1.4 requires, and is re-tried after
-   :data:`ROBOTS_ERROR_TTL`. A network error fetching robots.txt is not cached: it propagates as the
-   request's own network error, so the caller's retries cover it. ``Crawl-delay`` raises the host's
-   delay (never lowers it), up to ``Settings.max_crawl_delay``.
+   means disallow all for now, as RFC 9309 §2.3.1.4 requires: the request fails with a *transient*
+   :class:`~scraper.errors.FetchError` ("robots.txt of HOST answered 503: try again later"), so
+   ``fetch`` retries it like any server error (backoff, and the host paused for the answer's
+   ``Retry-After``), each retry asking for robots.txt again, and a crawl's ``--resume`` tries the
+   page again later. Requests already waiting for that robots.txt share the failed answer; later
+   ones ask afresh. A network error fetching robots.txt is not cached either: it propagates as the
+   request's own network error, so the caller's retries cover it. ``Crawl-delay`` raises the
+   host's delay (never lowers it), up to ``Settings.max_crawl_delay``.
 2. **Pacing** (:class:`HostLimiter`): at most ``concurrency`` requests in flight per host, counted
    until the response body is closed, and at least ``delay`` seconds between two request starts.
 3. **Retry-After**: a 429 or 503 carrying ``Retry-After`` pauses the whole host (every worker) for
@@ -17,6 +21,10 @@ so every request a crawl makes, from any number of workers sharing one client, p
 
 The robots.txt request is paced like any other but never holds a slot while waiting for robots.txt,
 so it cannot deadlock even with ``concurrency=1``.
+
+Waiting for a turn does not count against the request's whole-answer deadline
+(:data:`DEADLINE_EXTENSION`, set by ``scraper.client``): the deadline stops while the request waits
+for its host, and runs on when the request goes out.
 
 Time comes from a :class:`Clock`, so tests drive a fake clock and never sleep.
 """
@@ -28,7 +36,8 @@ import email.utils
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -36,12 +45,12 @@ from typing import Protocol
 import httpx
 from protego import Protego
 
-from scraper.errors import Blocked
+from scraper.errors import Blocked, FetchError
 from scraper.settings import Settings
 
 __all__ = [
+    "DEADLINE_EXTENSION",
     "ROBOTS_CACHE_TTL",
-    "ROBOTS_ERROR_TTL",
     "ROBOTS_MAX_BYTES",
     "ROBOTS_MAX_REDIRECTS",
     "SYSTEM_CLOCK",
@@ -61,10 +70,6 @@ logger = logging.getLogger(__name__)
 ROBOTS_CACHE_TTL = 24 * 3600.0
 """RFC 9309 §2.4: a cached robots.txt SHOULD NOT be used for more than 24 hours."""
 
-ROBOTS_ERROR_TTL = 60.0
-"""How long a 5xx robots.txt keeps a host disallowed before we ask again: long enough not to hammer a
-failing server, short enough that a brief outage does not block a whole crawl."""
-
 ROBOTS_MAX_BYTES = 500 * 1024
 """RFC 9309 §2.5: crawlers MUST parse at least 500 KiB; anything past it is ignored."""
 
@@ -75,6 +80,12 @@ RETRY_AFTER_STATUSES = frozenset({429, 503})
 """Statuses whose ``Retry-After`` pauses the host (RFC 9110 §10.2.3, RFC 6585 §4)."""
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+DEADLINE_EXTENSION = "topicscrape.deadline"
+"""Request extension holding the ``asyncio.Timeout`` that bounds one whole answer (``scraper.client``
+sets it from ``Settings.total_timeout``). Politeness stops it while the request waits for its turn:
+a wait we impose on ourselves (delay, Crawl-delay, another worker's Retry-After) is not the server
+being slow."""
 
 
 class Clock(Protocol):
@@ -110,6 +121,25 @@ class SystemClock:
 
 
 SYSTEM_CLOCK: Clock = SystemClock()
+
+
+@contextmanager
+def _deadline_stopped(request: httpx.Request) -> Iterator[None]:
+    """Stop ``request``'s whole-answer deadline (:data:`DEADLINE_EXTENSION`), if any, for the block.
+
+    The time left is kept: the deadline runs on from there afterwards.
+    """
+    deadline = request.extensions.get(DEADLINE_EXTENSION)
+    if not isinstance(deadline, asyncio.Timeout) or (when := deadline.when()) is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    left = when - loop.time()
+    deadline.reschedule(None)
+    try:
+        yield
+    finally:
+        deadline.reschedule(loop.time() + left)
 
 
 def host_key(url: httpx.URL | str) -> str:
@@ -261,8 +291,9 @@ class RobotsRules:
     Attributes:
         robots_url: where it was read.
         parser: the parsed file; None when there is none (allow all) or it failed (see ``error``).
-        error: why everything is disallowed (a server error), or None.
-        expires: ``Clock.monotonic()`` time after which to fetch it again.
+        error: why everything is disallowed for now (``"answered 503"``: a server error), or None.
+        expires: ``Clock.monotonic()`` time after which to fetch it again (the time it was fetched,
+            for an error: only the requests that were waiting for it share it).
     """
 
     robots_url: str
@@ -281,28 +312,44 @@ class RobotsRules:
         return None if self.parser is None else self.parser.crawl_delay(user_agent)
 
     def reason(self) -> str:
-        """Why a URL is refused, for the ``Blocked`` message."""
+        """Why a URL is refused: the ``Blocked`` message, or the transient error's when ``error`` is set."""
         if self.error is not None:
-            return (
-                f"{self.robots_url} {self.error}; RFC 9309 says to assume disallow-all (or use --no-robots)"
-            )
+            return f"robots.txt of {host_key(self.robots_url)} {self.error}: try again later with --resume"
         return f"disallowed by {self.robots_url}"
 
 
 class RobotsCache:
     """Fetches robots.txt once per origin (``scheme://host:port``) and remembers it.
 
-    Concurrent requests to a new origin wait for a single fetch. The fetch goes through ``inner``
-    (below politeness, so it is not itself checked against robots.txt) but is paced by ``limiter``.
-    It carries the triggering request's User-Agent and timeouts.
+    Concurrent requests to a new origin wait for a single fetch, and share its answer, a server
+    error included; a request that comes after a server error asks again. The fetch goes through
+    ``inner`` (below politeness, so it is not itself checked against robots.txt) but is paced by
+    ``limiter``. It carries the triggering request's User-Agent, timeouts and deadline.
+
+    Args:
+        inner: the transport that does the I/O.
+        limiter: paces the robots.txt requests with the rest of the host's.
+        clock: time source.
+        on_answer: called with the host and every robots.txt response, before its body is read
+            (``PoliteTransport`` pauses the host on a ``Retry-After``).
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, limiter: HostLimiter, clock: Clock = SYSTEM_CLOCK):
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        limiter: HostLimiter,
+        clock: Clock = SYSTEM_CLOCK,
+        on_answer: Callable[[str, httpx.Response], None] | None = None,
+    ):
         self._inner = inner
         self._limiter = limiter
         self._clock = clock
+        self._on_answer = on_answer
         self._rules: dict[str, RobotsRules] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._fetches: dict[str, int] = {}
+        """robots.txt answers read per origin, so a waiter can tell one arrived while it waited."""
 
     async def rules_for(self, request: httpx.Request) -> tuple[RobotsRules, bool]:
         """The robots.txt rules for ``request``'s origin, and whether they were fetched just now.
@@ -313,13 +360,20 @@ class RobotsCache:
         url = request.url
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         lock = self._locks.setdefault(origin, asyncio.Lock())
-        async with lock:
+        fetches = self._fetches.get(origin, 0)
+        with _deadline_stopped(request):
+            await lock.acquire()
+        try:
             cached = self._rules.get(origin)
-            if cached is not None and cached.expires > self._clock.monotonic():
+            answered_meanwhile = self._fetches.get(origin, 0) != fetches
+            if cached is not None and (answered_meanwhile or cached.expires > self._clock.monotonic()):
                 return cached, False
             rules = await self._fetch(f"{origin}/robots.txt", request)
             self._rules[origin] = rules
+            self._fetches[origin] = self._fetches.get(origin, 0) + 1
             return rules, True
+        finally:
+            lock.release()
 
     async def _fetch(self, robots_url: str, trigger: httpx.Request) -> RobotsRules:
         """GET robots.txt (following up to five redirects) and turn the answer into rules."""
@@ -328,10 +382,13 @@ class RobotsCache:
         for _ in range(ROBOTS_MAX_REDIRECTS + 1):
             request = httpx.Request("GET", url, headers=headers, extensions=dict(trigger.extensions))
             host = host_key(url)
-            await self._limiter.acquire(host)
+            with _deadline_stopped(request):
+                await self._limiter.acquire(host)
             try:
                 response = await self._inner.handle_async_request(request)
                 try:
+                    if self._on_answer is not None:
+                        self._on_answer(host, response)
                     status = response.status_code
                     location = response.headers.get("Location")
                     body = await _read_capped(response, ROBOTS_MAX_BYTES) if 200 <= status < 300 else b""
@@ -352,10 +409,11 @@ class RobotsCache:
                 text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
                 return RobotsRules(robots_url, Protego.parse(text), None, now + ROBOTS_CACHE_TTL)
             if status == 429 or status >= 500:
-                logger.warning(
-                    "robots.txt at %s answered HTTP %d: disallowing the origin", robots_url, status
+                # RFC 9309 §2.3.1.4: assume disallow-all; the requests fail, transiently, until it answers.
+                logger.info(
+                    "robots.txt at %s answered HTTP %d: nothing fetched from it for now", robots_url, status
                 )
-                return RobotsRules(robots_url, None, f"answered HTTP {status}", now + ROBOTS_ERROR_TTL)
+                return RobotsRules(robots_url, None, f"answered {status}", now)
             # 4xx other than 429 (and odd statuses): "unavailable", RFC 9309 §2.3.1.3 allows everything.
             return RobotsRules(robots_url, None, None, now + ROBOTS_CACHE_TTL)
         # Too many (or broken) redirects: RFC 9309 lets us treat robots.txt as unavailable.
@@ -408,6 +466,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
 
     Raises (from ``handle_async_request``):
         Blocked: robots.txt disallows the URL.
+        FetchError: (transient) robots.txt answered a server error or 429: try again later.
     """
 
     def __init__(
@@ -424,14 +483,15 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         self.limiter = limiter or HostLimiter(
             concurrency=settings.concurrency, delay=settings.delay, clock=clock
         )
-        self.robots = RobotsCache(inner, limiter=self.limiter, clock=clock)
+        self.robots = RobotsCache(inner, limiter=self.limiter, clock=clock, on_answer=self._note_retry_after)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Check robots.txt, wait for the host's turn, send, and hold the slot until the body closes."""
         host = host_key(request.url)
         if self.settings.obey_robots and request.url.path != "/robots.txt":
             await self._check_robots(request, host)
-        await self.limiter.acquire(host)
+        with _deadline_stopped(request):
+            await self.limiter.acquire(host)
         try:
             response = await self.inner.handle_async_request(request)
         except BaseException:
@@ -448,7 +508,12 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         )
 
     async def _check_robots(self, request: httpx.Request, host: str) -> None:
-        """Raise ``Blocked`` if robots.txt disallows ``request``; apply a new ``Crawl-delay``."""
+        """Raise ``Blocked`` if robots.txt disallows ``request``; apply a new ``Crawl-delay``.
+
+        Raises:
+            Blocked: robots.txt disallows the URL.
+            FetchError: (transient) robots.txt answered a server error or 429.
+        """
         rules, fresh = await self.robots.rules_for(request)
         user_agent = request.headers.get("User-Agent", "")
         if fresh:
@@ -463,6 +528,8 @@ class PoliteTransport(httpx.AsyncBaseTransport):
                     )
                 self.limiter.raise_delay(host, min(crawl_delay, self.settings.max_crawl_delay))
         url = str(request.url)
+        if rules.error is not None:
+            raise FetchError(url, rules.reason(), transient=True)
         if not rules.allows(url, user_agent):
             raise Blocked(url, rules.reason())
 

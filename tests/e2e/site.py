@@ -64,6 +64,8 @@ class Reply:
         stream: a function giving body chunks, sent as they come (overrides ``body``).
         length: with ``stream``, the Content-Length to declare; None means chunked encoding.
         reset: drop the connection without answering (TCP RST).
+        close_delimited: send no Content-Length and no chunking: the body ends where the server
+            closes the connection (HTTP/1.0 style), so a body cut short looks whole on the wire.
     """
 
     status: int = 200
@@ -75,6 +77,7 @@ class Reply:
     stream: Callable[[], Iterator[bytes]] | None = None
     length: int | None = None
     reset: bool = False
+    close_delimited: bool = False
 
     @property
     def data(self) -> bytes:
@@ -190,6 +193,13 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
             body = gzip_module.compress(body)
             self.send_header("Content-Encoding", "gzip")
             self.send_header("Vary", "Accept-Encoding")
+        if reply.close_delimited:
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            self.close_connection = True
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -363,6 +373,23 @@ class Site:
                 left -= n
 
         return Reply(stream=chunks, length=size if declare_length else None, content_type=content_type)
+
+    def drip(self, body: str | bytes, *, every: float) -> Reply:
+        """``body`` with its Content-Length, sent one byte every ``every`` seconds.
+
+        Each byte comes well within any read timeout longer than ``every``, so only a deadline on
+        the whole answer ends the wait. The server stops dripping when the site stops.
+        """
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        stopping = self.stopping
+
+        def bytes_one_by_one() -> Iterator[bytes]:
+            for i in range(len(data)):
+                if i and stopping.wait(every):
+                    return
+                yield data[i : i + 1]
+
+        return Reply(stream=bytes_one_by_one, length=len(data))
 
     def add_topic(
         self, slug: str, title: str, *, pages: int = 5, per_page: int = 10, prefix: str = "/keywords/"

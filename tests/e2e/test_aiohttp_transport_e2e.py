@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import socket
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -92,6 +94,28 @@ async def test_body_cut_short_is_a_broken_connection() -> None:
     assert caught.value.reason.startswith("server broke the connection")
     assert caught.value.transient
     assert len(heads) == 2  # our retry, and no hidden retry underneath it
+
+
+@pytest.mark.parametrize(
+    ("coding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress)],
+)
+async def test_compressed_body_missing_only_its_trailer_is_cut_short(
+    coding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    """No length, every page byte sent but not the stream's last 4 (its checksum), then close: transient."""
+    body = compress(b"<html><body>" + b"<p>teaser</p>" * 500 + b"</body></html>")
+
+    async def answer(head: bytes) -> bytes:
+        headers = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: {coding}\r\n"
+        return headers.encode() + b"Connection: close\r\n\r\n" + body[:-4]
+
+    async with raw_server(answer) as (base, heads):
+        with pytest.raises(FetchError) as caught:
+            await _fetch(base + "/topic")
+    assert caught.value.reason == f"the body ended before its {coding} stream did"
+    assert caught.value.transient
+    assert len(heads) == 2
 
 
 async def test_dropped_connection_before_an_answer_is_retried_by_us_only() -> None:
@@ -181,3 +205,24 @@ async def test_transport_closes_its_session() -> None:
         assert session is not None
     assert session.closed
     await transport.aclose()
+
+
+async def test_credentials_in_the_url_go_out_once_as_basic_auth() -> None:
+    """``http://user:pass@host/`` is fetched with one Authorization header (httpx's), and the
+    request line carries no user info (aiohttp refuses both at once)."""
+
+    async def answer(head: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 11\r\n\r\n<h1>ok</h1>"
+
+    async with raw_server(answer) as (base, heads):
+        settings = _settings()
+        secured = base.replace("http://", "http://alice:s3cret@") + "/members"
+        async with build_client(settings) as client:
+            fetched = await fetch(client, secured, settings=settings)
+    assert fetched.content == b"<h1>ok</h1>"
+    lines = heads[0].decode("latin-1").split("\r\n")
+    assert lines[0] == "GET /members HTTP/1.1"
+    token = base64.b64encode(b"alice:s3cret").decode()
+    assert [line for line in lines if line.lower().startswith("authorization:")] == [
+        f"Authorization: Basic {token}"
+    ]

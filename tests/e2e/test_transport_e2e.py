@@ -44,6 +44,20 @@ async def _fetch(url: str, clock: FakeClock, **kwargs: object) -> Fetched:
         return await fetch(client, url, settings=settings, clock=clock)
 
 
+TRANSPORTS = ["aiohttp", "httpx"]
+"""The I/O under PoliteTransport: ours by default (scraper.aiohttp_transport), or httpx's own."""
+
+
+async def _fetch_over(transport: str, url: str, clock: FakeClock, **kwargs: object) -> Fetched:
+    """Fetch ``url`` over the default live stack, or with httpx's own transport under politeness."""
+    settings = _settings(**kwargs)
+    stack = None
+    if transport == "httpx":
+        stack = PoliteTransport(httpx.AsyncHTTPTransport(), settings=settings, clock=clock)
+    async with build_client(settings, stack, clock=clock) as client:
+        return await fetch(client, url, settings=settings, clock=clock)
+
+
 async def test_gzip_page_is_decoded(make_site: Callable[..., Site], fake_clock: FakeClock) -> None:
     """A gzip response over the wire comes back decompressed, and we asked for gzip."""
     site = make_site(gzip=True)
@@ -99,6 +113,74 @@ async def test_gzip_bomb_over_the_wire_is_too_large(site: Site, fake_clock: Fake
     site.route("/bomb", Reply(body=bomb, gzip=True))
     with pytest.raises(TooLarge):
         await _fetch(site.url("/bomb"), fake_clock, max_bytes=1024 * 1024)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_gzip_cut_by_a_closed_connection_is_a_transient_error(
+    transport: str, site: Site, fake_clock: FakeClock
+) -> None:
+    """gzip with no Content-Length, the connection closed half-way: retried, then a transient error."""
+    whole = gzip.compress(PAGE.encode())
+    cut = Reply(body=whole[: len(whole) // 2], headers=(("Content-Encoding", "gzip"),), close_delimited=True)
+    site.route("/cut", cut)
+    with pytest.raises(FetchError) as caught:
+        await _fetch_over(transport, site.url("/cut"), fake_clock, max_attempts=2)
+    assert caught.value.reason == "the body ended before its gzip stream did"
+    assert caught.value.transient
+    assert caught.value.url == site.url("/cut")
+    assert len(site.requests("/cut")) == 2
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_whole_gzip_ended_by_closing_the_connection_is_the_page(
+    transport: str, site: Site, fake_clock: FakeClock
+) -> None:
+    """The same framing with the whole gzip stream is a page: the check does not misfire."""
+    site.route("/whole", Reply(body=PAGE, gzip=True, close_delimited=True))
+    fetched = await _fetch_over(transport, site.url("/whole"), fake_clock)
+    assert fetched.content == PAGE.encode()
+    assert fetched.header("Content-Length") is None
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_body_dripping_past_total_timeout_is_given_up(
+    transport: str, site: Site, fake_clock: FakeClock
+) -> None:
+    """A byte every 50 ms never trips the read timeout; total_timeout ends each try, transiently."""
+    site.route("/drip", site.drip(PAGE, every=0.05))
+    with pytest.raises(FetchError) as caught:
+        await _fetch_over(
+            transport, site.url("/drip"), fake_clock, read_timeout=0.3, total_timeout=0.4, max_attempts=2
+        )
+    assert caught.value.reason == "total timeout: the whole answer took longer than 0.4 s"
+    assert caught.value.transient
+    assert len(site.requests("/drip")) == 2
+
+
+async def test_robots_503_is_retried_after_its_retry_after(site: Site, fake_clock: FakeClock) -> None:
+    """robots.txt answering 503 (Retry-After: 1) once: the host waits 1 s, asks again, gets the page."""
+    busy = Reply(status=503, headers=(("Retry-After", "1"),), body="busy", content_type="text/plain")
+    site.route("/robots.txt", Site.burst(1, busy, then=Reply(status=404, body="none")))
+    site.page("/topic", PAGE)
+    fetched = await _fetch(site.url("/topic"), fake_clock, obey_robots=True)
+    assert fetched.content == PAGE.encode()
+    assert fetched.attempts == 2
+    assert fake_clock.sleeps == [1.0]
+    assert len(site.requests("/robots.txt")) == 2
+    assert len(site.requests("/topic")) == 1
+
+
+async def test_robots_that_keeps_failing_fails_the_page_for_later(site: Site, fake_clock: FakeClock) -> None:
+    """robots.txt answering 503 to every try: the page is not fetched, and fails transiently."""
+    site.route("/robots.txt", Reply(status=503, body="down", content_type="text/plain"))
+    site.page("/topic", PAGE)
+    with pytest.raises(FetchError) as caught:
+        await _fetch(site.url("/topic"), fake_clock, obey_robots=True, max_attempts=3)
+    host = f"127.0.0.1:{site.port}"
+    assert caught.value.reason == f"robots.txt of {host} answered 503: try again later with --resume"
+    assert caught.value.transient
+    assert len(site.requests("/robots.txt")) == 3
+    assert site.requests("/topic") == []
 
 
 async def test_429_burst_waits_as_told_then_succeeds(site: Site, fake_clock: FakeClock) -> None:

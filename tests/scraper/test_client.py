@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
-from collections.abc import AsyncIterator, Callable
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +42,7 @@ URL = "https://www.example.gov/keywords/topic"
 PAGE = b"<html><body><h1>Topic</h1></body></html>"
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx.Request], httpx.Response] | Callable[[httpx.Request], Awaitable[httpx.Response]]
 
 if TYPE_CHECKING:
     from conftest import FakeClock
@@ -279,6 +282,38 @@ async def test_gzip_bomb_is_stopped_by_the_decompressed_size() -> None:
     assert caught.value.limit == 1024 * 1024
 
 
+async def test_inflation_stops_at_the_limit() -> None:
+    """A 64 MiB bomb in one network chunk is inflated only to max_bytes, never whole in memory."""
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+    assert len(bomb) < 128 * 1024
+    handler = Recorder(_page(content=bomb, Content_Encoding="gzip"))
+    tracemalloc.start()
+    try:
+        with pytest.raises(TooLarge):
+            await _fetch(handler, max_bytes=1000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+
+
+def test_too_large_message_reads_well_with_and_without_a_size() -> None:
+    """The message names the limit with thousands separators and the flag, the size when known."""
+    unknown = TooLarge(URL, 10 * 1024 * 1024)
+    assert unknown.reason == "too large: the body is larger than the 10,485,760-byte limit (--max-bytes)"
+    declared = TooLarge(URL, 1000, size=5000)
+    assert declared.reason == "too large: the body is 5,000 bytes, over the 1,000-byte limit (--max-bytes)"
+
+
+async def test_streamed_too_large_error_has_the_readable_message() -> None:
+    """A body without Content-Length that passes the limit says so in words, not with '>'."""
+    with pytest.raises(TooLarge) as caught:
+        await _fetch(Recorder(_page(content=b"x" * 2000)), max_bytes=1000)
+    assert (
+        str(caught.value) == f"{URL}: too large: the body is larger than the 1,000-byte limit (--max-bytes)"
+    )
+
+
 async def test_declared_length_over_the_limit_fails_before_reading() -> None:
     """A Content-Length over max_bytes is refused without reading the body."""
 
@@ -296,6 +331,167 @@ class _Unread(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         raise AssertionError("the body was read")
         yield b""  # pragma: no cover
+
+
+def _cut(data: bytes, keep: float | int) -> bytes:
+    """``data`` cut short: a fraction of it, or all but ``-keep`` bytes."""
+    return data[:keep] if isinstance(keep, int) else data[: int(len(data) * keep)]
+
+
+BIG_PAGE = b"<html><body>" + b"".join(b"<p>teaser %d</p>" % i for i in range(2000)) + b"</body></html>"
+
+CUT_STREAMS = [
+    pytest.param("gzip", gzip.compress(BIG_PAGE), 0.5, id="gzip-half"),
+    pytest.param("gzip", gzip.compress(BIG_PAGE), -4, id="gzip-without-its-trailer"),
+    pytest.param("x-gzip", gzip.compress(BIG_PAGE), 0.9, id="x-gzip"),
+    pytest.param("deflate", zlib.compress(BIG_PAGE), 0.5, id="deflate-zlib"),
+    pytest.param("deflate", zlib.compress(BIG_PAGE)[2:-4], 0.5, id="deflate-raw"),
+    pytest.param("deflate, gzip", gzip.compress(zlib.compress(BIG_PAGE)), 0.5, id="stacked"),
+]
+
+
+@pytest.mark.parametrize(("coding", "whole", "keep"), CUT_STREAMS)
+async def test_compressed_body_cut_short_is_a_transient_error(coding: str, whole: bytes, keep: float) -> None:
+    """A gzip/deflate body that ends before its stream does is retried, then a transient FetchError."""
+    handler = Recorder(_page(content=_cut(whole, keep), Content_Encoding=coding))
+    with pytest.raises(FetchError) as caught:
+        await _fetch(handler, max_attempts=3)
+    expected = "gzip" if "gzip" in coding else "deflate"
+    assert caught.value.reason == f"the body ended before its {expected} stream did"
+    assert caught.value.transient
+    assert caught.value.status == 200
+    assert len(handler.requests) == 3
+
+
+async def test_cut_gzip_then_whole_one_is_the_page() -> None:
+    """After a cut gzip body the retry's whole body is returned, on the second try."""
+    whole = gzip.compress(BIG_PAGE)
+    handler = Recorder(
+        _page(content=whole[: len(whole) // 2], Content_Encoding="gzip"),
+        _page(content=whole, Content_Encoding="gzip"),
+    )
+    fetched = await _fetch(handler)
+    assert fetched.content == BIG_PAGE
+    assert fetched.attempts == 2
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [
+        pytest.param("gzip", gzip.compress(BIG_PAGE), id="gzip"),
+        pytest.param("GZIP", gzip.compress(BIG_PAGE), id="upper-case"),
+        pytest.param("x-gzip", gzip.compress(BIG_PAGE), id="x-gzip"),
+        pytest.param("deflate", zlib.compress(BIG_PAGE), id="deflate-zlib"),
+        pytest.param("deflate", zlib.compress(BIG_PAGE)[2:-4], id="deflate-raw"),
+        pytest.param("deflate, gzip", gzip.compress(zlib.compress(BIG_PAGE)), id="stacked"),
+        pytest.param("identity", BIG_PAGE, id="identity"),
+        pytest.param("utf-8", BIG_PAGE, id="unknown-token-ignored"),
+        pytest.param("gzip", gzip.compress(BIG_PAGE) + b"\0\0\0\0", id="trailing-padding-ignored"),
+    ],
+)
+async def test_whole_compressed_bodies_are_decoded(coding: str, body: bytes) -> None:
+    """Every coding we offer, stacked or in odd spellings, comes back as the page."""
+    fetched = await _fetch(Recorder(_page(content=body, Content_Encoding=coding)))
+    assert fetched.content == BIG_PAGE
+
+
+async def test_decoding_works_chunk_by_chunk() -> None:
+    """A gzip body arriving a few bytes at a time decodes to the page (no chunk holds a whole stream)."""
+    whole = gzip.compress(BIG_PAGE)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        pieces = [whole[i : i + 7] for i in range(0, len(whole), 7)]
+        return httpx.Response(200, headers={**HTML, "Content-Encoding": "gzip"}, stream=_Pieces(pieces))
+
+    fetched = await _fetch(handler)
+    assert fetched.content == BIG_PAGE
+
+
+class _Pieces(httpx.AsyncByteStream):
+    """A body served in the given pieces."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+
+
+async def test_empty_body_labelled_gzip_is_empty() -> None:
+    """No bytes at all under Content-Encoding: gzip is an empty body, as httpx reads it, not a cut one."""
+    fetched = await _fetch(Recorder(_page(content=b"", Content_Encoding="gzip")))
+    assert fetched.content == b""
+
+
+@pytest.mark.parametrize("coding", ["br", "zstd"])
+async def test_compression_we_did_not_offer_is_refused(coding: str) -> None:
+    """A body in a compression we never ask for fails at once instead of being parsed as garbage."""
+    handler = Recorder(_page(content=b"\x8b\x02\x80garbage", Content_Encoding=coding))
+    with pytest.raises(FetchError) as caught:
+        await _fetch(handler)
+    assert (
+        caught.value.reason
+        == f"the body is compressed as {coding!r}, which we do not accept (gzip, deflate only)"
+    )
+    assert not caught.value.transient
+    assert len(handler.requests) == 1
+
+
+@pytest.mark.parametrize(("status", "transient"), [(404, False), (503, True)])
+async def test_broken_gzip_on_an_error_page_keeps_the_status(status: int, transient: bool) -> None:
+    """An error page's body is not decoded, so a garbled one cannot hide the status it came with."""
+    handler = Recorder(_page(status, content=b"not gzip", Content_Encoding="gzip"))
+    with pytest.raises(FetchError) as caught:
+        await _fetch(handler, max_attempts=2)
+    assert caught.value.status == status
+    assert caught.value.transient is transient
+
+
+class _Trickle(httpx.AsyncByteStream):
+    """A body whose first byte comes at once and whose rest never comes."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"<"
+        await asyncio.Event().wait()
+
+
+class _Stalling:
+    """A server that stalls for good: in the body after its first byte, or before any answer."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.requests: list[httpx.Request] = []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.where == "headers":
+            await asyncio.Event().wait()
+        return httpx.Response(200, headers=HTML, stream=_Trickle())
+
+
+TOTAL = 0.05
+"""A whole-answer deadline short enough for a unit test to wait out (a real one, on the event loop)."""
+
+
+@pytest.mark.parametrize("where", ["body", "headers"])
+async def test_an_answer_longer_than_total_timeout_is_a_transient_timeout(where: str) -> None:
+    """However the server stalls, one try ends after total_timeout; the last is a transient FetchError."""
+    server = _Stalling(where)
+    async with asyncio.timeout(10):  # without the deadline the fetch would hang: fail instead
+        with pytest.raises(FetchError) as caught:
+            await _fetch(server, read_timeout=TOTAL, total_timeout=TOTAL, max_attempts=2)
+    assert caught.value.reason == f"total timeout: the whole answer took longer than {TOTAL:g} s"
+    assert caught.value.transient
+    assert isinstance(caught.value.__cause__, TimeoutError)
+    assert len(server.requests) == 2
+
+
+async def test_total_timeout_does_not_cut_a_prompt_answer() -> None:
+    """An answer well inside the deadline is the page, on the first try."""
+    fetched = await _fetch(Recorder(_page()), read_timeout=1, total_timeout=1)
+    assert fetched.content == PAGE
+    assert fetched.attempts == 1
 
 
 async def test_body_at_the_limit_is_accepted() -> None:

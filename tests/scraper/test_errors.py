@@ -77,7 +77,7 @@ def test_size_type_and_redirect_errors_are_not_transient() -> None:
         RedirectLoop("u", ["a"]),
     ):
         assert not error.transient
-    assert "20 bytes > limit of 10 bytes" in str(TooLarge("u", 10, size=20))
+    assert "the body is 20 bytes, over the 10-byte limit" in str(TooLarge("u", 10, size=20))
     assert NotHtml("u", "image/png").content_type == "image/png"
 
 

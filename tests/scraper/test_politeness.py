@@ -17,7 +17,7 @@ import pytest
 from scraper.client import build_client, fetch
 from scraper.errors import Blocked, FetchError
 from scraper.politeness import (
-    ROBOTS_ERROR_TTL,
+    DEADLINE_EXTENSION,
     HostLimiter,
     PoliteTransport,
     host_key,
@@ -298,29 +298,104 @@ async def test_robots_fetch_cannot_deadlock_with_one_slot(fake_clock: FakeClock)
     assert [r.status for r in results] == [200] * 5
 
 
-async def test_missing_robots_allows_everything(fake_clock: FakeClock) -> None:
-    """A 404 robots.txt means no rules (RFC 9309 §2.3.1.3)."""
-    site = FakeSite(fake_clock, robots=404)
-    (result,) = await _get_all(site, fake_clock, [f"{SITE}/anything"])
-    assert result.status == 200
+@pytest.mark.parametrize("status", [401, 403, 404, 410])
+async def test_missing_robots_allows_everything(fake_clock: FakeClock, status: int) -> None:
+    """A 4xx robots.txt (other than 429) means no rules (RFC 9309 §2.3.1.3), once for the origin."""
+    site = FakeSite(fake_clock, robots=status)
+    results = await _get_all(site, fake_clock, [f"{SITE}/a", f"{SITE}/b"])
+    assert [r.status for r in results] == [200, 200]
+    assert site.count("/robots.txt") == 1
 
 
-async def test_robots_server_error_disallows_then_is_asked_again(fake_clock: FakeClock) -> None:
-    """A 5xx robots.txt blocks the origin (RFC 9309 §2.3.1.4) until ROBOTS_ERROR_TTL has passed."""
+@pytest.mark.parametrize("status", [429, 500, 503])
+async def test_robots_server_error_is_retried_then_fails_transiently(
+    fake_clock: FakeClock, status: int
+) -> None:
+    """A 5xx/429 robots.txt disallows the page for now (RFC 9309 §2.3.1.4): each try asks again,
+    and the last failure is transient, naming the host, not a Blocked."""
+    site = FakeSite(fake_clock, robots=status)
+    (result,) = await _get_all(site, fake_clock, [f"{SITE}/a"], max_attempts=3)
+    assert isinstance(result, FetchError)
+    assert not isinstance(result, Blocked)
+    assert result.transient
+    assert result.url == f"{SITE}/a"
+    assert result.reason == f"robots.txt of www.example.gov answered {status}: try again later with --resume"
+    assert site.count("/robots.txt") == 3
+    assert site.count("/a") == 0
+
+
+async def test_robots_server_error_is_not_remembered(fake_clock: FakeClock) -> None:
+    """A request after a failed robots.txt asks again, and goes through once it answers."""
     site = FakeSite(fake_clock, robots=503)
-    settings = _settings()
+    settings = _settings(max_attempts=1)
     transport = PoliteTransport(httpx.MockTransport(site), settings=settings, clock=fake_clock)
     async with build_client(settings, transport=transport) as client:
-        with pytest.raises(Blocked, match="RFC 9309"):
+        with pytest.raises(FetchError, match="answered 503"):
             await fetch(client, f"{SITE}/a", settings=settings, clock=fake_clock)
-        with pytest.raises(Blocked):
-            await fetch(client, f"{SITE}/b", settings=settings, clock=fake_clock)
-        assert site.count("/robots.txt") == 1
-        fake_clock.advance(ROBOTS_ERROR_TTL + 1)
         site.robots = ROBOTS
-        fetched = await fetch(client, f"{SITE}/b", settings=settings, clock=fake_clock)
+        fetched = await fetch(client, f"{SITE}/a", settings=settings, clock=fake_clock)
+        with pytest.raises(Blocked):  # the rules now come from the file, and are kept
+            await fetch(client, f"{SITE}/private/x", settings=settings, clock=fake_clock)
     assert fetched.status == 200
     assert site.count("/robots.txt") == 2
+
+
+async def test_robots_retry_after_is_waited_out_then_the_page_is_fetched(fake_clock: FakeClock) -> None:
+    """robots.txt answering 503 with Retry-After pauses the host by the clock; the retry reads it."""
+    answers = [httpx.Response(503, headers={"Retry-After": "7"}, text="busy")]
+    site = FakeSite(fake_clock, robots=ROBOTS)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt" and answers:
+            site.log.append((fake_clock.monotonic(), "/robots.txt"))
+            return answers.pop(0)
+        return site(request)
+
+    (result,) = await _get_all(handler, fake_clock, [f"{SITE}/a"])
+    assert result.status == 200
+    assert result.attempts == 2
+    assert fake_clock.sleeps == [7.0]
+    assert [t for t, p in site.log if p == "/robots.txt"] == [1000.0, 1007.0]
+    assert site.times("/a") == [1007.0]
+
+
+async def test_requests_waiting_for_a_failing_robots_share_its_answer(fake_clock: FakeClock) -> None:
+    """Workers queued behind one robots.txt request all fail with its 503; none asks again."""
+    site = FakeSite(fake_clock, robots=503)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        for _ in range(3):
+            await asyncio.sleep(0)  # the answer takes a while: the other workers queue up meanwhile
+        return site(request)
+
+    urls = [f"{SITE}/p{i}" for i in range(4)]
+    results = await _get_all(handler, fake_clock, urls, concurrent=True, max_attempts=1)
+    assert all(isinstance(r, FetchError) and r.transient for r in results)
+    assert site.count("/robots.txt") == 1
+
+
+async def test_waiting_for_the_host_stops_the_whole_answer_deadline(fake_clock: FakeClock) -> None:
+    """A request's deadline does not run while politeness holds it back, and runs on once it is sent."""
+    site = FakeSite(fake_clock, robots=ROBOTS)
+    settings = _settings(delay=5.0)
+    transport = PoliteTransport(httpx.MockTransport(site), settings=settings, clock=fake_clock)
+    while_waiting: list[float | None] = []
+    async with asyncio.timeout(60) as deadline:
+        real_sleep = fake_clock.sleep
+
+        async def sleep(seconds: float) -> None:
+            while_waiting.append(deadline.when())
+            await real_sleep(seconds)
+
+        fake_clock.sleep = sleep  # type: ignore[method-assign]
+        for path in ("/a", "/b"):
+            request = httpx.Request("GET", f"{SITE}{path}", extensions={DEADLINE_EXTENSION: deadline})
+            response = await transport.handle_async_request(request)
+            await response.aclose()
+        when_sent = deadline.when()
+    assert fake_clock.sleeps == [5.0, 5.0]  # /a waits after robots.txt, /b after /a
+    assert while_waiting == [None, None]
+    assert when_sent is not None
 
 
 async def test_robots_network_error_is_the_requests_own_transient_error(fake_clock: FakeClock) -> None:

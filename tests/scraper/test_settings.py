@@ -7,7 +7,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from scraper.settings import DEFAULT_USER_AGENT, Settings
+from scraper.settings import DEFAULT_TOTAL_TIMEOUT, DEFAULT_USER_AGENT, Settings
 
 
 def test_defaults_are_polite() -> None:
@@ -21,6 +21,26 @@ def test_defaults_are_polite() -> None:
     assert settings.retry_after_cap == 300.0
     assert settings.max_bytes == 10 * 1024 * 1024
     assert (settings.connect_timeout, settings.read_timeout) == (10.0, 30.0)
+
+
+def test_total_timeout_defaults_to_a_bound_on_the_whole_answer() -> None:
+    """One try may take 120 s in all by default: longer than any read, far shorter than a trickle."""
+    settings = Settings()
+    assert settings.total_timeout == DEFAULT_TOTAL_TIMEOUT == 120.0
+    assert settings.total_timeout >= settings.read_timeout
+
+
+def test_unset_total_timeout_follows_a_longer_read_timeout() -> None:
+    """Raising only the read timeout past the default total raises the total with it."""
+    assert Settings(read_timeout=300).total_timeout == 300
+    assert Settings(read_timeout=5).total_timeout == DEFAULT_TOTAL_TIMEOUT
+    assert Settings(read_timeout=5, total_timeout=8).total_timeout == 8
+
+
+def test_total_timeout_below_the_read_timeout_is_rejected() -> None:
+    """A whole answer cannot be given less time than one read of it."""
+    with pytest.raises(pydantic.ValidationError, match="total_timeout must be at least read_timeout"):
+        Settings(read_timeout=60, total_timeout=30)
 
 
 def test_user_agent_names_the_project() -> None:
@@ -46,6 +66,7 @@ def test_settings_are_frozen_and_strict() -> None:
         {"max_attempts": 0},
         {"max_bytes": 0},
         {"backoff_initial": 10, "backoff_max": 1},
+        {"total_timeout": 0},
     ],
 )
 def test_invalid_values_are_rejected(bad: dict[str, object]) -> None:
