@@ -9,7 +9,9 @@
      │    └── RedirectLoop(chain)         redirects go round in a circle or never end; skip it
      ├── Blocked(url, reason)             robots.txt or the site refuses us; do not retry, skip the URL
      ├── NotArchived(url)                 the web archive holds no usable capture; try another date
-     └── FixtureMissing(url, folder)      replay has no saved response; record it (the message says how)
+     ├── FixtureMissing(url, folder)      replay has no saved response; record it (the message says how)
+     ├── FixtureCorrupt(source, problem)  a fixture folder or WARC is broken; re-record it or fix the entry
+     └── StateMismatch(path, stored)      --resume found another run's state; start afresh or use another file
 
 HTTP library exceptions never escape :mod:`scraper`: ``scraper.client`` is the one place they become
 these classes, always with ``raise ... from exc`` so the original stays in ``__cause__``. A caller
@@ -23,12 +25,13 @@ a condition to handle.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
     "Blocked",
     "FetchError",
+    "FixtureCorrupt",
     "FixtureMissing",
     "NotArchived",
     "NotHtml",
@@ -36,6 +39,7 @@ __all__ = [
     "RateLimited",
     "RedirectLoop",
     "ScraperError",
+    "StateMismatch",
     "TooLarge",
 ]
 
@@ -84,8 +88,11 @@ class TooLarge(FetchError):
     def __init__(self, url: str, limit: int, *, size: int | None = None, status: int | None = 200) -> None:
         self.limit = limit
         self.size = size
-        told = f"{size} bytes" if size is not None else "more"
-        super().__init__(url, f"body too large: {told} > limit of {limit} bytes", status=status)
+        # No size when the body came without a Content-Length and was cut off while streaming.
+        told = f"is {size:,} bytes, over" if size is not None else "is larger than"
+        super().__init__(
+            url, f"too large: the body {told} the {limit:,}-byte limit (--max-bytes)", status=status
+        )
 
 
 class NotHtml(FetchError):
@@ -151,3 +158,68 @@ class FixtureMissing(ScraperError):
         self.folder = Path(folder)
         self.command = f"topicscrape record {shlex.quote(url)} --to {shlex.quote(str(folder))}"
         super().__init__(f"{url} is not in the fixture folder {folder}; record it with: {self.command}")
+
+
+class FixtureCorrupt(ScraperError, ValueError):
+    """A fixture folder or WARC file cannot be replayed as it is: an ``index.json`` that is not valid,
+    an entry missing a field, a body file that was deleted or points outside its folder, a WARC
+    record cut short. Re-record the URL (the message gives the command), or fix the entry by hand.
+
+    Also a ``ValueError``, as loading a bad fixture source was before this class existed.
+
+    Attributes:
+        source: the file at fault: an ``index.json`` or a WARC file.
+        problem: what is wrong, in a few words ("its body file x.gov/a.html is missing").
+        url: the URL of the entry at fault, or None when the whole file is unreadable.
+        folder: where ``topicscrape record --to`` saves it again (the index's folder, or the WARC).
+        command: the command that records the URL again.
+
+    ``editable=False`` leaves out "or fix the entry" (a WARC record is re-recorded, not hand-edited).
+    """
+
+    def __init__(
+        self,
+        source: str | Path,
+        problem: str,
+        *,
+        url: str | None = None,
+        folder: str | Path | None = None,
+        editable: bool = True,
+    ) -> None:
+        self.source = Path(source)
+        self.problem = " ".join(problem.split())  # one line, whatever a parser's message held
+        self.url = url
+        self.folder = Path(folder) if folder is not None else self.source
+        target = shlex.quote(url) if url is not None else "URL"
+        self.command = f"topicscrape record {target} --to {shlex.quote(str(self.folder))}"
+        where = f"{source}: {url}: " if url is not None else f"{source}: "
+        fix = (", or fix the entry" if url is not None else ", or fix the file") if editable else ""
+        super().__init__(f"{where}{self.problem}; re-record it with `{self.command}`{fix}")
+
+
+class StateMismatch(ScraperError):
+    """A resumed run found the state of another run in its state file (another URL, date range or
+    archive). Continuing it would mix that run's pages into this one: start this run afresh (no
+    ``--resume``), or give it its own state file (``--state``, or another ``-o``).
+
+    Attributes:
+        path: the state file.
+        stored: what the state file's last run was (the identity it recorded), or None when it
+            recorded none (an older topicscrape, or a command that does not record one).
+        wanted: what the resumed run is.
+    """
+
+    def __init__(
+        self, path: str | Path, stored: Mapping[str, object] | None, wanted: Mapping[str, object]
+    ) -> None:
+        self.path = Path(path)
+        self.stored = dict(stored) if stored is not None else None
+        self.wanted = dict(wanted)
+        what = _describe(self.stored) if self.stored is not None else "one that did not record what it was"
+        super().__init__(
+            f"{path} holds the state of another run ({what}), not of this one ({_describe(self.wanted)})"
+        )
+
+
+def _describe(identity: Mapping[str, object]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in identity.items() if value is not None)

@@ -13,12 +13,16 @@ the ``topicscrape_fixtures`` ini option, else ``fixtures``. Replay never opens a
 recorded raises :class:`~scraper.errors.FixtureMissing`, naming the URL and how to record it.
 
 ``pytest --record-fixtures`` turns every client into a recorder: requests go to the live site and
-each complete response is saved (re-recording replaces, never duplicates). Record deliberately:
-secrets are not saved (no cookies, no ``Authorization``), but the bodies are, as served.
+each complete response is saved (re-recording replaces, never duplicates; ``pytest -n 4`` workers
+may record into one folder or WARC at once). Record deliberately: secrets are not saved (no
+cookies, no ``Authorization``, no ``user:password@`` in a URL), but the bodies are, as served.
+A response the test closes before reading its body to the end (``client.stream()`` left half-read)
+is not saved, and a :class:`FixtureNotRecordedWarning` names it: the replay run would not find it.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ __all__ = [
     "INI_OPTION",
     "MARKER",
     "RECORD_OPTION",
+    "FixtureNotRecordedWarning",
     "TopicscrapeReplay",
     "pytest_addoption",
     "pytest_configure",
@@ -70,6 +75,34 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(path): the fixture folder or WARC file topicscrape_replay uses, relative to rootdir",
     )
+
+
+class FixtureNotRecordedWarning(UserWarning):
+    """Under ``--record-fixtures``, a response was closed before its body was read to the end, so it
+    was not saved and a replay run will raise ``FixtureMissing`` for it. Read the body whole
+    (``response.read()``) while recording, or filter this warning if the test means it."""
+
+
+class _WarnAbandoned(CapturingTransport):
+    """A recorder that warns (rather than logs) when a test leaves a body half-read."""
+
+    def abandoned(self, url: str, status: int, read: int) -> None:
+        """Warn with the URL: the test passes now, and its replay would fail without this."""
+        warnings.warn(
+            FixtureNotRecordedWarning(
+                f"{url} (HTTP {status}) was not recorded: the response was closed after {read} bytes, "
+                "before its body was read to the end; read it whole (response.read()) to record it"
+            ),
+            stacklevel=2,
+        )
+
+
+class _PytestRecording(_WarnAbandoned, RecordingTransport):
+    """Records into a fixture folder; warns about bodies left half-read."""
+
+
+class _PytestWarcRecording(_WarnAbandoned, WarcRecordingTransport):
+    """Records into a WARC file; warns about bodies left half-read."""
 
 
 class _PytestReplay(ReplayTransport):
@@ -121,10 +154,10 @@ class TopicscrapeReplay:
 
     def _recorder(self, inner: httpx.BaseTransport | httpx.AsyncBaseTransport) -> CapturingTransport:
         if is_warc_path(self.folder):
-            return WarcRecordingTransport(inner, self.folder)
+            return _PytestWarcRecording(inner, self.folder)
         source = self._fixtures()
         assert isinstance(source, FixtureFolder)
-        return RecordingTransport(inner, source)
+        return _PytestRecording(inner, source)
 
     def transport(self) -> httpx.BaseTransport:
         """The sync transport the clients use: replay, or a recorder over the live network."""

@@ -17,9 +17,15 @@ may come from several hosts, but the server has one address. A request is matche
    host. When several hosts share a path, the bare path answers ``300 Multiple Choices``
    listing these forms.
 
+Paths compare as httpx spells them, with percent-escapes in upper case: a target sent as raw
+UTF-8 (``curl "http://127.0.0.1:8000/café/liste?q=✓"``; http.server hands it over as Latin-1) and
+one sent as ``/caf%c3%a9/...`` both find ``/caf%C3%A9/...``.
+
 A request matching nothing gets a plain-text 404 naming the missing URL and the ``topicscrape
-record`` command that saves it. There is no built-in robots.txt: unless one was recorded,
-``/robots.txt`` is a 404, which robots.txt rules (RFC 9309 §2.3.1.3) read as "allow everything".
+record`` command that saves it. A recorded response that cannot be served (its body file was
+deleted, its WARC record is cut) gets a plain-text 500 saying so and how to re-record it, also
+logged as a WARNING. There is no built-in robots.txt: unless one was recorded, ``/robots.txt`` is
+a 404, which robots.txt rules (RFC 9309 §2.3.1.3) read as "allow everything".
 
 **The one change to recorded headers:** an absolute ``Location`` pointing at a recorded host is
 rewritten to this server, so following a recorded redirect never leaves for the live site.
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import http.server
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,8 +51,8 @@ from typing import Any, Self
 
 import httpx
 
-from scraper.errors import FixtureMissing
-from scraper.fixtures import ReplayTransport, ResponseSource
+from scraper.errors import FixtureCorrupt, FixtureMissing
+from scraper.fixtures import ReplayTransport, ResponseSource, fixture_url
 from scraper.warc import open_fixtures
 
 __all__ = [
@@ -69,6 +76,9 @@ NO_BODY_STATUSES = frozenset({204, 304})
 
 POLL_INTERVAL = 0.05
 """Seconds between shutdown checks of the serving loop; the default 0.5 s slows every stop."""
+
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+_NOT_ASCII = re.compile(rb"[^\x00-\x7f]+")
 
 
 @dataclass(frozen=True)
@@ -109,9 +119,10 @@ class FixtureServer:
         self._by_target: dict[str, dict[str, str]] = {}
         self._schemes: dict[str, str] = {}
         for saved in source:
-            parsed = httpx.URL(saved.url)
+            recorded = fixture_url(saved.url)  # an index written before the rule may hold user:pw@ or #x
+            parsed = httpx.URL(recorded)
             netloc = _netloc(parsed)
-            self._by_target.setdefault(_target(parsed), {})[netloc] = saved.url
+            self._by_target.setdefault(_target(parsed), {})[netloc] = recorded
             self._schemes.setdefault(netloc, parsed.scheme)
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.fixtures = self
@@ -141,7 +152,8 @@ class FixtureServer:
 
     def list_urls(self) -> list[tuple[str, str]]:
         """Every served URL as (local URL, recorded URL), sorted by recorded URL, for printing."""
-        return sorted(((self.url_for(s.url), s.url) for s in self.source), key=lambda pair: pair[1])
+        recorded = (fixture_url(saved.url) for saved in self.source)
+        return sorted(((self.url_for(url), url) for url in recorded), key=lambda pair: pair[1])
 
     # -- answering -------------------------------------------------------------------------------
     def answer(self, target: str, headers: Iterable[tuple[str, str]] = ()) -> Answer:
@@ -163,6 +175,9 @@ class FixtureServer:
             response = self._replay.handle_request(httpx.Request("GET", url, headers=conditional))
         except FixtureMissing as exc:
             return _text(404, str(exc))
+        except FixtureCorrupt as exc:
+            logger.warning("cannot serve %s: %s", url, exc)
+            return _text(500, str(exc))
         body = response.read()
         pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
         pairs = [(k, self._local_location(url, v) if k.lower() == "location" else v) for k, v in pairs]
@@ -174,7 +189,7 @@ class FixtureServer:
         """The recorded URL for a request target (rules 1-3 of the module docstring)."""
         if target.lower().startswith(("http://", "https://")):
             try:
-                parsed = httpx.URL(target)
+                parsed = httpx.URL(_ascii(target))
             except httpx.InvalidURL as exc:
                 raise _NotRecorded(f"not a valid URL: {target}") from exc
             found = self._by_target.get(_target(parsed), {}).get(_netloc(parsed))
@@ -307,12 +322,38 @@ def _netloc(url: httpx.URL) -> str:
 
 
 def _target(url: httpx.URL) -> str:
-    """Path and query as sent on the wire (``/a?b=1``)."""
-    return url.raw_path.decode("ascii")
+    """Path and query as sent on the wire (``/a?b=1``), percent-escapes in upper case."""
+    return _ESCAPE.sub(lambda escape: escape.group().upper(), url.raw_path.decode("ascii"))
+
+
+def _ascii(target: str) -> str:
+    """``target`` with every non-ASCII character percent-encoded as its UTF-8 bytes.
+
+    Surrogate escapes (bytes that were not UTF-8, see :func:`_from_wire`) go back to their own byte.
+
+    >>> _ascii("/café?q=✓")
+    '/caf%C3%A9?q=%E2%9C%93'
+    """
+    raw = target.encode("utf-8", "surrogateescape")
+    return _NOT_ASCII.sub(lambda run: "".join(f"%{byte:02X}" for byte in run.group()).encode(), raw).decode()
+
+
+def _from_wire(path: str) -> str:
+    """The request target as the client meant it: http.server decodes the request line as Latin-1,
+    while clients that send raw non-ASCII (curl, browsers' address bars) send UTF-8."""
+    try:
+        return path.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # not from http.server: already text
+        return path
 
 
 def _normal_target(target: str) -> str:
-    """A request target spelled as httpx spells the recorded URLs, so the two compare equal."""
+    """A request target spelled as httpx spells the recorded URLs, so the two compare equal.
+
+    >>> _normal_target("/caf%c3%a9/liste?q=✓")
+    '/caf%C3%A9/liste?q=%E2%9C%93'
+    """
+    target = _ascii(target)
     try:
         return _target(httpx.URL("http://placeholder" + (target if target.startswith("/") else "/" + target)))
     except httpx.InvalidURL:
@@ -358,7 +399,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _serve(self, *, head: bool) -> None:
-        answer = self.server.fixtures.answer(self.path, self.headers.items())
+        try:
+            answer = self.server.fixtures.answer(_from_wire(self.path), self.headers.items())
+        except Exception as exc:  # a bug must answer, not drop the connection with nothing said
+            logger.exception("cannot serve %s", self.path)
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+            answer = _text(500, f"topicscrape serve failed on this request: {detail}")
         self.log_request(answer.status)
         # send_response_only: no Server or Date of ours; the recorded headers are what is sent.
         self.send_response_only(answer.status)

@@ -11,7 +11,8 @@ read and write. This module speaks it through warcio and plugs it into the fixtu
   credentials are removed (:data:`~scraper.fixtures.SECRET_HEADERS`, from the request record too)
   and a chunked body is stored de-chunked with a ``Content-Length`` (the HTTP layer removes the
   chunking before we see the bytes). ``Content-Encoding`` is kept, with the still-encoded payload,
-  as WARC expects; warcio adds ``WARC-Payload-Digest`` and ``WARC-Block-Digest``.
+  as WARC expects; warcio adds ``WARC-Payload-Digest`` and ``WARC-Block-Digest``. Appends hold an
+  ``flock`` on the file, so several processes may record into one WARC.
 - :func:`read_warc` yields every response in a WARC, whoever wrote it: bodies de-chunked and
   decoded from their Content-Encoding (gzip, deflate, and whatever else httpx decodes), revisit
   records resolved to the payload they point at, and the request method taken from the matching
@@ -19,7 +20,26 @@ read and write. This module speaks it through warcio and plugs it into the fixtu
 - :class:`WarcArchive` holds a WARC's responses in memory as a
   :class:`~scraper.fixtures.ResponseSource`: :class:`~scraper.fixtures.ReplayTransport` and
   ``topicscrape serve`` read it exactly as they read a folder. When a URL was captured more than
-  once, the last capture in the file wins (a re-recording appends).
+  once, the last capture in the file wins (a re-recording appends). URLs are stored and looked
+  up as fixture folders do (:func:`~scraper.fixtures.fixture_url`): no userinfo and no fragment
+  is ever written to ``WARC-Target-URI``, and one read from another tool's file does not matter.
+
+**A body that did not come whole is never returned as a page.** A response record is *cut* when
+the file ends inside it (fewer bytes than its WARC ``Content-Length``: a crash, a copy stopped
+half-way), when it fails its ``WARC-Block-Digest`` or ``WARC-Payload-Digest`` (warcio's
+``check_digests``; a corrupt gzip member also ends the file there, for warcio reads no further),
+or when its payload is shorter than its HTTP ``Content-Length`` (the capture itself was cut; an
+empty payload is left alone, as a HEAD response has one). What each command does with one:
+
+- ``parse FILE.warc.gz`` (:func:`iter_warc_pages`) and ``record --from-warc`` (:func:`warc_to_folder`)
+  skip it with a WARNING naming the file, the URL and the byte counts, and go on with the whole
+  records: one crash-cut record at the end must not cost the rest of the archive.
+- ``--replay FILE.warc.gz`` and ``serve FILE.warc.gz`` (:class:`WarcArchive`) warn the same way
+  when loading, replay an earlier whole capture of that URL if there is one, and otherwise raise
+  :class:`~scraper.errors.FixtureCorrupt` (naming URL, byte counts and the re-record command)
+  when the URL is asked for: the crawl lists that page as failed, ``serve`` answers 500.
+- A file that ends inside a record's headers (no URL, status or body to speak of) gives a WARNING
+  with the byte offset; a file that is not a WARC at all raises ``FixtureCorrupt``.
 
 Example::
 
@@ -33,7 +53,10 @@ from __future__ import annotations
 
 import http
 import logging
+import os
+import re
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -45,10 +68,11 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
 
 from scraper._version import __version__
+from scraper.errors import FixtureCorrupt
 from scraper.fixtures import (
     DROPPED_HEADERS,
     SECRET_HEADERS,
@@ -59,7 +83,14 @@ from scraper.fixtures import (
     ResponseSource,
     SavedResponse,
     decoded_body,
+    fixture_key,
+    fixture_url,
 )
+
+try:
+    import fcntl
+except ImportError:  # Windows: appends are whole writes, but two processes are not kept apart
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "HOP_BY_HOP_HEADERS",
@@ -92,6 +123,13 @@ HOP_BY_HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding"}
 """Describe one connection, not the response (RFC 9110 §7.6.1); not kept in a written record."""
 
 NOT_MODIFIED = 304
+NO_BODY_STATUSES = frozenset({204, 304})
+"""Statuses whose ``Content-Length`` describes no body here (RFC 9110 §8.6), so it is not checked."""
+
+GZIP_MAGIC = b"\x1f\x8b"
+TAIL_PEEK = 64 * 1024
+"""Bytes read from an unreadable end of file to find which URL its record was for (headers come first)."""
+
 _REVISIT_NOT_MODIFIED = "server-not-modified"
 
 
@@ -109,7 +147,8 @@ def open_fixtures(path: str | Path) -> ResponseSource:
 
     Raises:
         FileNotFoundError: there is no such file or folder.
-        ValueError: the file is not a WARC, or the folder's ``index.json`` is not a fixture index.
+        FixtureCorrupt: the file is not a readable WARC, or the folder's index is broken (a
+            ``ValueError`` too).
     """
     path = Path(path)
     if is_warc_path(path):
@@ -161,31 +200,44 @@ class WarcPage(NamedTuple):
 
 
 def read_warc(path: str | Path) -> Iterator[WarcResponse]:
-    """Every response in the WARC at ``path``, in file order.
+    """Every whole response in the WARC at ``path``, in file order.
 
     Reads ``response`` records, and ``revisit`` records resolved to the payload they refer to (by
     ``WARC-Payload-Digest``, or for a server-not-modified revisit the latest earlier response for
     ``WARC-Refers-To-Target-URI``); a revisit whose original is not in the file is skipped with a
-    warning, as is a response whose body does not match its Content-Encoding. ``request`` records
-    only lend their method to their response. Other record types (warcinfo, metadata, resource)
-    are skipped. Compressed (one gzip member per record) and plain WARCs are both read.
+    warning, as is a response whose body does not match its Content-Encoding, and one whose body is
+    cut (see the module docstring). ``request`` records only lend their method to their response.
+    Other record types (warcinfo, metadata, resource) are skipped. Compressed (one gzip member per
+    record) and plain WARCs are both read.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the file is not a WARC (or ARC) file.
+        FixtureCorrupt: the file is not a WARC (or ARC) file, or cannot be read on from some point
+            (a ``ValueError`` too).
     """
-    path = Path(path)
+    for found in _read_all(Path(path)):
+        if isinstance(found, _Cut):
+            _warn_cut(Path(path), found)
+        else:
+            yield found
+
+
+def _read_all(path: Path) -> Iterator[WarcResponse | _Cut]:
     with path.open("rb") as fh:
         yield from _Reader(path).responses(fh)
 
 
+def _warn_cut(path: Path, cut: _Cut) -> None:
+    logger.warning("%s: skipping the response for %s: %s", path, cut.response.url, cut.problem)
+
+
 def iter_warc_pages(path: str | Path) -> Iterator[WarcPage]:
     """The pages in a WARC worth parsing: GET responses with a 2xx status whose media type is HTML
-    (:data:`PAGE_MEDIA_TYPES`) or not given.
+    (:data:`PAGE_MEDIA_TYPES`) or not given. A page whose body is cut is skipped with a warning.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: the file is not a WARC file.
+        FixtureCorrupt: the file is not a WARC file (a ``ValueError`` too).
     """
     for response in read_warc(path):
         if response.method != "GET" or not 200 <= response.status < 300:
@@ -196,6 +248,25 @@ def iter_warc_pages(path: str | Path) -> Iterator[WarcPage]:
             yield WarcPage(response.url, content_type, response.body, response.date)
 
 
+@dataclass(frozen=True)
+class _Cut:
+    """A response record whose body did not come whole: never handed on as a page.
+
+    Attributes:
+        response: the record's URL, status and headers, with an empty body.
+        problem: what is wrong, with the byte counts ("cut short: 27450 of 43541 bytes ...").
+    """
+
+    response: WarcResponse
+    problem: str
+
+
+def _with_method(found: WarcResponse | _Cut, method: str) -> WarcResponse | _Cut:
+    if isinstance(found, _Cut):
+        return replace(found, response=replace(found.response, method=method))
+    return replace(found, method=method)
+
+
 class _Reader:
     """One pass over a WARC; remembers where earlier payloads are so revisits can be resolved."""
 
@@ -204,10 +275,14 @@ class _Reader:
         self.by_digest: dict[str, int] = {}
         self.by_url: dict[str, int] = {}
 
-    def responses(self, fh: IO[bytes]) -> Iterator[WarcResponse]:
-        """Yield responses, each once the record after it (maybe its request) has been seen."""
-        records = ArchiveIterator(fh)
-        pending: WarcResponse | None = None
+    def responses(self, fh: IO[bytes]) -> Iterator[WarcResponse | _Cut]:
+        """Yield responses (and cut ones), each once the record after it (maybe its request) is seen.
+
+        Raises:
+            FixtureCorrupt: the file is not a WARC, or cannot be read on from some point.
+        """
+        records = ArchiveIterator(fh, check_digests=True)
+        pending: WarcResponse | _Cut | None = None
         methods: dict[str, str] = {}  # request record id → method, for responses that name it
         try:
             for record in records:
@@ -218,8 +293,8 @@ class _Reader:
                     refers = warc.get_header("WARC-Concurrent-To")
                     if method is None:
                         continue
-                    if pending is not None and refers is not None and refers == pending.record_id:
-                        pending = replace(pending, method=method)
+                    if pending is not None and refers is not None and refers == _record_id(pending):
+                        pending = _with_method(pending, method)
                     else:
                         methods[warc.get_header("WARC-Record-ID") or ""] = method
                     continue
@@ -231,24 +306,40 @@ class _Reader:
                 found = self._read(record, records)
                 if found is not None:
                     method = methods.pop(warc.get_header("WARC-Concurrent-To") or "", None)
-                    pending = found if method is None else replace(found, method=method)
-        except ArchiveLoadFailed as exc:
-            raise ValueError(f"{self.path} is not a readable WARC file: {exc}") from exc
+                    pending = found if method is None else _with_method(found, method)
+        except (ArchiveLoadFailed, StatusAndHeadersParserException, zlib.error) as exc:
+            raise FixtureCorrupt(
+                self.path, f"is not a readable WARC file: {exc}", folder=self.path, editable=False
+            ) from exc
         if pending is not None:
             yield pending
+        size = self.path.stat().st_size
+        if records.offset < size:
+            # warcio stops quietly at a record whose headers the file ends inside of.
+            uri = _tail_uri(self.path, records.offset)
+            logger.warning(
+                "%s: the file ends inside a record%s: its last %d bytes (from byte %d) cannot be read",
+                self.path,
+                f" (of {uri})" if uri else "",
+                size - records.offset,
+                records.offset,
+            )
 
-    def _read(self, record: Any, records: ArchiveIterator) -> WarcResponse | None:
+    def _read(self, record: Any, records: ArchiveIterator) -> WarcResponse | _Cut | None:
         """The response a record stands for, or None (logged) when it cannot be had."""
         if record.rec_type == "revisit":
             return self._resolve(record)
         found = _response(record, self.path)
-        if found is not None:
-            # Only after the body is read: asking for the offset makes warcio skip to the record's end.
-            offset = records.get_record_offset()
-            digest = record.rec_headers.get_header("WARC-Payload-Digest")
-            if digest:
-                self.by_digest.setdefault(digest, offset)
-            self.by_url[_key(found.url)] = offset
+        if found is None:
+            return None
+        # Only after the body is read: asking for the offset makes warcio skip to the record's end.
+        offset = records.get_record_offset()
+        if isinstance(found, _Cut):
+            return replace(found, problem=f"{found.problem}; {_why_cut(self.path, offset)}")
+        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+        if digest:
+            self.by_digest.setdefault(digest, offset)
+        self.by_url[_key(found.url)] = offset
         return found
 
     def _resolve(self, record: Any) -> WarcResponse | None:
@@ -287,12 +378,20 @@ class _Reader:
         with self.path.open("rb") as fh:
             fh.seek(offset)
             for record in ArchiveIterator(fh):
-                return _response(record, self.path) if record.rec_type == "response" else None
+                if record.rec_type != "response":
+                    return None
+                found = _response(record, self.path)
+                return found if isinstance(found, WarcResponse) else None
         return None
 
 
-def _response(record: Any, path: Path) -> WarcResponse | None:
-    """The response in a ``response`` record, or None (logged) when it has no URL, status or body."""
+def _record_id(found: WarcResponse | _Cut) -> str | None:
+    return found.response.record_id if isinstance(found, _Cut) else found.record_id
+
+
+def _response(record: Any, path: Path) -> WarcResponse | _Cut | None:
+    """The response in a ``response`` record; a :class:`_Cut` when its body did not come whole;
+    None (logged) when it has no URL, status or decodable body."""
     warc = record.rec_headers
     url = _target_uri(warc.get_header("WARC-Target-URI"))
     if not url:
@@ -301,17 +400,93 @@ def _response(record: Any, path: Path) -> WarcResponse | None:
     if status is None:
         logger.warning("%s: skipping the response for %s: no HTTP status line", path, url)
         return None
-    body = _body(record, url, headers)
-    if body is None:
-        return None
-    return WarcResponse(
+    found = WarcResponse(
         url,
         status,
         _kept(headers),
-        body,
+        b"",
         _warc_date(warc.get_header("WARC-Date")),
         record_id=warc.get_header("WARC-Record-ID"),
     )
+    raw = _payload(record, status, headers)
+    if isinstance(raw, str):
+        return _Cut(found, raw)
+    try:
+        body = decoded_body(raw, httpx.Headers(headers))
+    except httpx.DecodingError:
+        logger.warning("skipping the response for %s: its body does not match its Content-Encoding", url)
+        return None
+    return replace(found, body=body)
+
+
+def _payload(record: Any, status: int, headers: list[tuple[str, str]]) -> bytes | str:
+    """The payload as captured (de-chunked), or what is wrong with it when it did not come whole.
+
+    Three checks, each a way a body gets cut: the file ends inside the record (fewer bytes than its
+    WARC ``Content-Length``), the record fails its ``WARC-Block-Digest``/``WARC-Payload-Digest``
+    (warcio's ``check_digests``), or the payload is shorter than the HTTP ``Content-Length`` (the
+    capture itself was cut; an empty one is left alone, as a HEAD response is).
+    """
+    chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers)
+    block = record.raw_stream
+    raw: bytes = ChunkedDataReader(block).read() if chunked else block.read()
+    block.read()  # whatever the de-chunking left, so the counts and digests below see the whole block
+    missing = getattr(block, "limit", 0)
+    if missing > 0:
+        told = f"{len(raw)} of {len(raw) + missing} body bytes" if not chunked else f"{missing} bytes missing"
+        return f"cut short ({told})"
+    checker = getattr(record, "digest_checker", None)
+    problems = [str(problem) for problem in checker.problems] if checker is not None else []
+    # A digest warcio cannot compute ("unknown hash algorithm") says nothing about the bytes. Over a
+    # chunked body, tools disagree on what the payload digest covers (chunked or de-chunked bytes:
+    # warcio issues #74, #75), so only the block digest counts there.
+    failed = [p for p in problems if p.startswith("block digest failed")]
+    if not chunked:
+        failed += [p for p in problems if p.startswith("payload digest failed")]
+    if failed:
+        return "corrupt: " + "; ".join(failed)
+    declared = next((v for k, v in headers if k.lower() == "content-length"), None)
+    if not chunked and declared is not None and declared.strip().isdigit() and status not in NO_BODY_STATUSES:
+        expected = int(declared)
+        if 0 < len(raw) < expected:
+            return f"cut short when it was captured ({len(raw)} of {expected} bytes, its Content-Length)"
+    return raw
+
+
+def _why_cut(path: Path, offset: int) -> str:
+    """Why the record at ``offset`` ended early: the file ends inside it, or its gzip data is corrupt
+    (warcio then stops reading, and the records after it are lost too)."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        if fh.read(2) != GZIP_MAGIC:
+            return "the file ends inside the record"
+        fh.seek(offset)
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        while chunk := fh.read(64 * 1024):
+            try:
+                inflater.decompress(chunk, 64 * 1024)
+                while inflater.unconsumed_tail and not inflater.eof:
+                    inflater.decompress(inflater.unconsumed_tail, 64 * 1024)
+            except zlib.error as exc:
+                after = path.stat().st_size - offset
+                return f"the file is corrupt inside the record ({exc}): its last {after} bytes are not read"
+            if inflater.eof:
+                return "the record holds fewer bytes than its WARC Content-Length"
+    return "the file ends inside the record"
+
+
+def _tail_uri(path: Path, offset: int) -> str | None:
+    """The ``WARC-Target-URI`` in the unreadable end of a file, if enough of it is there."""
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        tail = fh.read(TAIL_PEEK)
+    if tail[:2] == GZIP_MAGIC:
+        try:
+            tail = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(tail, TAIL_PEEK)
+        except zlib.error:
+            return None
+    found = re.search(rb"WARC-Target-URI:[ \t]*<?([^\s>]+)>?\r?\n", tail)  # whole, not cut mid-URI
+    return found.group(1).decode("utf-8", "replace") if found else None
 
 
 def _target_uri(value: str | None) -> str | None:
@@ -320,10 +495,19 @@ def _target_uri(value: str | None) -> str | None:
 
 
 def _key(url: str) -> str:
-    """How httpx spells a URL, so lookups match however the file spelled it."""
+    """The fixture lookup key (:func:`~scraper.fixtures.fixture_key`), so lookups match however the
+    file spelled the URL; a URL httpx cannot parse is its own key."""
     try:
-        return str(httpx.URL(url))
-    except httpx.InvalidURL:
+        return fixture_key(url)
+    except ValueError:
+        return url
+
+
+def _stored(url: str) -> str:
+    """A URL as fixtures keep it: no userinfo, no fragment (a URL httpx cannot parse stays as it is)."""
+    try:
+        return fixture_url(url)
+    except ValueError:
         return url
 
 
@@ -356,18 +540,6 @@ def _status_and_headers(http_headers: Any) -> tuple[int | None, list[tuple[str, 
         return None, headers
 
 
-def _body(record: Any, url: str, headers: list[tuple[str, str]]) -> bytes | None:
-    """The payload de-chunked (when it is chunked) and decoded, or None when the coding is broken."""
-    chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers)
-    stream = ChunkedDataReader(record.raw_stream) if chunked else record.raw_stream
-    raw = stream.read()
-    try:
-        return decoded_body(raw, httpx.Headers(headers))
-    except httpx.DecodingError:
-        logger.warning("skipping the response for %s: its body does not match its Content-Encoding", url)
-        return None
-
-
 def _kept(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """Headers as a fixture keeps them (the body is decoded; secrets go)."""
     return tuple((k, v) for k, v in headers if k.lower() not in DROPPED_HEADERS)
@@ -379,15 +551,19 @@ def _kept(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
 class WarcArchive:
     """The responses of one WARC file in memory, as a :class:`~scraper.fixtures.ResponseSource`.
 
-    GET responses only (replay looks URLs up, not methods); the last capture of a URL wins.
-    Bodies are held in memory: meant for fixture-sized files, not a crawl of millions of pages
-    (stream those with :func:`read_warc`).
+    GET responses only (replay looks URLs up, not methods); the last whole capture of a URL wins.
+    A capture whose body is cut never does: it is skipped with a warning, and when a URL has no
+    whole capture at all, asking for its body raises :class:`~scraper.errors.FixtureCorrupt`
+    (replay fails that page with the reason, ``serve`` answers 500) rather than a ``FixtureMissing``
+    that would say it was never recorded. Bodies are held in memory: meant for fixture-sized files,
+    not a crawl of millions of pages (stream those with :func:`read_warc`).
     """
 
     def __init__(self, root: str | Path, responses: Iterable[WarcResponse] = ()) -> None:
         self._root = Path(root)
         self._entries: dict[str, SavedResponse] = {}
         self._bodies: dict[str, bytes] = {}
+        self._cut: dict[str, str] = {}  # key → what is wrong, for URLs with no whole capture
         for response in responses:
             self.add(response)
 
@@ -397,12 +573,18 @@ class WarcArchive:
 
         Raises:
             FileNotFoundError: no such file.
-            ValueError: not a WARC file.
+            FixtureCorrupt: not a readable WARC file (a ``ValueError`` too).
         """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"WARC file not found: {path}")
-        return cls(path, read_warc(path))
+        archive = cls(path)
+        for found in _read_all(path):
+            if isinstance(found, _Cut):
+                archive._add_cut(found)
+            else:
+                archive.add(found)
+        return archive
 
     @property
     def root(self) -> Path:
@@ -418,8 +600,33 @@ class WarcArchive:
         if response.method != "GET" or response.status == NOT_MODIFIED:
             return
         key = _key(response.url)
-        self._entries[key] = SavedResponse(
-            url=response.url,
+        self._entries[key] = self._saved(response)
+        self._bodies[key] = response.body
+        self._cut.pop(key, None)
+
+    def _add_cut(self, cut: _Cut) -> None:
+        """Note a capture whose body is cut: warned about; known but broken if nothing whole has its URL."""
+        response = cut.response
+        if response.method != "GET" or response.status == NOT_MODIFIED:
+            return
+        key = _key(response.url)
+        if key in self._entries and key not in self._cut:
+            logger.warning(
+                "%s: the capture of %s at %s is cut (%s); replaying the earlier whole one",
+                self._root,
+                response.url,
+                response.date,
+                cut.problem,
+            )
+            return
+        _warn_cut(self._root, cut)
+        self._entries[key] = self._saved(response)
+        self._bodies.pop(key, None)
+        self._cut[key] = cut.problem
+
+    def _saved(self, response: WarcResponse) -> SavedResponse:
+        return SavedResponse(
+            url=_stored(response.url),
             method=response.method,
             status=response.status,
             headers=response.headers,
@@ -427,7 +634,6 @@ class WarcArchive:
             fetched_at=response.date,
             folder=self._root,
         )
-        self._bodies[key] = response.body
 
     def __contains__(self, url: object) -> bool:
         return isinstance(url, str) and _key(url) in self._entries
@@ -439,12 +645,25 @@ class WarcArchive:
         return len(self._entries)
 
     def get(self, url: str) -> SavedResponse | None:
-        """The saved response for ``url``, or None."""
+        """The saved response for ``url`` (userinfo, fragment and escape case do not matter), or None."""
         return self._entries.get(_key(url))
 
+    def problem(self, url: str) -> str | None:
+        """What is wrong with the capture of ``url`` when it has no whole one (its body is cut), else None."""
+        return self._cut.get(_key(url))
+
     def body(self, saved: SavedResponse) -> bytes:
-        """The decoded body of ``saved``."""
-        return self._bodies.get(_key(saved.url), b"")
+        """The decoded body of ``saved``.
+
+        Raises:
+            FixtureCorrupt: every capture of this URL in the file is cut; the message gives the
+                byte counts and the command that records it again.
+        """
+        key = _key(saved.url)
+        problem = self._cut.get(key)
+        if problem is not None:
+            raise FixtureCorrupt(self._root, problem, url=saved.url, folder=self._root, editable=False)
+        return self._bodies.get(key, b"")
 
 
 class WarcReplayTransport(ReplayTransport):
@@ -464,18 +683,22 @@ def warc_to_folder(warc: str | Path, folder: str | Path | FixtureFolder) -> int:
     """Save the GET responses of a WARC into a fixture folder (``topicscrape record --from-warc``).
 
     URLs already in the folder are replaced, not duplicated; when the WARC holds a URL more than
-    once, its last capture is kept.
+    once, its last whole capture is kept. A response whose body is cut is not saved (it is logged
+    as a warning while the WARC is read).
 
     Returns:
         How many URLs were saved.
 
     Raises:
         FileNotFoundError: no such WARC file.
-        ValueError: not a WARC file.
+        FixtureCorrupt: not a readable WARC file (a ``ValueError`` too).
     """
     archive = WarcArchive.load(warc)
     target = folder if isinstance(folder, FixtureFolder) else FixtureFolder.load(folder)
+    saved_count = 0
     for saved in archive:
+        if archive.problem(saved.url) is not None:
+            continue
         target.save(
             saved.url,
             status=saved.status,
@@ -484,7 +707,8 @@ def warc_to_folder(warc: str | Path, folder: str | Path | FixtureFolder) -> int:
             fetched_at=saved.fetched_at,
             method=saved.method,
         )
-    return len(archive)
+        saved_count += 1
+    return saved_count
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -517,26 +741,30 @@ class WarcRecordingTransport(CapturingTransport):
         self._lock = threading.Lock()
 
     def capture(self, exchange: Exchange) -> None:
-        """Append the exchange's request and response records."""
-        buffer = BytesIO()
-        writer = WARCWriter(buffer, gzip=self._gzip, warc_version=WARC_VERSION)
+        """Append the exchange's request and response records (under ``flock`` against other processes)."""
+        request, response = _records(
+            WARCWriter(BytesIO(), gzip=self._gzip, warc_version=WARC_VERSION), exchange
+        )
         with self._lock:
-            if not self.path.exists() or self.path.stat().st_size == 0:
-                info = {
-                    "software": f"topicscrape/{__version__}",
-                    "format": f"WARC File Format {WARC_VERSION}",
-                }
-                writer.write_record(writer.create_warcinfo_record(self.path.name, info))
-            request, response = _records(writer, exchange)
-            writer.write_request_response_pair(request, response)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("ab") as fh:
+                if fcntl is not None:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+                buffer = BytesIO()
+                writer = WARCWriter(buffer, gzip=self._gzip, warc_version=WARC_VERSION)
+                if os.fstat(fh.fileno()).st_size == 0:
+                    info = {
+                        "software": f"topicscrape/{__version__}",
+                        "format": f"WARC File Format {WARC_VERSION}",
+                    }
+                    writer.write_record(writer.create_warcinfo_record(self.path.name, info))
+                writer.write_request_response_pair(request, response)
                 fh.write(buffer.getvalue())
 
 
 def _records(writer: WARCWriter, exchange: Exchange) -> tuple[Any, Any]:
-    """The request and response records of one exchange, secrets removed."""
-    url = str(exchange.request.url)
+    """The request and response records of one exchange, secrets removed (the URL's userinfo too)."""
+    url = fixture_url(str(exchange.request.url))
     warc_headers = {"WARC-Date": _warc_date_text(exchange.fetched_at)}
 
     received = [

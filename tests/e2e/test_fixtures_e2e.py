@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import http.client
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,12 +23,18 @@ import pytest
 from parsers import Record, parse_topic_page, record_id
 from scraper.client import build_client, fetch
 from scraper.crawl import CrawlStats, crawl
-from scraper.fixtures import FixtureFolder
+from scraper.fixtures import FixtureFolder, RecordingTransport
 from scraper.frontier import CrawlState
 from scraper.serve import serve_fixtures
 from scraper.settings import Settings
 from scraper.sinks import JsonlSink
-from scraper.warc import WarcReplayTransport, iter_warc_pages, read_warc, warc_to_folder
+from scraper.warc import (
+    WarcRecordingTransport,
+    WarcReplayTransport,
+    iter_warc_pages,
+    read_warc,
+    warc_to_folder,
+)
 
 from e2e.site import Reply, Site
 
@@ -277,3 +285,68 @@ async def test_serve_then_crawl_over_http_gives_the_replay_records(tmp_path: Pat
         assert record_id(mapped.url, source_url=mapped.source_url, title=mapped.title) == from_replay.id
         keep = set(Record.model_fields) - {"id", "fetched_at"}
         assert mapped.model_dump(include=keep) == from_replay.model_dump(include=keep)
+
+
+# -- URLs with credentials and fragments -------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["folder", "site.warc.gz"])
+async def test_credentials_and_fragments_in_urls_never_reach_a_fixture_or_warc(
+    site: Site, tmp_path: Path, target: str
+) -> None:
+    """http://alice:s3cret@host/x#frag: the server gets the credentials, no file does; the replay
+    of the same URL, with or without them, finds the page."""
+    site.page("/members", "<h1>members</h1>")
+    url = site.url("/members").replace("http://", "http://alice:s3cret@", 1) + "#frag"
+    record_to = tmp_path / target
+    live = httpx.AsyncHTTPTransport()
+    recorder = (
+        WarcRecordingTransport(live, record_to)
+        if target.endswith(".warc.gz")
+        else RecordingTransport(live, FixtureFolder.load(record_to))
+    )
+    async with httpx.AsyncClient(transport=recorder) as client:
+        assert (await client.get(url)).content == b"<h1>members</h1>"
+    (seen,) = site.requests("/members")
+    assert seen.header("Authorization") is not None  # sent, as the URL asked
+
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    written = b"".join(
+        gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes() for p in files
+    )
+    assert b"<h1>members</h1>" in written
+    for secret in (b"s3cret", b"alice", b"#frag"):
+        assert secret not in written
+    site.stop()
+    replay = Settings(delay=0, obey_robots=False, replay=record_to)
+    async with build_client(replay) as client:
+        for again in (url, site.url("/members")):
+            assert (await fetch(client, again, settings=replay)).content == b"<h1>members</h1>"
+
+
+# -- several recorders, one folder -------------------------------------------------------------
+
+RECORD_FLAGS = ("--delay", "0", "--no-robots", "--quiet")
+
+
+def test_parallel_record_runs_into_one_folder_keep_every_page(site: Site, tmp_path: Path) -> None:
+    """Three `topicscrape record` processes writing one folder at once: every page of every topic is
+    in index.json, with its own body file (each run used to overwrite the others' index)."""
+    topics = [site.add_topic(f"topic-{n}", f"Topic {n}", pages=4, per_page=3) for n in range(3)]
+    folder = tmp_path / "par"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "scraper", "record", topic.url(), "--to", str(folder), *RECORD_FLAGS],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for topic in topics
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    loaded = FixtureFolder.load(folder)
+    assert {saved.url for saved in loaded} == {topic.url(n) for topic in topics for n in range(4)}
+    assert all(b"<title>Topic " in loaded.body(saved) for saved in loaded)
+    bodies = {p for p in (folder / f"127.0.0.1_{site.port}").iterdir()}
+    assert len(bodies) == 12

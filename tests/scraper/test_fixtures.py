@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+import os
 import re
+import stat
+import subprocess
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,13 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scraper.client import build_client, fetch
-from scraper.errors import FixtureMissing
+from scraper.errors import FixtureCorrupt, FixtureMissing, ScraperError
 from scraper.fixtures import (
     DROPPED_HEADERS,
+    LOCK_NAME,
     FixtureFolder,
     RecordingTransport,
     ReplayTransport,
+    fixture_key,
     fixture_name,
+    fixture_url,
 )
 from scraper.settings import Settings
 
@@ -97,7 +105,8 @@ def _valid(url: str) -> bool:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_urls.filter(_valid), min_size=1, max_size=8))
 def test_saved_files_stay_inside_and_never_collide(urls: list[str]) -> None:
-    """No URL writes outside DIR, names use safe characters, and distinct URLs never share a file."""
+    """No URL writes outside DIR, names use safe characters, and distinct URLs never share a file
+    (distinct as fixtures compare them: fragments and escape case do not count)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "fixtures"
         folder = FixtureFolder(root)
@@ -112,12 +121,12 @@ def test_saved_files_stay_inside_and_never_collide(urls: list[str]) -> None:
             assert (root / saved.file).resolve().is_relative_to(root_resolved)
             assert SAFE_NAME.fullmatch(saved.file), saved.file
             assert len(saved.file.split("/")[1]) <= 100
-            files.setdefault(saved.file.lower(), set()).add(str(httpx.URL(saved.url)))
+            files.setdefault(saved.file.lower(), set()).add(fixture_key(saved.url))
         assert all(len(owners) == 1 for owners in files.values())
-        distinct = {str(httpx.URL(u)) for u in urls}
+        distinct = {fixture_key(u) for u in urls}
         assert len(folder) == len(distinct)
         reloaded = FixtureFolder.load(root)
-        last = {str(httpx.URL(u)): n for n, u in enumerate(urls)}
+        last = {fixture_key(u): n for n, u in enumerate(urls)}
         for url, n in last.items():
             found = reloaded.get(url)
             assert found is not None
@@ -386,3 +395,325 @@ async def test_record_then_replay_gives_the_same_fetch(tmp_path: Path) -> None:
     assert fetched.final_url == "https://x.gov/page"
     assert fetched.content == PAGE
     assert fetched.fetched_at == WHEN
+
+
+# -- URLs: no credentials, no fragments --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "stored"),
+    [
+        ("https://alice:s3cret@x.gov/a?b=1", "https://x.gov/a?b=1"),
+        ("https://alice@x.gov/a", "https://x.gov/a"),
+        ("https://x.gov/liste?x=1#frag", "https://x.gov/liste?x=1"),
+        ("https://x.gov/a#", "https://x.gov/a"),
+        ("https://alice:s3cret@X.GOV:443/a b#top", "https://x.gov/a%20b"),
+    ],
+)
+def test_fixture_url_drops_userinfo_and_fragment(url: str, stored: str) -> None:
+    """A stored URL has neither the userinfo (a secret) nor the fragment (never sent)."""
+    assert fixture_url(url) == stored
+
+
+def test_fixture_key_ignores_the_case_of_percent_escapes() -> None:
+    """%c3%a9 and %C3%A9 are the same byte, so the same key."""
+    assert fixture_key("https://x.gov/caf%c3%a9?q=%e2%9c%93") == fixture_key(
+        "https://x.gov/caf%C3%A9?q=%E2%9C%93"
+    )
+    assert fixture_key("https://x.gov/caf%C3%A9") != fixture_key("https://x.gov/cafe")
+
+
+async def test_credentials_in_a_url_are_never_written_and_replay_still_finds_it(tmp_path: Path) -> None:
+    """user:password@ in a recorded URL reaches no file; replaying the same URL finds the entry."""
+    url = "https://alice:s3cret@x.gov/page"
+    await _record(FixtureFolder(tmp_path), url)
+    written = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert b"s3cret" not in written
+    assert b"alice" not in written
+    assert list(json.loads((tmp_path / "index.json").read_text())["responses"]) == ["https://x.gov/page"]
+    with httpx.Client(transport=ReplayTransport(FixtureFolder.load(tmp_path))) as client:
+        assert client.get(url).content == PAGE
+        with pytest.raises(FixtureMissing) as caught:
+            client.get("https://alice:s3cret@x.gov/other")
+    assert "s3cret" not in str(caught.value)
+
+
+def test_a_fragment_is_not_part_of_the_key(tmp_path: Path) -> None:
+    """A URL saved with #frag replays without it, and saving both spellings keeps one entry."""
+    folder = FixtureFolder(tmp_path)
+    folder.save("https://x.gov/liste?x=1#frag", status=200, headers=HEADERS, body=b"one")
+    folder.save("https://x.gov/liste?x=1", status=200, headers=HEADERS, body=b"two")
+    reloaded = FixtureFolder.load(tmp_path)
+    assert len(reloaded) == 1
+    saved = reloaded.get("https://x.gov/liste?x=1")
+    assert saved is not None
+    assert saved.url == "https://x.gov/liste?x=1"
+    assert reloaded.body(saved) == b"two"
+    assert reloaded.get("https://x.gov/liste?x=1#other") == saved
+    assert len([p for p in tmp_path.rglob("*.html")]) == 1
+
+
+def test_an_old_entry_with_a_fragment_is_replaced_not_duplicated(tmp_path: Path) -> None:
+    """A folder recorded before the rule (a key with #frag) is found, and re-recording replaces it."""
+    folder = FixtureFolder(tmp_path)
+    folder.save("https://x.gov/a", status=200, headers=HEADERS, body=b"old")
+    index = json.loads((tmp_path / "index.json").read_text())
+    index["responses"] = {"https://x.gov/a#frag": index["responses"]["https://x.gov/a"]}
+    (tmp_path / "index.json").write_text(json.dumps(index))
+    old = FixtureFolder.load(tmp_path)
+    assert "https://x.gov/a" in old
+    old.save("https://x.gov/a", status=200, headers=HEADERS, body=b"new")
+    assert list(json.loads((tmp_path / "index.json").read_text())["responses"]) == ["https://x.gov/a"]
+
+
+def test_lookup_ignores_the_case_of_percent_escapes(tmp_path: Path) -> None:
+    """A page recorded as /caf%C3%A9 is found when asked for as /caf%c3%a9."""
+    FixtureFolder(tmp_path).save("https://x.gov/caf%C3%A9", status=200, headers=HEADERS, body=b"x")
+    assert "https://x.gov/caf%c3%a9" in FixtureFolder.load(tmp_path)
+
+
+# -- body file names never clash with index.json -----------------------------------------------
+
+JSON = [("Content-Type", "application/json")]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:18713/", "https://api.x.gov/index", "https://api.x.gov/INDEX"]
+)
+def test_a_json_body_is_never_named_index_json(tmp_path: Path, url: str) -> None:
+    """JSON at a host's root gets index-<hash>.json, and the folder loads with the body intact."""
+    saved = FixtureFolder(tmp_path).save(url, status=200, headers=JSON, body=b'{"ok": true}')
+    assert saved.file is not None
+    assert saved.file.rsplit("/", 1)[1].lower() != "index.json"
+    assert re.fullmatch(r"[a-z0-9_.-]+/index-[0-9a-f]{10}\.json", saved.file)
+    reloaded = FixtureFolder.load(tmp_path)
+    found = reloaded.get(url)
+    assert found is not None
+    assert reloaded.body(found) == b'{"ok": true}'
+
+
+def test_a_folder_with_a_body_saved_as_index_json_still_loads(tmp_path: Path) -> None:
+    """A folder recorded before the rule (host/index.json is a JSON body) loads, and re-recording
+    renames that body."""
+    (tmp_path / "api.x.gov").mkdir()
+    (tmp_path / "api.x.gov" / "index.json").write_text('{"ok": true}')
+    entry = {"method": "GET", "status": 200, "headers": [list(JSON[0])], "file": "api.x.gov/index.json"}
+    index = {"format": "topicscrape-fixtures", "version": 1, "responses": {"https://api.x.gov/": entry}}
+    (tmp_path / "index.json").write_text(json.dumps(index))
+    folder = FixtureFolder.load(tmp_path)
+    saved = folder.get("https://api.x.gov/")
+    assert saved is not None
+    assert folder.body(saved) == b'{"ok": true}'
+    again = folder.save("https://api.x.gov/", status=200, headers=JSON, body=b'{"ok": false}')
+    assert again.file is not None
+    assert again.file != "api.x.gov/index.json"
+    assert not (tmp_path / "api.x.gov" / "index.json").exists()
+
+
+def test_loading_never_reads_a_host_folder(tmp_path: Path) -> None:
+    """Only fixture indexes are read: an index.json inside a host folder (a body) is not."""
+    FixtureFolder(tmp_path).save("https://x.gov/a", status=200, headers=HEADERS, body=b"a")
+    (tmp_path / "x.gov" / "index.json").write_text("this is not JSON, and it is never read")
+    assert len(FixtureFolder.load(tmp_path)) == 1
+
+
+def test_a_nested_json_file_that_is_not_an_index_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fixtures/data/index.json holding other JSON is skipped with a warning; the folders load."""
+    FixtureFolder(tmp_path / "dhs").save(DHS, status=200, headers=HEADERS, body=b"dhs")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "index.json").write_text('{"items": []}')
+    with caplog.at_level(logging.WARNING, logger="scraper.fixtures"):
+        folder = FixtureFolder.load(tmp_path)
+    assert DHS in folder
+    assert "data/index.json" in caplog.text
+
+
+# -- broken folders ----------------------------------------------------------------------------
+
+_ENTRY = {"method": "GET", "status": 200, "headers": [["Content-Type", "text/html"]], "file": None}
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({k: v for k, v in _ENTRY.items() if k != "status"}, '"status" is missing'),
+        ({**_ENTRY, "status": "OK"}, '"status" is not an HTTP status code'),
+        ({**_ENTRY, "status": 2000}, '"status" is not an HTTP status code'),
+        ({**_ENTRY, "fetched_at": "yesterday"}, '"fetched_at" is not an RFC 3339 time'),
+        ({**_ENTRY, "fetched_at": 1467374400}, '"fetched_at" is not an RFC 3339 time'),
+        ({**_ENTRY, "file": "../../etc/passwd"}, "\"file\" '../../etc/passwd' is outside the folder"),
+        ({**_ENTRY, "file": "index.json"}, "is the index itself"),
+        ({**_ENTRY, "headers": [["Content-Type"]]}, '"headers" is not a list of ["Name", "value"] pairs'),
+        ({**_ENTRY, "headers": [["Bad Name", "x"]]}, '"headers" is not a list'),
+        ({**_ENTRY, "method": 7}, '"method" is not an HTTP method'),
+        ("a string", "the entry is not an object"),
+    ],
+)
+def test_a_broken_entry_names_the_index_the_url_and_the_problem(
+    tmp_path: Path, entry: object, problem: str
+) -> None:
+    """One error type, one line: the index file, the URL, what is wrong, and what to do."""
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"format": "topicscrape-fixtures", "version": 1, "responses": {DHS: entry}}))
+    with pytest.raises(FixtureCorrupt) as caught:
+        FixtureFolder.load(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{index}: {DHS}: ")
+    assert problem in message
+    assert message.endswith(f"re-record it with `topicscrape record {DHS} --to {tmp_path}`, or fix the entry")
+    assert "\n" not in message
+    assert (caught.value.source, caught.value.url, caught.value.folder) == (index, DHS, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            b"{bad json",
+            "is not valid JSON (Expecting property name enclosed in double quotes at line 1, column 2)",
+        ),
+        (b"\xff\xfe{}", "is not UTF-8 text"),
+        (b"[]", 'is not a topicscrape-fixtures index (it has no "format": "topicscrape-fixtures")'),
+        (
+            b'{"format": "topicscrape-fixtures", "version": 1, "responses": []}',
+            'its "responses" is not an object of URL: entry',
+        ),
+    ],
+)
+def test_a_broken_index_file_names_itself_and_what_to_do(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    """A whole index that cannot be read is FixtureCorrupt (also a ValueError), never a traceback."""
+    (tmp_path / "index.json").write_bytes(content)
+    with pytest.raises(FixtureCorrupt) as caught:
+        FixtureFolder.load(tmp_path)
+    assert isinstance(caught.value, ScraperError)
+    assert isinstance(caught.value, ValueError)
+    assert str(caught.value) == (
+        f"{tmp_path / 'index.json'}: {problem}; "
+        f"re-record it with `topicscrape record URL --to {tmp_path}`, or fix the file"
+    )
+
+
+@pytest.mark.parametrize("how", ["deleted", "renamed"])
+async def test_a_missing_body_file_fails_the_replay_naming_it(tmp_path: Path, how: str) -> None:
+    """Replay of an entry whose body file is gone raises FixtureCorrupt naming the file and the command."""
+    saved = FixtureFolder(tmp_path).save(DHS, status=200, headers=HEADERS, body=PAGE)
+    assert saved.file is not None
+    body = tmp_path / saved.file
+    if how == "deleted":
+        body.unlink()
+    else:
+        body.rename(body.with_name("renamed.html"))
+    settings = _settings()
+    async with build_client(settings, transport=ReplayTransport(FixtureFolder.load(tmp_path))) as client:
+        with pytest.raises(FixtureCorrupt) as caught:
+            await fetch(client, DHS, settings=settings)
+    message = str(caught.value)
+    assert str(tmp_path / saved.file) in message
+    assert "is missing" in message
+    assert f"`topicscrape record {DHS} --to {tmp_path}`" in message
+
+
+# -- several recorders, one folder -------------------------------------------------------------
+
+
+def test_two_recorders_of_one_folder_merge_rather_than_overwrite(tmp_path: Path) -> None:
+    """A save keeps what another FixtureFolder (another process) wrote since this one was loaded."""
+    first, second = FixtureFolder.load(tmp_path), FixtureFolder.load(tmp_path)
+    first.save("https://x.gov/a", status=200, headers=HEADERS, body=b"a")
+    second.save("https://x.gov/b", status=200, headers=HEADERS, body=b"b")
+    first.save("https://x.gov/c", status=200, headers=HEADERS, body=b"c")
+    second.save("https://x.gov/A", status=200, headers=HEADERS, body=b"A")
+    reloaded = FixtureFolder.load(tmp_path)
+    bodies = {s.url: reloaded.body(s) for s in reloaded}
+    assert bodies == {
+        "https://x.gov/a": b"a",
+        "https://x.gov/b": b"b",
+        "https://x.gov/c": b"c",
+        "https://x.gov/A": b"A",  # /A and /a share a slug: the merge gave it its own file
+    }
+    assert not (tmp_path / LOCK_NAME).exists()
+
+
+_WRITER = """
+import sys
+from scraper.fixtures import FixtureFolder
+folder = FixtureFolder.load(sys.argv[1])
+for n in range(int(sys.argv[3])):
+    folder.save(f"https://x.gov/{sys.argv[2]}/{n}", status=200, headers=[], body=sys.argv[2].encode())
+    folder.save(f"https://x.gov/shared/{n % 3}", status=200, headers=[], body=b"shared")
+"""
+
+
+@pytest.mark.slow
+def test_processes_recording_into_one_folder_at_once_lose_nothing(tmp_path: Path) -> None:
+    """Four processes saving 30 URLs each (and three shared ones) into one folder: every entry and
+    file is there at the end."""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), name, "30"], stderr=subprocess.PIPE)
+        for name in "abcd"
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    index = json.loads((tmp_path / "index.json").read_text())["responses"]
+    assert len(index) == 4 * 30 + 3
+    files = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.name != "index.json"}
+    assert files == {entry["file"] for entry in index.values()} | {"x.gov"}
+
+
+# -- file modes, abandoned bodies --------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_files_get_the_mode_the_umask_gives(tmp_path: Path, umask: int) -> None:
+    """Bodies and index.json are 0666 less the umask (as any program's files), not mkstemp's 0600."""
+    previous = os.umask(umask)
+    try:
+        saved = FixtureFolder(tmp_path).save(DHS, status=200, headers=HEADERS, body=PAGE)
+    finally:
+        os.umask(previous)
+    assert saved.file is not None
+    for path in (tmp_path / "index.json", tmp_path / saved.file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+async def test_an_abandoned_body_is_logged_with_its_url(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body closed half-read is not saved, and the log says which URL and how far it got."""
+    folder = FixtureFolder(tmp_path)
+    transport = RecordingTransport(httpx.MockTransport(_origin), folder)
+    with caplog.at_level(logging.INFO, logger="scraper.fixtures"):
+        async with (
+            httpx.AsyncClient(transport=transport) as client,
+            client.stream("GET", "https://alice:pw@x.gov/page") as response,
+        ):
+            await response.aiter_raw().__anext__()
+    assert "https://x.gov/page" not in folder
+    assert "not recording https://x.gov/page (HTTP 200)" in caplog.text
+    assert "alice" not in caplog.text
+
+
+def test_a_body_read_to_its_content_length_is_recorded_though_not_iterated_to_the_end(tmp_path: Path) -> None:
+    """A test that took the one chunk holding the whole Content-Length has the whole body: saved."""
+    whole = httpx.MockTransport(
+        lambda r: httpx.Response(
+            200,
+            headers={"Content-Type": "text/html", "Content-Length": str(len(PAGE))},
+            stream=httpx.ByteStream(PAGE),
+        )
+    )
+    folder = FixtureFolder(tmp_path)
+    with (
+        httpx.Client(transport=RecordingTransport(whole, folder)) as client,
+        client.stream("GET", "https://x.gov/page") as response,
+    ):
+        assert next(response.iter_raw()) == PAGE
+    saved = folder.get("https://x.gov/page")
+    assert saved is not None
+    assert folder.body(saved) == PAGE

@@ -198,3 +198,46 @@ def test_record_fixtures_records_live_then_replays_offline(
     replayed = _run(pytester)
     replayed.assert_outcomes(passed=2)
     assert len(site.requests("/topic")) == 2
+
+
+HALF_READ_TESTS = """
+import re
+import pytest
+from scraper.pytest_plugin import FixtureNotRecordedWarning
+
+URL = {url!r}
+
+NOT_RECORDED = re.escape(URL) + r" \\(HTTP 200\\) was not recorded: the response was closed after"
+
+def test_half_read(topicscrape_replay):
+    with topicscrape_replay.client() as client:
+        with pytest.warns(FixtureNotRecordedWarning, match=NOT_RECORDED):
+            with client.stream("GET", URL) as response:
+                assert next(response.iter_raw(100))
+        assert client.get(URL + "?whole=1").status_code == 200
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["fixtures", "captured.warc.gz"])
+def test_a_half_read_stream_is_not_recorded_and_a_warning_names_it(
+    pytester: pytest.Pytester, make_site: Callable[..., Site], target: str
+) -> None:
+    """--record-fixtures: a response closed half-read is not saved, and a FixtureNotRecordedWarning
+    names its URL (the replay run would otherwise fail with no clue)."""
+    site = make_site()
+    site.page("/big", "<p>" + "x" * 500_000 + "</p>")
+    _ini(pytester, f"topicscrape_fixtures = {target}")
+    pytester.makepyfile(test_stream=HALF_READ_TESTS.format(url=site.url("/big")))
+    result = _run(pytester, "--record-fixtures")
+    result.assert_outcomes(passed=1)
+    saved = pytester.path / target
+    if target == "fixtures":
+        recorded = set(json.loads((saved / "index.json").read_text())["responses"])
+    else:
+        recorded = {
+            line.split(b": ", 1)[1].strip().decode()
+            for line in gzip.decompress(saved.read_bytes()).splitlines()
+            if line.startswith(b"WARC-Target-URI")
+        }
+    assert recorded == {site.url("/big?whole=1")}

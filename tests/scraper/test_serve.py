@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import signal
 import socket
 import subprocess
@@ -293,3 +295,113 @@ def test_list_urls_covers_every_recorded_response(served: FixtureServer) -> None
     index = json.loads((DHS / "index.json").read_text())
     assert [recorded for _, recorded in listing] == sorted(index["responses"])
     assert all(local.startswith(served.base_url + "/") for local, _ in listing)
+
+
+# -- non-ASCII paths ---------------------------------------------------------------------------
+
+ODD = "https://x.gov/caf%C3%A9/liste?q=%E2%9C%93+x%20y&b=2"
+
+
+@pytest.fixture
+def odd(tmp_path: Path) -> FixtureFolder:
+    """One page at a percent-encoded non-ASCII path and query."""
+    FixtureFolder(tmp_path).save(
+        ODD, status=200, headers=[("Content-Type", "text/html")], body=b"<p>caf\xc3\xa9</p>"
+    )
+    return FixtureFolder.load(tmp_path)
+
+
+def _raw_get(server: FixtureServer, target: bytes) -> tuple[int, bytes]:
+    """GET with the request line's bytes as given (raw UTF-8, as curl sends what it is typed)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/café/liste?q=✓+x%20y&b=2".encode(),
+        b"/caf%c3%a9/liste?q=%e2%9c%93+x%20y&b=2",
+        b"/x.gov/caf\xc3\xa9/liste?q=\xe2\x9c\x93+x%20y&b=2",
+    ],
+)
+def test_raw_utf8_and_lowercase_escapes_find_the_recorded_page(odd: FixtureFolder, target: bytes) -> None:
+    """http.server reads the request line as Latin-1; raw UTF-8 and %c3%a9 still match %C3%A9."""
+    with serve_fixtures(odd) as server:
+        status, body = _raw_get(server, target)
+    assert (status, body) == (200, b"<p>caf\xc3\xa9</p>")
+
+
+def test_a_raw_utf8_miss_names_the_url_percent_encoded(odd: FixtureFolder) -> None:
+    """The 404 for a non-ASCII path spells it as a client would send it, not as mojibake."""
+    with serve_fixtures(odd) as server:
+        status, body = _raw_get(server, "/café/autre".encode())
+    text = body.decode()
+    assert status == 404
+    assert "topicscrape record https://x.gov/caf%C3%A9/autre --to" in text
+    assert "Ã" not in text
+
+
+# -- a recorded response that cannot be served -------------------------------------------------
+
+
+def test_a_deleted_body_file_is_a_500_saying_how_to_re_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Over a real socket: a 500 with a one-line text body (not a dropped connection), logged at WARNING."""
+    saved = FixtureFolder(tmp_path).save(
+        TOPIC, status=200, headers=[("Content-Type", "text/html")], body=b"x"
+    )
+    assert saved.file is not None
+    (tmp_path / saved.file).unlink()
+    with (
+        caplog.at_level(logging.WARNING, logger="scraper.serve"),
+        serve_fixtures(tmp_path) as server,
+        httpx.Client(trust_env=False) as client,
+    ):
+        response = client.get(server.url_for(TOPIC))
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    lines = response.text.splitlines()
+    assert len(lines) == 1
+    assert str(tmp_path / saved.file) in lines[0]
+    assert f"`topicscrape record {TOPIC} --to {tmp_path}`" in lines[0]
+    assert f"cannot serve {TOPIC}" in caplog.text
+
+
+def test_a_cut_warc_record_is_a_500(tmp_path: Path) -> None:
+    """serve FILE.warc.gz: a response whose record the file ends inside answers 500, not half a page."""
+    path = tmp_path / "site.warc.gz"
+    big = b"".join(hashlib.sha256(str(n).encode()).digest() for n in range(2000))
+    origin = httpx.MockTransport(
+        lambda r: httpx.Response(200, headers={"Content-Type": "text/html"}, content=big)
+    )
+    with httpx.Client(transport=WarcRecordingTransport(origin, path, now=lambda: WHEN)) as client:
+        client.get("https://x.gov/news")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with serve_fixtures(path) as server:
+        answer = server.answer("/news")
+    assert answer.status == 500
+    assert answer.body.decode().startswith(f"{path}: https://x.gov/news: cut short (")
+
+
+def test_an_unexpected_error_is_a_500_not_a_dropped_connection(
+    served: FixtureServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug while answering still answers (500, one line) and is logged with its traceback."""
+
+    def broken(target: str, headers: object = ()) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(served, "answer", broken)
+    with caplog.at_level(logging.ERROR, logger="scraper.serve"), httpx.Client(trust_env=False) as client:
+        response = client.get(served.base_url + "/keywords/secure-communities")
+    assert response.status_code == 500
+    assert response.text == "topicscrape serve failed on this request: RuntimeError: boom\n"
+    assert "Traceback" in caplog.text

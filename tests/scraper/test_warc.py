@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import logging
+import re
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.client import build_client, build_transport, fetch
-from scraper.errors import FixtureMissing
+from scraper.errors import FixtureCorrupt, FixtureMissing
 from scraper.fixtures import FixtureFolder, RecordingTransport, ReplayTransport
 from scraper.settings import Settings
 from scraper.warc import (
@@ -485,11 +486,16 @@ def test_a_body_that_does_not_match_its_encoding_is_skipped(
 
 
 def test_not_a_warc_is_a_value_error(tmp_path: Path) -> None:
-    """A file that is not a WARC is refused with ValueError; a missing one is FileNotFoundError."""
+    """A file that is not a WARC is refused with FixtureCorrupt (a ValueError) naming it; a missing
+    one is FileNotFoundError."""
     path = tmp_path / "fake.warc.gz"
     path.write_bytes(b"<html>not a warc</html>")
     with pytest.raises(ValueError, match="not a readable WARC"):
         list(read_warc(path))
+    with pytest.raises(FixtureCorrupt) as caught:
+        WarcArchive.load(path)
+    assert str(caught.value).startswith(f"{path}: is not a readable WARC file: ")
+    assert str(caught.value).endswith(f"re-record it with `topicscrape record URL --to {path}`")
     with pytest.raises(FileNotFoundError):
         WarcArchive.load(tmp_path / "missing.warc.gz")
 
@@ -529,3 +535,195 @@ def test_warc_to_folder_saves_each_url_once(tmp_path: Path) -> None:
     assert sorted(p.name for p in (folder / "x.gov").iterdir()) == ["chunked.html", "page.html"]
     for secret in SECRETS:
         assert secret not in (folder / "index.json").read_bytes()
+
+
+# -- credentials and fragments -----------------------------------------------------------------
+
+
+def test_credentials_and_fragments_never_reach_a_warc(tmp_path: Path) -> None:
+    """user:password@ and #frag are not written (WARC-Target-URI, request line, Authorization), and
+    replaying the URL with them finds the capture."""
+    path = tmp_path / "crawl.warc.gz"
+    url = "https://alice:s3cret@x.gov/page?x=1#frag"
+    _record(path, url)
+    written = gzip.decompress(path.read_bytes())
+    for secret in (b"s3cret", b"alice", base64.b64encode(b"alice:s3cret"), b"#frag"):
+        assert secret not in written
+    _, response, request = _records(path)
+    for record in (response, request):
+        assert record.rec_headers.get_header("WARC-Target-URI") == "https://x.gov/page?x=1"
+    with httpx.Client(transport=WarcReplayTransport(path)) as client:
+        assert client.get(url).content == PAGE
+
+
+def test_credentials_in_another_tools_warc_are_not_passed_on(tmp_path: Path) -> None:
+    """A WARC-Target-URI with userinfo and a fragment is stored without them, and found either way."""
+    path = tmp_path / "other.warc.gz"
+    _write_warc(path, lambda writer: _response(writer, "https://bob:pw@x.gov/a#top", b"<p>a</p>"))
+    archive = WarcArchive.load(path)
+    assert [saved.url for saved in archive] == ["https://x.gov/a"]
+    assert "https://x.gov/a" in archive
+    assert "https://bob:pw@x.gov/a#elsewhere" in archive
+
+
+# -- bodies that did not come whole ------------------------------------------------------------
+
+BIG = b"".join(hashlib.sha256(str(n).encode()).digest() for n in range(1250))
+"""40,000 bytes that do not compress, so a cut file cuts the body itself."""
+
+
+def _cut_warc(tmp_path: Path, *, gzipped: bool = True) -> tuple[Path, int]:
+    """A WARC with a whole /a and a /big whose record the file ends in the middle of; and the size
+    the file had before /big."""
+    path = tmp_path / ("cut.warc.gz" if gzipped else "cut.warc")
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=gzipped, warc_version="1.1")
+        _response(writer, "https://x.gov/a", b"<p>a</p>")
+        before = fh.tell()
+        _response(writer, "https://x.gov/big", BIG)
+    data = path.read_bytes()
+    path.write_bytes(data[: before + (len(data) - before) // 2])
+    return path, before
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_a_record_the_file_ends_inside_is_skipped_with_its_byte_counts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, gzipped: bool
+) -> None:
+    """parse and record --from-warc never get a cut body: it is skipped with a warning naming the
+    URL and how many of its bytes are there; the whole records still come."""
+    path, _ = _cut_warc(tmp_path, gzipped=gzipped)
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/a"]
+        assert [p.url for p in iter_warc_pages(path)] == ["https://x.gov/a"]
+        assert warc_to_folder(path, tmp_path / "folder") == 1
+    counts = re.search(r"https://x\.gov/big: cut short \((\d+) of 40000 body bytes\)", caplog.text)
+    assert counts is not None, caplog.text
+    assert 0 < int(counts.group(1)) < len(BIG)
+    assert "the file ends inside the record" in caplog.text
+    assert [s.url for s in FixtureFolder.load(tmp_path / "folder")] == ["https://x.gov/a"]
+
+
+def test_replaying_a_cut_record_raises_fixture_corrupt(tmp_path: Path) -> None:
+    """--replay/serve know the URL but will not serve half a page: FixtureCorrupt with the counts
+    and the command that records it again."""
+    path, _ = _cut_warc(tmp_path)
+    with httpx.Client(transport=WarcReplayTransport(path)) as client:
+        assert client.get("https://x.gov/a").content == b"<p>a</p>"
+        with pytest.raises(FixtureCorrupt) as caught:
+            client.get("https://x.gov/big")
+    message = str(caught.value)
+    assert message.startswith(f"{path}: https://x.gov/big: cut short (")
+    assert message.endswith(f"re-record it with `topicscrape record https://x.gov/big --to {path}`")
+    assert WarcArchive.load(path).problem("https://x.gov/big") is not None
+
+
+def test_a_cut_capture_does_not_replace_an_earlier_whole_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A crash while re-recording a URL leaves its last capture cut: the earlier whole one replays."""
+    path = tmp_path / "again.warc.gz"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        _response(writer, "https://x.gov/big", b"<p>first</p>")
+        before = fh.tell()
+        _response(writer, "https://x.gov/big", BIG)
+    data = path.read_bytes()
+    path.write_bytes(data[: before + 1000])
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        archive = WarcArchive.load(path)
+    saved = archive.get("https://x.gov/big")
+    assert saved is not None
+    assert archive.body(saved) == b"<p>first</p>"
+    assert "replaying the earlier whole one" in caplog.text
+
+
+def test_a_record_failing_its_digest_is_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A body changed in place (same length) fails WARC-Block-Digest/WARC-Payload-Digest: not a page."""
+    path = tmp_path / "flipped.warc"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False, warc_version="1.1")
+        _response(writer, "https://x.gov/a", b"<p>original body</p>")
+        _response(writer, "https://x.gov/b", b"<p>b</p>")
+    path.write_bytes(path.read_bytes().replace(b"original", b"0riginal"))
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/b"]
+    assert "https://x.gov/a: corrupt: block digest failed" in caplog.text
+
+
+def test_a_capture_shorter_than_its_content_length_is_cut(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A whole record of a cut download (fewer bytes than the HTTP Content-Length) is not a page."""
+    path = tmp_path / "short.warc.gz"
+
+    def build(writer: WARCWriter) -> None:
+        _response(writer, "https://x.gov/short", b"<p>only this much", **{"Content-Length": "5000"})
+        _response(writer, "https://x.gov/whole", b"<p>ok</p>", **{"Content-Length": "9"})
+        _response(writer, "https://x.gov/head", b"", **{"Content-Length": "5000"})  # a HEAD's answer
+
+    _write_warc(path, build)
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/whole", "https://x.gov/head"]
+    assert "https://x.gov/short: cut short when it was captured (17 of 5000 bytes" in caplog.text
+
+
+def test_a_file_ending_inside_record_headers_warns_with_the_offset(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """warcio stops quietly where a record's headers are cut; we say where and how much is lost."""
+    path, before = _cut_warc(tmp_path)
+    path.write_bytes(path.read_bytes()[: before + 40])
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/a"]
+    assert (
+        f"the file ends inside a record: its last 40 bytes (from byte {before}) cannot be read" in caplog.text
+    )
+
+
+def test_a_corrupt_gzip_member_says_the_rest_of_the_file_is_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A damaged gzip member ends what warcio reads: the cut record's warning says the rest is lost."""
+    path = tmp_path / "damaged.warc.gz"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        _response(writer, "https://x.gov/a", b"<p>a</p>")
+        start = fh.tell()
+        _response(writer, "https://x.gov/big", BIG)
+        end = fh.tell()
+        _response(writer, "https://x.gov/c", b"<p>c</p>")
+    data = bytearray(path.read_bytes())
+    data[(start + end) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/a"]
+    assert "https://x.gov/big: cut short (" in caplog.text
+    assert "the file is corrupt inside the record" in caplog.text
+    capfd.readouterr()  # warcio's own note on stderr
+
+
+def test_a_chunked_payload_digested_after_dechunking_is_whole(tmp_path: Path) -> None:
+    """Over a chunked body, tools digest either the chunked or the de-chunked bytes (warcio #74):
+    a payload digest of the de-chunked body, block digest intact, is not taken for corruption."""
+    path = tmp_path / "heritrix.warc.gz"
+    chunked = b"5\r\n<p>ch\r\n6\r\nunked<\r\n3\r\n/p>\r\n0\r\n\r\n"
+
+    def build(writer: WARCWriter) -> None:
+        record = writer.create_warc_record(
+            "https://x.gov/chunked",
+            "response",
+            payload=BytesIO(chunked),
+            length=len(chunked),
+            http_headers=StatusAndHeaders(
+                "200 OK",
+                [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")],
+                protocol="HTTP/1.1",
+            ),
+        )
+        spec = "sha1:" + base64.b32encode(hashlib.sha1(b"<p>chunked</p>").digest()).decode()
+        record.rec_headers.replace_header("WARC-Payload-Digest", spec)
+        writer.write_record(record)
+
+    _write_warc(path, build)
+    assert [(r.url, r.body) for r in read_warc(path)] == [("https://x.gov/chunked", b"<p>chunked</p>")]
