@@ -17,15 +17,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, closing, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, nullcontext, suppress
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
 
+import stamina.instrumentation
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -34,14 +34,14 @@ from parsers.decode import decode_html
 from parsers.profiles import Profile, resolve_profile
 from parsers.text import looks_like_text_dump
 from scraper.crawl import CrawlStats, crawl
-from scraper.errors import FixtureMissing, ScraperError
+from scraper.errors import FixtureMissing, RateLimited, ScraperError, StateMismatch
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
 from scraper.sinks import Sink, default_rejects_path, open_sink
 from scraper.sinks import search as search_records
-from scraper.warc import is_warc_path, iter_warc_pages, warc_to_folder
-from scraper.wayback import WaybackEvent, WaybackStats, cdx_date, run_wayback
+from scraper.warc import is_warc_path, iter_warc_pages, open_fixtures, warc_to_folder
+from scraper.wayback import WaybackEvent, WaybackStats, archive_prefix, cdx_range, run_wayback
 
 __all__ = ["Backend", "ExitCode", "app", "main"]
 
@@ -66,6 +66,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+logger = logging.getLogger(__name__)
 
 
 class Backend(StrEnum):
@@ -130,22 +131,26 @@ def _parse_one(
 def _parse_warc(
     path: str, *, backend: str, profile: Profile | str | None
 ) -> Iterator[tuple[TopicPage, dt.datetime | None]]:
-    """Every listing page in a WARC file; a capture without teasers is skipped with a note."""
+    """Every listing page in a WARC file; a capture without teasers is skipped with a note, and
+    if none has teasers the file counts as a page without teasers (exit 1)."""
     try:
         pages = list(iter_warc_pages(path))
     except (OSError, ValueError) as exc:
         raise ParseError(_one_line(exc)) from exc
+    if not pages:
+        raise ParseError("the WARC file holds no HTML response")
+    listed = 0
     for page in pages:
         try:
-            yield (
-                parse_topic_page(
-                    page.body, url=page.url, profile=profile, backend=backend, content_type=page.content_type
-                ),
-                page.fetched_at,
+            parsed = parse_topic_page(
+                page.body, url=page.url, profile=profile, backend=backend, content_type=page.content_type
             )
         except NoTeasersFound:
             err.print(f"note: {path}: {page.url}: no teasers", markup=False)
-    if not pages:
+            continue
+        listed += 1
+        yield parsed, page.fetched_at
+    if not listed:
         raise NoTeasersFound(path, None)
 
 
@@ -172,7 +177,10 @@ def _is_dump(data: bytes) -> bool:
 def parse(
     paths: Annotated[
         list[str],
-        typer.Argument(help="HTML pages, text dumps, or '-' for standard input.", show_default=False),
+        typer.Argument(
+            help="HTML pages, text dumps, WARC files (.warc, .warc.gz), or '-' for standard input.",
+            show_default=False,
+        ),
     ],
     url: Annotated[
         str | None,
@@ -218,7 +226,8 @@ def parse(
                 err.print(f"[yellow]warning:[/] {path}: no teasers found (try --profile)", markup=True)
             except ParseError as exc:
                 unreadable += 1
-                err.print(f"[red]error:[/] {path}: {exc}", markup=True)
+                said = str(exc)
+                err.print(f"error: {said if said.startswith(path) else f'{path}: {said}'}", markup=False)
     finally:
         if out is not sys.stdout:
             out.close()
@@ -241,22 +250,28 @@ def schema() -> None:
 
 @app.command()
 def validate(
-    file: Annotated[Path, typer.Argument(help="A JSON Lines file of records.", show_default=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A JSON Lines file of records, or '-' for standard input.", show_default=False),
+    ],
 ) -> None:
     """Check a JSON Lines file against the record schema; report every bad line by number.
 
-    Example: [bold]topicscrape validate records.jsonl[/]
+    Example: [bold]topicscrape validate records.jsonl[/], or [bold]… | topicscrape validate -[/]
 
     Exit 0 if every line is a valid record, 1 if any is not, 3 if the file cannot be read.
     """
+    stdin = str(file) == "-"
     try:
-        handle = file.open("rb")
+        handle = sys.stdin.buffer if stdin else file.open("rb")
     except OSError as exc:
         raise _fail(f"{file}: {exc.strerror or exc}") from exc
     bad = total = 0
     seen: dict[str, int] = {}
-    with handle:
+    with nullcontext(handle) if stdin else handle:
         for number, raw in enumerate(handle, 1):
+            if number == 1 and b"\0" in raw:  # JSON never holds a NUL; SQLite and gzip files do at once
+                raise _fail(f"{file}: not a JSON Lines file (binary data: a database or an archive?)")
             if not raw.strip():
                 continue
             total += 1
@@ -278,9 +293,12 @@ def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:
             f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in exc.errors()
         )
         return problems
-    if record.id in seen:
-        return f"duplicate id {record.id} (first on line {seen[record.id]})"
-    seen[record.id] = number
+    # A teaser appears once, or once per archive capture (`wayback --all-captures`).
+    key = record.id if record.archived_at is None else f"{record.id} {record.archived_at:%Y%m%d%H%M%S}"
+    if key in seen:
+        capture = "" if record.archived_at is None else " in the same capture"
+        return f"duplicate id {record.id}{capture} (first on line {seen[key]})"
+    seen[key] = number
     return None
 
 
@@ -292,6 +310,12 @@ def _settings(config: Path | None, **flags: object) -> Settings:
         return Settings(**{k: v for k, v in flags.items() if v is not None})
     except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+
+
+def _naming(path: Path, exc: BaseException, doing: str) -> str:
+    """``exc`` in one line that names ``path`` once (errors about a fixture file start with it)."""
+    said = _one_line(exc)
+    return said if said.startswith(str(path)) else f"{doing} {path}: {said}"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -322,6 +346,8 @@ class _Display:
         )
         self.task = self.progress.add_task("crawling", total=None, records=0, errors=0, rate=0.0)
         self.last_log = time.monotonic()
+        self.stats: CrawlStats | None = None
+        """The running stats, as of the last page (for a summary when the crawl is interrupted)."""
 
     def __enter__(self) -> _Display:
         if self.live:
@@ -333,6 +359,7 @@ class _Display:
             self.progress.stop()
 
     def __call__(self, stats: CrawlStats) -> None:
+        self.stats = stats
         done = stats.pages + stats.not_modified + stats.failed + len(stats.skipped)
         elapsed = max(time.monotonic() - stats.started, 1e-9)
         if self.live:
@@ -340,14 +367,14 @@ class _Display:
                 self.task,
                 completed=done,
                 total=done + stats.queued,
-                records=stats.records,
+                records=stats.written,
                 errors=stats.failed,
                 rate=done / elapsed,
             )
         elif not self.quiet and time.monotonic() - self.last_log >= self.LOG_EVERY_SECONDS:
             self.last_log = time.monotonic()
             err.print(
-                f"{done} pages done, {stats.queued} queued, {stats.records} records, "
+                f"{done} pages done, {stats.queued} queued, {stats.written} records written, "
                 f"{stats.failed} errors, {done / elapsed:.1f} pages/s",
                 markup=False,
             )
@@ -359,7 +386,8 @@ def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False) -> No
     lines = [
         f"pages: {stats.pages} parsed, {stats.not_modified} unchanged (304), "
         f"{len(stats.skipped)} skipped, {stats.failed} failed",
-        f"records: {stats.records} written, {stats.new_records} new, {stats.rejected} rejected",
+        f"records: {stats.records} found, {stats.written} written, {stats.new_records} new, "
+        f"{stats.rejected} rejected",
         f"http: {f.requests} requests, {f.retries} retries, {f.rate_limited} rate-limited "
         f"({f.waited:.0f} s waited), {f.bytes / 1e6:.1f} MB",
         f"time: {stats.duration:.1f} s "
@@ -377,8 +405,13 @@ def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False) -> No
         lines.append(f"  … and {len(stats.failures) - 50} more failures (listed in {state})")
     if interrupted:
         lines.append(f"interrupted: state saved in {state}; run the same command with --resume to go on")
+    elif stats.retryable:
+        lines.append(
+            f"{stats.retryable} of the failed pages may pass later: run the same command with --resume "
+            "to retry them"
+        )
     elif stats.failures:
-        lines.append("some pages failed; run the same command with --resume to retry the transient ones")
+        lines.append("the failed pages fail for the reasons above; a retry alone will not fix them")
     err.print("\n".join(lines), markup=False)
 
 
@@ -395,11 +428,23 @@ def _run_crawl(
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
-    if settings.replay is not None and not settings.replay.exists():
+    if settings.replay is not None:
         # Before any output is opened: a typo in --replay must not truncate yesterday's records.
-        raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
+        if not settings.replay.exists():
+            raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
+        try:
+            open_fixtures(settings.replay)
+        except (OSError, ValueError, ScraperError) as exc:
+            raise _fail(_naming(settings.replay, exc, "cannot replay"), ExitCode.USAGE) from exc
+    _resolve_profile(settings.profile)  # a typo in --profile stops the crawl before any output opens
+    _distinct_files(outputs, state_path)
     stats: CrawlStats | None = None
     with ExitStack() as stack:
+        stack.enter_context(_quiet_logs(quiet))
+        try:  # the state first: outputs are opened (a new crawl empties them) only once it is usable
+            state = stack.enter_context(CrawlState.open(state_path))
+        except (OSError, ValueError) as exc:
+            raise _fail(f"cannot use the crawl state {state_path}: {_one_line(exc)}", ExitCode.USAGE) from exc
         try:
             sinks: list[Sink] = [
                 stack.enter_context(closing(open_sink(p, resume=settings.resume))) for p in outputs
@@ -409,7 +454,6 @@ def _run_crawl(
         if not outputs and settings.record is None:
             sinks.append(open_sink("-"))
         rejects = default_rejects_path(outputs[0]) if outputs else Path("topicscrape.rejects.jsonl")
-        state = stack.enter_context(CrawlState.open(state_path))
         display = stack.enter_context(_Display(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
         try:
@@ -418,9 +462,12 @@ def _run_crawl(
             )
         except KeyboardInterrupt:
             display.__exit__()
-            err.print(
-                f"interrupted: state saved in {state_path}; run the same command with --resume to go on"
-            )
+            if display.stats is not None and not quiet:
+                _summary(display.stats, state=state_path, interrupted=True)
+            else:
+                err.print(
+                    f"interrupted: state saved in {state_path}; run the same command with --resume to go on"
+                )
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except FileNotFoundError as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
@@ -430,6 +477,20 @@ def _run_crawl(
     if not quiet:
         _summary(stats, state=state_path)
     raise typer.Exit(int(_crawl_exit(stats)))
+
+
+def _distinct_files(outputs: list[Path], state: Path) -> None:
+    """Refuse an output named twice (every record written twice), or the state file as an output."""
+    resolved = [path.resolve() for path in outputs]
+    for number, key in enumerate(resolved):
+        if key in resolved[:number]:
+            raise _fail(
+                f"{outputs[number]} is given twice as an output; name each output once", ExitCode.USAGE
+            )
+    if state.resolve() in resolved:
+        raise _fail(
+            f"{state} cannot be both an output and the crawl state; pass another --state", ExitCode.USAGE
+        )
 
 
 @contextmanager
@@ -473,10 +534,19 @@ OutputOption = Annotated[
     ),
 ]
 DbOption = Annotated[
-    Path | None, typer.Option(help="Also upsert records into this SQLite database (full-text searchable).")
+    Path | None,
+    typer.Option(
+        help="Also upsert records into this SQLite database (full-text searchable). A re-crawl with "
+        "--db and no -o asks for changed pages only (ETag/Last-Modified)."
+    ),
 ]
 ConfigOption = Annotated[
-    Path | None, typer.Option(help="TOML file with any of these settings; flags override it.")
+    Path | None,
+    typer.Option(
+        help="TOML file of settings; flags override it. Keys are the flags' names with _ for -, except "
+        "timeout (read_timeout) and no_robots (obey_robots = false); more: connect_timeout, "
+        "max_attempts, backoff_initial, backoff_max, max_crawl_delay, max_redirects, proxy."
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
 
@@ -522,18 +592,30 @@ def crawl_command(
     stop_at_seen: Annotated[
         int | None,
         typer.Option(
-            min=1, help="Stop a topic once N teasers in a row were seen in an earlier run (daily re-crawls)."
+            min=1,
+            help="Stop a topic once N teasers in a row were seen in an earlier run (daily re-crawls). "
+            "Earlier runs are known from the state file: keep the same --state (or -o/--db) every day.",
         ),
     ] = None,
     profile: Annotated[
         str | None, typer.Option(help="Template profile NAME or TOML FILE; default: auto-detect.")
     ] = None,
-    backend: Annotated[Backend, typer.Option(help="HTML parser backend.")] = Backend.lexbor,
+    backend: Annotated[
+        Backend | None, typer.Option(help="HTML parser backend.  \\[default: lexbor]", show_default=False)
+    ] = None,
     user_agent: Annotated[
         str | None, typer.Option(help="User-Agent header.  \\[default: topicscrape/VERSION (+project URL)]")
     ] = None,
     timeout: Annotated[
         float | None, typer.Option(min=0.1, help="Read timeout in seconds.  \\[default: 30]")
+    ] = None,
+    total_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Longest a whole answer may take, in seconds (a server trickling a page in).  "
+            "\\[default: 120, or --timeout if longer]",
+        ),
     ] = None,
     max_bytes: Annotated[
         int | None, typer.Option(min=1, help="Largest response body in bytes.  \\[default: 10 MB]")
@@ -553,6 +635,14 @@ def crawl_command(
         --replay fixtures/ -o records.jsonl[/]
 
     [bold]topicscrape crawl URL1 URL2 -o out.jsonl --db out.sqlite --concurrency 4 --delay 0.5[/]
+
+    Killed or stopped? Go on: [bold]topicscrape crawl URL1 URL2 -o out.jsonl --resume[/]
+
+    Daily, only what is new: [bold]topicscrape crawl URL --db news.sqlite --stop-at-seen 10[/]
+    (unchanged pages answer 304; a topic stops at 10 known teasers in a row)
+
+    Settings from a file: [bold]topicscrape crawl URL -o out.jsonl --config crawl.toml[/] with e.g.
+    [bold]delay = 2.0[/], [bold]read_timeout = 60[/], [bold]max_attempts = 6[/]
 
     Polite by default (robots.txt, 2 requests per host, 1 s apart, Retry-After honoured).
     Kill it at any moment: the same command with [bold]--resume[/] goes on where it stopped.
@@ -574,9 +664,10 @@ def crawl_command(
         allow_offsite=allow_offsite or None,
         stop_at_seen=stop_at_seen,
         profile=profile,
-        backend=backend.value,
+        backend=backend.value if backend is not None else None,
         user_agent=user_agent,
         read_timeout=timeout,
+        total_timeout=total_timeout,
         max_bytes=max_bytes,
         retry_after_cap=retry_after_cap,
     )
@@ -625,23 +716,33 @@ class _WaybackDisplay:
             )
 
 
-def _wayback_summary(stats: WaybackStats, *, state: Path | None) -> None:
+def _wayback_summary(stats: WaybackStats, *, state: Path | None, cdx_url: str) -> None:
     """The end-of-run summary on standard error: captures, records, requests, every note."""
     f = stats.fetch
     lines = [
         f"captures: {stats.listed} listed, {stats.snapshots} read with their pages, "
         f"{len(stats.skipped)} skipped, {len(stats.failed)} failed",
         f"records: {stats.records} written ({stats.teasers} teasers)",
-        f"archive: {stats.cdx_requests} CDX requests, {stats.capture_requests} capture requests "
-        f"({stats.reused} captures reused), {f.retries} retries, {f.rate_limited} rate-limited",
+        f"archive: {stats.cdx_requests} CDX requests, {stats.capture_requests} capture requests, "
+        f"{f.retries} retries, {f.rate_limited} rate-limited",
     ]
+    if stats.identical or stats.reused:
+        lines.append(
+            f"not fetched: {stats.identical} identical to a capture read (same digest), "
+            f"{stats.reused} read before (by another snapshot, or before a --resume)"
+        )
     for url, reason in stats.skipped[:20]:
         lines.append(f"  skipped {url}: {reason}")
     for url, reason in stats.failed[:50]:
         lines.append(f"  failed {url}: {reason}")
-    if stats.failed:
-        where = f" (state in {state})" if state is not None else ""
-        lines.append(f"some captures failed; run the same command with --resume to retry them{where}")
+    if stats.failed and stats.records:  # with no record, the error line after this says what to do
+        what = "the CDX listing" if _wayback_cdx_failure(stats, cdx_url) else "some captures"
+        again = (
+            f"run the same command with --resume to retry (state in {state})"
+            if state is not None
+            else "run it again to retry"
+        )
+        lines.append(f"{what} failed; {again}")
     err.print("\n".join(lines), markup=False)
 
 
@@ -660,9 +761,75 @@ def _wayback_changes(stats: WaybackStats, out: Console) -> None:
 
 
 def _wayback_exit(stats: WaybackStats) -> ExitCode:
+    """3 when nothing was written (excluded, nothing in the range, or every read failed, as a crawl
+    whose every page failed); 1 when records were written but something failed; else 0."""
     if stats.blocked is not None or stats.records == 0:
         return ExitCode.UNREADABLE
     return ExitCode.PARTIAL if stats.failed else ExitCode.OK
+
+
+def _wayback_cdx_failure(stats: WaybackStats, cdx_url: str) -> tuple[str, str] | None:
+    """The first failed CDX request of the run, if any."""
+    return next(((u, why) for u, why in stats.failed if u.startswith(cdx_url)), None)
+
+
+def _wayback_nothing_read(stats: WaybackStats, url: str, *, state: Path | None, cdx_url: str) -> str:
+    """The one line for a run that wrote nothing: what could not be read, and how to go on."""
+    if not stats.failed:
+        return f"no readable capture of {url} in the archive for this range"
+    cdx = _wayback_cdx_failure(stats, cdx_url)
+    if cdx is not None:
+        what = f"the CDX listing of {url} could not be read ({cdx[1]})"
+    else:
+        first = stats.failed[0][1]
+        what = f"no capture of {url} could be read ({len(stats.failed)} failed; the first: {first})"
+    again = (
+        f"run the same command with --resume to try again (state in {state})"
+        if state is not None
+        else "try again later"
+    )
+    return f"{what}; nothing was written; {again}"
+
+
+def _wayback_mismatch(exc: StateMismatch) -> str:
+    """The one line for a --resume of another run's state: whose it is, and the way out."""
+    stored = exc.stored
+    if stored is None or stored.get("command") != "wayback":
+        whose = "another run (not a wayback run that recorded its page and range)"
+    else:
+        low, high = stored.get("from"), stored.get("to")
+        span = (
+            f"from {low} to {high}"
+            if low and high
+            else f"from {low} on"
+            if low
+            else f"up to {high}"
+            if high
+            else "all dates"
+        )
+        extra = "".join(
+            f", {label} {stored.get(key)}"
+            for key, label in (("cdx_url", "CDX"), ("archive_url", "archive"))
+            if stored.get(key) != exc.wanted.get(key)
+        )
+        whose = f"a wayback run of {stored.get('url')} ({span}{extra})"
+    way_out = "drop --resume to start this run afresh, or choose another -o/--state"
+    return f"{exc.path} belongs to {whose}; {way_out}"
+
+
+def _wayback_check_outputs(outputs: list[Path], *, unique: bool) -> None:
+    """Refuse an output format that cannot take this run's records (exit 2), before the run and
+    without opening the output: outputs are opened, and emptied, only when there are records to
+    write, so a run that fails leaves the previous output as it was."""
+    with tempfile.TemporaryDirectory() as probe:
+        for number, path in enumerate(outputs):
+            # open_sink judges by the file name: the same name in an empty folder of our own.
+            folder = Path(probe) / str(number)
+            folder.mkdir()
+            try:
+                open_sink(folder / path.name, resume=False, unique=unique).close()
+            except (OSError, ValueError) as exc:
+                raise _fail(_one_line(exc), ExitCode.USAGE) from exc
 
 
 @app.command("wayback")
@@ -683,7 +850,10 @@ def wayback_command(
     ] = None,
     archive_url: Annotated[
         str | None,
-        typer.Option(help="Where captures are read, up to /web/.  \\[default: https://web.archive.org/web/]"),
+        typer.Option(
+            help="Where captures are read, up to the timestamp: .../web/, or a pywb collection's "
+            ".../<coll>/.  \\[default: https://web.archive.org/web/]"
+        ),
     ] = None,
     replay: Annotated[
         Path | None,
@@ -721,20 +891,20 @@ def wayback_command(
     [bold]topicscrape wayback https://www.dhs.gov/keywords/secure-communities \\
         --replay fixtures/wayback -o sc.csv[/]   (offline)
 
-    Lists the captures (CDX API, identical ones once), reads each as captured with its pager pages at
-    the nearest capture, and merges teasers by id. Polite to the archive: at most 24 CDX requests a
-    minute and 8 captures a second; a 429 is waited out (Retry-After, else 60 s). The output is
-    written at the end; kill it at any moment and [bold]--resume[/] goes on without fetching again.
-    Exit 0 done; 1 some captures failed (listed); 2 usage error; 3 nothing readable (or the archive
-    excludes the URL); 130 interrupted.
+    Lists the captures (CDX API), reads each as captured with its pager pages at the nearest capture,
+    and merges teasers by id; a capture identical to one read counts as a sighting but is not fetched
+    again. Polite to the archive: at most 24 CDX requests a minute and 8 captures a second; a 429 is
+    waited out (Retry-After, else 60 s). The output is written at the end, only if there is something
+    to write; kill it at any moment and [bold]--resume[/] goes on without fetching again.
+    Exit 0 done; 1 some captures failed (listed); 2 usage error; 3 nothing written (nothing readable,
+    the archive excludes the URL, or every request failed: --resume retries); 130 interrupted.
     """
     if not url.startswith(("http://", "https://")):
         raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
     try:
-        from_date = cdx_date(from_) if from_ else None
-        to_date = cdx_date(to) if to else None
+        from_date, to_date = cdx_range(from_, to)
     except ValueError as exc:
-        raise _fail(str(exc), ExitCode.USAGE) from exc
+        raise _fail(f"--from/--to: {exc}", ExitCode.USAGE) from exc
     outputs = _outputs(output, db)
     settings = _settings(
         config,
@@ -751,6 +921,10 @@ def wayback_command(
         resume=resume or None,
         concurrency=concurrency,
     )
+    try:
+        archive_prefix(settings.archive_url)
+    except ValueError as exc:
+        raise _fail(f"--archive-url: {exc}", ExitCode.USAGE) from exc
     if settings.replay is not None and not settings.replay.exists():
         raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
     state_path = settings.state or (default_state_path(settings.output, settings.db) if outputs else None)
@@ -758,30 +932,39 @@ def wayback_command(
         raise _fail(
             "--resume needs the state file of an earlier run (--state FILE, or -o/--db)", ExitCode.USAGE
         )
+    unique = not settings.all_captures
+    _wayback_check_outputs(outputs, unique=unique)
     stats: WaybackStats | None = None
     with ExitStack() as stack:
+        stack.enter_context(_quiet_logs(quiet))
         try:
-            # resume=False even with --resume: the merged output is rewritten whole at the end.
-            sinks: list[Sink] = [
-                stack.enter_context(closing(open_sink(p, resume=False, unique=not all_captures)))
-                for p in outputs
-            ]
             crawl_state = stack.enter_context(CrawlState.open(state_path)) if state_path is not None else None
         except (OSError, ValueError) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
-        if not outputs:
-            sinks.append(open_sink("-", unique=not all_captures))
+
+        def open_sinks() -> list[Sink]:
+            # Called at the end, with records to write: a run that read nothing leaves the outputs be.
+            # resume=False even with --resume: the merged output is rewritten whole.
+            sinks: list[Sink] = [
+                stack.enter_context(closing(open_sink(p, resume=False, unique=unique))) for p in outputs
+            ]
+            return sinks or [open_sink("-", unique=unique)]
+
         display = stack.enter_context(_WaybackDisplay(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
         try:
             stats = asyncio.run(
-                run_wayback(url, settings=settings, sinks=sinks, state=crawl_state, progress=display)
+                run_wayback(
+                    url, settings=settings, open_sinks=open_sinks, state=crawl_state, progress=display
+                )
             )
         except KeyboardInterrupt:
             display.__exit__()
             where = f"state saved in {state_path}; run the same command with --resume to go on"
             err.print(f"interrupted: {where}" if state_path is not None else "interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except StateMismatch as exc:
+            raise _fail(_wayback_mismatch(exc), ExitCode.USAGE) from exc
         except FixtureMissing as exc:
             raise _fail(
                 f"{exc.url} is not in {exc.folder}: a replay answers only the requests of the run it "
@@ -789,15 +972,17 @@ def wayback_command(
             ) from exc
         except (ScraperError, FileNotFoundError) as exc:
             raise _fail(_one_line(exc)) from exc
+        except (OSError, ValueError) as exc:  # an output that cannot be written; a bad setting
+            raise _fail(_one_line(exc), ExitCode.USAGE) from exc
     assert stats is not None
     if stats.blocked is not None:
         raise _fail(f"{url}: {stats.blocked}; nothing can be read from the archive")
     if not quiet:
-        _wayback_summary(stats, state=state_path)
+        _wayback_summary(stats, state=state_path, cdx_url=settings.cdx_url)
     if summary:
         _wayback_changes(stats, Console(stderr=not outputs, highlight=False, soft_wrap=False))
     if stats.records == 0:
-        err.print(f"no readable capture of {url} in the archive for this range", markup=False)
+        raise _fail(_wayback_nothing_read(stats, url, state=state_path, cdx_url=settings.cdx_url))
     raise typer.Exit(int(_wayback_exit(stats)))
 
 
@@ -835,6 +1020,12 @@ def record(
     if from_warc is not None:
         if urls:
             raise _fail("give either URLs or --from-warc, not both", ExitCode.USAGE)
+        if is_warc_path(to):
+            raise _fail(f"--from-warc writes a fixture folder: give --to a folder, not {to}", ExitCode.USAGE)
+        if from_warc.is_dir():
+            raise _fail(
+                f"{from_warc} is a folder; --from-warc reads a .warc or .warc.gz file", ExitCode.USAGE
+            )
         try:
             saved = warc_to_folder(from_warc, to)
         except FileNotFoundError as exc:
@@ -871,6 +1062,10 @@ def serve(
     """
     if not folder.exists():
         raise _fail(f"{folder}: no such fixture folder or WARC file", ExitCode.USAGE)
+    try:
+        open_fixtures(folder)  # a broken folder is named as such, not taken for a port problem
+    except (OSError, ValueError, ScraperError) as exc:
+        raise _fail(_naming(folder, exc, "cannot serve"), ExitCode.USAGE) from exc
     out = Console(highlight=False, soft_wrap=True)
     try:
         run_server(folder, port=port, announce=lambda line: out.print(line, markup=False))
@@ -903,6 +1098,8 @@ def search(
         raise _fail(f"{db}: no such database (write one with `topicscrape crawl … --db {db}`)")
     try:
         found = search_records(db, query, limit)
+    except ValueError as exc:  # not a (topicscrape) database: the message names the file
+        raise _fail(_one_line(exc)) from exc
     except (OSError, sqlite3.Error) as exc:
         raise _fail(f"{db}: {_one_line(exc)}") from exc
     if json_lines:
@@ -916,16 +1113,50 @@ def search(
     err.print(f"{len(found)} record(s)", markup=False)
 
 
+@contextmanager
+def _quiet_logs(quiet: bool) -> Iterator[None]:
+    """``--quiet``: warnings (retries, skipped pages) go unprinted too; errors still print."""
+    root = logging.getLogger()
+    level = root.level
+    if quiet:
+        root.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
+    """A retry as one line that says which URL failed how, and when the next try is."""
+    failure = details.caused_by
+    wait = details.wait_for
+    if isinstance(failure, RateLimited) and failure.retry_after is not None:
+        wait = failure.retry_after  # waited out by the client, not by stamina (it says 0)
+    logger.warning("retry %d in %.1f s: %s", details.retry_num, wait, _one_line(failure))
+
+
+class _ConsoleLog(logging.Handler):
+    """Log lines through Rich's console: above the progress bar on a terminal, and never wrapped,
+    so a URL or a suggested command stays whole on its line in a CI log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            err.print(self.format(record), markup=False, highlight=False)
+        except Exception:  # logging must never raise into the crawl
+            self.handleError(record)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the exit code (``topicscrape`` and ``python -m scraper``)."""
-    # Through Rich's console, so log lines print above the progress bar instead of through it.
-    logging.basicConfig(
-        level=logging.WARNING,
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=err, show_time=False, show_path=False, markup=False)],
-    )
+    logging.basicConfig(level=logging.WARNING, handlers=[_ConsoleLog()])
     # bs4's detector logs each replacement character it makes; our own one-line error says it all.
     logging.getLogger("bs4").setLevel(logging.ERROR)
+    # stamina's own hook logs "stamina.retry_scheduled" with the details out of sight.
+    stamina.instrumentation.set_on_retry_hooks([_log_retry])
     try:
         app(args=list(argv) if argv is not None else None, prog_name="topicscrape")
     except SystemExit as exc:

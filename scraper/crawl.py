@@ -28,6 +28,7 @@ import httpx
 from pydantic import ValidationError
 
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
+from parsers.decode import MAX_INPUT_BYTES
 from parsers.profiles import Profile, resolve_profile
 from scraper.client import Fetched, FetchStats, build_client, fetch, same_site
 from scraper.errors import FetchError, NotHtml, ScraperError
@@ -60,14 +61,18 @@ class CrawlStats:
     Attributes:
         pages: listing pages fetched and parsed (including empty end-of-listing pages).
         not_modified: pages the server reported unchanged (304): not parsed again.
-        records: records written this run.
+        records: records found on the pages parsed this run (a teaser listed twice counts twice).
+        written: records the outputs took (the first output's count: a teaser it already holds
+            from this run, or from the run a ``--resume`` continues, is not written again).
         new_records: records never seen in an earlier run.
         rejected: teasers that failed validation (written to the rejects file).
         queued: pages waiting in the frontier, counted by ``pending`` when read.
         errors: failures by kind (exception class name).
         failures: (url, reason) of every page that failed.
+        retryable: failures that may pass on a later try (timeouts, resets, 5xx, rate limits).
         skipped: (url, reason) of pages skipped on purpose (not HTML).
-        loops: pagination links back to a page already seen (not followed).
+        loops: pagination links back to a page already seen, or to a page listing the same
+            teasers as an earlier page of its listing (not followed).
         fetch: HTTP counters (requests, retries, rate limits, bytes).
         started: ``time.monotonic()`` at the start.
         duration: seconds, set when the crawl ends.
@@ -78,10 +83,12 @@ class CrawlStats:
     pages: int = 0
     not_modified: int = 0
     records: int = 0
+    written: int = 0
     new_records: int = 0
     rejected: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    retryable: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     loops: int = 0
     fetch: FetchStats = field(default_factory=FetchStats)
@@ -119,6 +126,10 @@ class _Run:
     profile: Profile | str | None
     conditional: bool
     seen_in_a_row: dict[str, int] = field(default_factory=dict)
+    listed: dict[str, set[int]] = field(default_factory=dict)
+    """Per listing being paginated (start URL): a fingerprint of each page's set of teaser ids, to
+    spot a pager that goes round under new URLs (``?page=2&sid=<random>``). Dropped when the
+    listing ends, so memory follows the listings in flight, not the pages crawled."""
     claimed: int = 0
     rejects: RejectsSink | None = None
     """Opened on the first reject, so a clean crawl leaves no empty rejects file behind."""
@@ -189,8 +200,10 @@ async def crawl(
         clock=clock,
         progress=progress,
         profile=profile,
-        # A 304 brings no body: only ask for one when the output keeps earlier records.
-        conditional=settings.resume or settings.db is not None,
+        # A 304 brings no body: ask for changed pages only when every output keeps the records of
+        # earlier runs (a database). A file output starts empty, also on --resume: the pages still
+        # to fetch were last written to a file an interrupted run has since truncated.
+        conditional=bool(sinks) and all(getattr(sink, "cumulative", False) for sink in sinks),
     )
     # Counted as politeness counts them (host and port), so each host can use its whole allowance.
     hosts = {host_key(u) for u in start_urls} or {""}
@@ -275,9 +288,12 @@ async def _process(run: _Run, item: FrontierItem) -> None:
         else:
             await _store(run, item, fetched, await _parse(run, item, fetched))
     except NotHtml as exc:
-        stats.skipped.append((item.url, str(exc)))
-        logger.info("skipped %s: %s", item.url, exc)
-        state.mark_done(item.url, records=0)
+        if item.page == 0:  # a start URL that is a PDF or a feed: the crawl got nothing it was asked for
+            _fail(run, item, exc)
+        else:
+            stats.skipped.append((item.url, str(exc)))
+            logger.info("skipped %s: %s", item.url, exc)
+            state.mark_done(item.url, records=0)
     except (ScraperError, ParseError) as exc:
         _fail(run, item, exc)
     except Exception as exc:  # a bug on one page must not end a million-page crawl: list it, go on
@@ -312,6 +328,8 @@ async def _parse(run: _Run, item: FrontierItem, fetched: Fetched) -> TopicPage |
             backend=run.settings.backend,
             page=item.page,
             content_type=fetched.content_type,
+            # --max-bytes may allow more than the parser's own default limit
+            max_bytes=max(run.settings.max_bytes, MAX_INPUT_BYTES),
         )
 
     try:
@@ -352,9 +370,10 @@ async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPag
     run.stats.new_records += new
 
 
-def _write(sinks: Sequence[Sink], records: list[Record]) -> None:
-    for sink in sinks:
-        sink.write(records)
+def _write(sinks: Sequence[Sink], records: list[Record]) -> int:
+    """Write to every sink; return how many records the first one took."""
+    taken = [sink.write(records) for sink in sinks]  # every sink, not only the first
+    return taken[0]
 
 
 class _GroupCommit:
@@ -392,8 +411,8 @@ class _GroupCommit:
                 group, self._waiting = self._waiting, []
                 try:
                     records = [record for batch, _, _ in group for record in batch]
-                    if records:
-                        await asyncio.to_thread(_write, self._run.sinks, records)
+                    if records and self._run.sinks:
+                        self._run.stats.written += await asyncio.to_thread(_write, self._run.sinks, records)
                     with self._run.state.transaction():
                         results = [finish() for _, finish, _ in group]
                 except Exception as exc:
@@ -427,6 +446,7 @@ def _records(run: _Run, page: TopicPage, fetched: Fetched) -> list[Record]:
 
 def _follow(run: _Run, item: FrontierItem, page: TopicPage | None, ids: list[str]) -> str | None:
     """Queue the next page of the listing unless the listing ends here; return its URL."""
+    listed = run.listed.pop(item.start_url, set())  # put back only if the listing goes on
     if page is None or page.next_url is None:
         return None
     next_url = page.next_url
@@ -436,9 +456,19 @@ def _follow(run: _Run, item: FrontierItem, page: TopicPage | None, ids: list[str
     if _seen_enough(run, item, ids):
         logger.info("stopping %s: %d known teasers in a row", item.start_url, run.settings.stop_at_seen)
         return next_url
+    fingerprint = hash(frozenset(ids))
+    if ids and fingerprint in listed:
+        run.stats.loops += 1
+        logger.info(
+            "pagination loop: %s lists the teasers of an earlier page of %s", item.url, item.start_url
+        )
+        return next_url
     if not run.state.add(next_url, start_url=item.start_url, page=item.page + 1, depth=item.depth + 1):
         run.stats.loops += 1
         logger.info("pagination loop: %s links back to %s", item.url, next_url)
+        return next_url
+    listed.add(fingerprint)
+    run.listed[item.start_url] = listed
     return next_url
 
 
@@ -471,13 +501,13 @@ async def _unchanged(run: _Run, item: FrontierItem, fetched: Fetched) -> None:
     unchanged = known.records if known is not None else 0
     # The stored link is the page's, followed or not: the same rules as _follow decide again.
     onsite = run.settings.allow_offsite or (next_url is not None and same_site(next_url, item.start_url))
-    if (
-        next_url
-        and onsite
-        and not _seen_enough(run, item, [], unchanged=unchanged)
-        and not run.state.add(next_url, start_url=item.start_url, page=item.page + 1, depth=item.depth + 1)
-    ):
-        run.stats.loops += 1
+    listed = run.listed.pop(item.start_url, None)
+    if next_url and onsite and not _seen_enough(run, item, [], unchanged=unchanged):
+        if run.state.add(next_url, start_url=item.start_url, page=item.page + 1, depth=item.depth + 1):
+            if listed is not None:
+                run.listed[item.start_url] = listed
+        else:
+            run.stats.loops += 1
     run.state.mark_done(
         item.url,
         etag=fetched.etag or (known.etag if known else None),
@@ -497,4 +527,5 @@ def _fail(run: _Run, item: FrontierItem, exc: Exception) -> None:
     logger.warning("failed %s: %s: %s", item.url, kind, reason)
     run.state.mark_failed(item.url, f"{kind}: {reason}")
     if isinstance(exc, FetchError) and exc.transient:
+        run.stats.retryable += 1
         logger.info("%s may succeed later: run again with --resume", item.url)

@@ -12,7 +12,8 @@ committed transaction), beside the output by default (:func:`default_state_path`
   count and a digest of the body. Kept across runs.
 - ``seen_ids``: every record id ever written, with the run that first saw it, for ``--stop-at-seen`` and
   for counting new records. Kept across runs.
-- ``runs``: start, end, outcome and a settings summary of every run.
+- ``runs``: start, end, outcome and a settings summary of every run, with the run's identity when
+  its command gives one (``wayback``): a ``--resume`` of another run's state is refused.
 
 How a kill -9 loses nothing and duplicates nothing
 --------------------------------------------------
@@ -65,7 +66,10 @@ from urllib.parse import urlsplit, urlunsplit
 # it leaves out for our purpose (default ports, an empty path).
 from w3lib.url import canonicalize_url
 
+from scraper.errors import StateMismatch
+
 __all__ = [
+    "IDENTITY_KEY",
     "STATE_SCHEMA_VERSION",
     "STATE_SUFFIX",
     "CrawlCounts",
@@ -81,6 +85,9 @@ logger = logging.getLogger(__name__)
 
 STATE_SCHEMA_VERSION = 1
 """Layout version of the state file (``PRAGMA user_version``); a newer file is refused."""
+
+IDENTITY_KEY = "identity"
+"""Key of a run's identity (:meth:`CrawlState.start_run`) in the settings summary stored with it."""
 
 STATE_SUFFIX = ".state.sqlite"
 """Appended to the output's name for the default state file (``records.jsonl.state.sqlite``)."""
@@ -375,7 +382,9 @@ class CrawlState:
 
     # -- runs ------------------------------------------------------------------------------------
 
-    def start_run(self, settings: Mapping[str, object], *, resume: bool) -> int:
+    def start_run(
+        self, settings: Mapping[str, object], *, resume: bool, identity: Mapping[str, object] | None = None
+    ) -> int:
         """Begin a run (or, with ``resume``, continue the last unfinished one) and return its id.
 
         With ``resume=False`` the frontier is emptied: a new crawl fetches every page again (with
@@ -386,10 +395,21 @@ class CrawlState:
         Args:
             settings: a JSON-serialisable summary of the options (stored for the record).
             resume: continue instead of starting over.
+            identity: what makes two runs one (``wayback``: its URL, date range, CDX and archive
+                URLs), JSON-serialisable; stored with the run. With ``resume``, the last run in the
+                file must have stored the same, or nothing is changed and :class:`StateMismatch` is
+                raised: continuing another run's frontier would mix its pages into this one. None
+                (``crawl``, for now) checks nothing.
+
+        Raises:
+            StateMismatch: ``resume`` with an ``identity`` the last run did not store.
         """
-        summary = json.dumps(dict(settings), sort_keys=True, default=str)
+        record = dict(settings) if identity is None else {**settings, IDENTITY_KEY: dict(identity)}
+        summary = json.dumps(record, sort_keys=True, default=str)
         with self._tx() as conn:
             row = None
+            if resume and identity is not None:
+                self._check_identity(conn, identity)
             if resume:
                 row = conn.execute(
                     "SELECT id FROM runs WHERE outcome != 'done' ORDER BY id DESC LIMIT 1"
@@ -413,6 +433,19 @@ class CrawlState:
             if requeued:
                 logger.info("resume: %d page(s) interrupted mid-fetch go back to the queue", requeued)
         return run_id
+
+    def _check_identity(self, conn: sqlite3.Connection, identity: Mapping[str, object]) -> None:
+        """Raise :class:`StateMismatch` unless the file's last run (if any) stored ``identity``."""
+        last = conn.execute("SELECT settings FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        if last is None:
+            return
+        wanted = json.loads(json.dumps(dict(identity), sort_keys=True, default=str))
+        try:
+            stored = json.loads(last["settings"]).get(IDENTITY_KEY)
+        except (ValueError, AttributeError):  # not a JSON object: not ours to read
+            stored = None
+        if stored != wanted:
+            raise StateMismatch(self.path, stored if isinstance(stored, dict) else None, wanted)
 
     def end_run(self, outcome: Literal["done", "failed", "interrupted"]) -> None:
         """Record how the current run ended (``interrupted`` runs are what ``--resume`` continues)."""

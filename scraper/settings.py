@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scraper._version import __version__
 
 __all__ = [
+    "DEFAULT_TOTAL_TIMEOUT",
     "DEFAULT_USER_AGENT",
     "Settings",
 ]
@@ -29,6 +30,12 @@ DEFAULT_USER_AGENT = f"topicscrape/{__version__} (+{PROJECT_URL})"
 """``name/version (+project URL)``: tells a site owner who we are and where to complain."""
 
 MEGABYTE = 1024 * 1024
+
+DEFAULT_TOTAL_TIMEOUT = 120.0
+"""Seconds one whole answer may take by default: four times the read timeout. A 10 MB page (the
+``max_bytes`` default) arrives in under 10 s over a 10 Mbit/s link, so a slow but live server stays
+far inside it, while a server that trickles a byte every few seconds (each read within the read
+timeout) is given up on after two minutes instead of hours."""
 
 
 class Settings(BaseModel):
@@ -48,6 +55,12 @@ class Settings(BaseModel):
 
     read_timeout: float = Field(30.0, gt=0)
     """Seconds to wait for the next bytes of a response (also used for writes and the pool)."""
+
+    total_timeout: float = Field(DEFAULT_TOTAL_TIMEOUT, gt=0)
+    """Seconds one try may take from sending the request to the end of the body, waits for
+    politeness (delay, Crawl-delay, Retry-After) not counted. The read timeout only bounds the gap
+    between two reads, so without this a server trickling a byte at a time holds a worker for as
+    long as it likes. Never less than ``read_timeout``: left unset, it grows to match a longer one."""
 
     max_bytes: int = Field(10 * MEGABYTE, gt=0)
     """Largest body accepted, counted after decompression; bigger ones fail with ``TooLarge``."""
@@ -133,7 +146,8 @@ class Settings(BaseModel):
     """The Wayback CDX search endpoint that lists a URL's captures (``--cdx-url``)."""
 
     archive_url: str = Field("https://web.archive.org/web/", pattern=r"^https?://")
-    """Where captures are read, up to and including ``/web/`` (``--archive-url``); a capture is
+    """Where captures are read: the collection's prefix (``--archive-url``; the Wayback Machine's
+    ``/web/``, or a pywb collection such as ``http://localhost:8080/my-coll/``). A capture is
     ``<archive_url><timestamp>id_/<original URL>`` (a missing final ``/`` is implied)."""
 
     cdx_per_minute: float = Field(24.0, gt=0)
@@ -159,6 +173,21 @@ class Settings(BaseModel):
     summary: bool = False
     """Print, per capture date, how many teasers appeared and disappeared (``--summary``)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _total_timeout_covers_reads(cls, data: Any) -> Any:
+        """Unset ``total_timeout`` follows a ``read_timeout`` longer than its default.
+
+        Raising only ``--timeout`` must not make every slow read fail as a whole-answer timeout,
+        nor be refused because the default total is now shorter than it.
+        """
+        if not isinstance(data, dict) or "total_timeout" in data:
+            return data
+        read = data.get("read_timeout")
+        if isinstance(read, int | float) and not isinstance(read, bool) and read > DEFAULT_TOTAL_TIMEOUT:
+            return {**data, "total_timeout": read}
+        return data
+
     @model_validator(mode="after")
     def _check_modes(self) -> Self:
         """Reject combinations that cannot mean anything."""
@@ -166,6 +195,8 @@ class Settings(BaseModel):
             raise ValueError("replay and record cannot be combined: replay never touches the network")
         if self.backoff_max < self.backoff_initial:
             raise ValueError("backoff_max must be at least backoff_initial")
+        if self.total_timeout < self.read_timeout:
+            raise ValueError("total_timeout must be at least read_timeout: one read may take that long")
         return self
 
     @classmethod

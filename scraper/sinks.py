@@ -75,7 +75,11 @@ _CHUNK = 500  # SQLite's bound-parameter limit is 999 on old builds
 @runtime_checkable
 class Sink(Protocol):
     """A destination for records. ``write`` takes a batch (one or more pages') and returns only when it
-    is durable."""
+    is durable.
+
+    A sink whose ``cumulative`` attribute is true keeps the records of earlier runs (a database):
+    a crawl writing only to such sinks asks servers for changed pages only (a 304 has no body).
+    """
 
     path: Path
 
@@ -651,17 +655,38 @@ _MERGED = {
     "last_seen": "CASE WHEN records.last_seen IS NULL THEN excluded.last_seen "
     "WHEN excluded.last_seen IS NULL THEN records.last_seen "
     "ELSE max(records.last_seen, excluded.last_seen) END",
-    # A day once named stays when a later crawl shows none: "Yesterday" on day 1 is "2 weeks ago"
-    # (no day) on day 15. date_raw goes with the date it showed.
-    "date": "coalesce(excluded.date, records.date)",
-    "date_raw": "CASE WHEN excluded.date IS NULL AND records.date IS NOT NULL THEN records.date_raw "
-    "ELSE excluded.date_raw END",
 }
+
+# The incoming row was seen before the stored one (a Wayback run over an earlier range, after one
+# over a later range): the stored row stays the latest sighting. Seen = the capture time, else the
+# fetch time; RFC 3339 UTC text sorts in time order, and a missing time compares as "not older".
+_OLDER = (
+    "coalesce(excluded.archived_at, excluded.fetched_at) < coalesce(records.archived_at, records.fetched_at)"
+)
+
+
+def _latest(name: str) -> str:
+    """The column as the latest sighting shows it. Its ``date`` (with ``date_raw``) is the latest
+    that named a day: "Yesterday" on day 1 is "2 weeks ago" (no day) on day 15."""
+    if name == "date":
+        return (
+            f"CASE WHEN {_OLDER} THEN coalesce(records.date, excluded.date) "
+            "ELSE coalesce(excluded.date, records.date) END"
+        )
+    if name == "date_raw":
+        return (
+            f"CASE WHEN {_OLDER} THEN CASE WHEN records.date IS NULL AND excluded.date IS NOT NULL "
+            "THEN excluded.date_raw ELSE records.date_raw END "
+            "WHEN excluded.date IS NULL AND records.date IS NOT NULL THEN records.date_raw "
+            "ELSE excluded.date_raw END"
+        )
+    return f"CASE WHEN {_OLDER} THEN records.{name} ELSE excluded.{name} END"
+
 
 _UPSERT = (
     f"INSERT INTO records ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))}) "
     "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{name} = {_MERGED.get(name, f'excluded.{name}')}" for name in FIELDS if name != "id")
+    + ", ".join(f"{name} = {_MERGED.get(name) or _latest(name)}" for name in FIELDS if name != "id")
 )
 
 
@@ -683,6 +708,9 @@ class SqliteSink(_Closing):
     Raises:
         ValueError: the file is not a SQLite database, or was written by a newer topicscrape.
     """
+
+    cumulative: ClassVar[bool] = True
+    """Rows of earlier runs stay: see :class:`Sink`."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)

@@ -8,10 +8,12 @@ Pure part (no I/O, property-tested):
 
 - :class:`CdxRecord` keeps the CDX API's field names (``urlkey``, ``timestamp``, ``original``,
   ``mimetype``, ``statuscode``, ``digest``, ``length``); :func:`parse_cdx_json` and
-  :func:`cdx_json_rows` read and write the JSON output, :meth:`CdxRecord.from_line` and
-  :meth:`CdxRecord.to_line` the classic space-separated lines.
-- :func:`format_memento_url` / :func:`parse_memento_url`, :func:`format_timestamp` /
-  :func:`parse_timestamp`, :func:`cdx_date` (the user's ``--from 2011-03``).
+  :func:`cdx_json_rows` read and write the JSON output, :func:`parse_cdx_ndjson` pywb's
+  newline-delimited JSON, :meth:`CdxRecord.from_line` and :meth:`CdxRecord.to_line` the classic
+  space-separated lines.
+- :func:`format_memento_url` / :func:`parse_memento_url`, :func:`archive_prefix` (``…/web/``, or a
+  pywb collection's ``…/<coll>/``), :func:`format_timestamp` / :func:`parse_timestamp`,
+  :func:`cdx_date` and :func:`cdx_range` (the user's ``--from 2011-03``).
 - :func:`blocked_reason`, :func:`nearest_capture`,
   :func:`merge_records`, :func:`summarize`.
 
@@ -34,9 +36,12 @@ How a run survives a kill
 The crawl state (:class:`~scraper.frontier.CrawlState`) holds the frontier: every CDX page and every
 listed capture of page 0 (a *snapshot*), with its status. Each capture read (any page) is stored with
 its records in the same SQLite file by :class:`CaptureStore`, committed before the snapshot is marked
-done, so ``--resume`` never fetches a capture twice. The output is written once, at the end, from the
-store: merged records depend on every capture, so a partial file would hold stale ``last_seen``
-values that an append-only sink could never correct. Open file sinks with ``resume=False``.
+done, so ``--resume`` never fetches a capture twice; the CDX digest of every capture listed is kept
+too, so a capture identical to one read is never fetched at all. The run's identity (URL, range,
+archive) is stored with it, and a ``--resume`` of another run's state is refused. The output is
+written once, at the end, from the store: merged records depend on every capture, so a partial file
+would hold stale ``last_seen`` values that an append-only sink could never correct. Open file sinks
+with ``resume=False``, and only when there is something to write (``run_wayback(open_sinks=...)``).
 
 Example:
     >>> record = CdxRecord.from_line(
@@ -81,6 +86,8 @@ __all__ = [
     "DEFAULT_RATE_LIMIT_WAIT",
     "MODE_ORIGINAL",
     "MODE_VIEW",
+    "NDJSON_FIELDS",
+    "PAGER_WINDOW",
     "REDIRECT_WINDOW",
     "ArchiveTransport",
     "Capture",
@@ -94,11 +101,13 @@ __all__ = [
     "WaybackEvent",
     "WaybackStats",
     "archive_limiter",
+    "archive_prefix",
     "blocked_reason",
     "build_archive_transport",
     "cdx_date",
     "cdx_json_rows",
     "cdx_query_url",
+    "cdx_range",
     "decode_cdx",
     "fetch_capture",
     "fetch_cdx_page",
@@ -108,6 +117,7 @@ __all__ = [
     "merge_records",
     "nearest_capture",
     "parse_cdx_json",
+    "parse_cdx_ndjson",
     "parse_memento_datetime",
     "parse_memento_url",
     "parse_timestamp",
@@ -138,14 +148,42 @@ REDIRECT_WINDOW = timedelta(hours=24)
 """Farthest the archive may redirect a capture request to another capture of the page, as EDGI's
 ``get_memento(target_window=86400)``; a farther one is a different version, not the one listed."""
 
+PAGER_WINDOW = timedelta(days=30)
+"""Farthest a pager page's capture may be from the capture of page 0 it is read with.
+
+A snapshot counts page N's teasers as what the list held when page 0 was captured: ``--summary``
+compares snapshots, so a page read with one must not make teasers appear or disappear there. The
+archive may capture page N days or weeks after page 0 (hence not :data:`REDIRECT_WINDOW`, which is
+about one capture); a list that gains a few teasers a month is then shifted by a few places. A
+capture years away (``?page=1`` captured only in 2019 for a 2012 page 0) is another list altogether.
+A month is a judgment call, not a measurement: revisit it with the CDX of real topic pages. A farther
+page is skipped with a note ("no capture near this one"), as a capture the archive redirects beyond
+:data:`REDIRECT_WINDOW` is, and the snapshot is marked incomplete; each record keeps its own
+capture's ``archived_at`` either way, so ``first_seen``/``last_seen`` are true sightings."""
+
 MAX_ARCHIVED_PAGES = 100
 """Most pager pages followed from one capture of page 0: a guard against pagers that never end."""
 
 ERROR_BODY_LIMIT = 256 * 1024
 """Error answers from the archive are read this far to look for the exclusion messages."""
 
-CDX_CONTENT_TYPES = frozenset({"application/json", "text/json", "application/x-ndjson"})
-"""Media types a CDX server may label its JSON with; the page fetcher expects text, see ArchiveTransport."""
+CDX_CONTENT_TYPES = frozenset({"application/json", "text/json", "application/x-ndjson", "text/x-ndjson"})
+"""Media types a CDX server may label its JSON with (pywb and Common Crawl send ``text/x-ndjson``); the
+page fetcher expects text, see ArchiveTransport."""
+
+NDJSON_FIELDS: dict[str, tuple[str, ...]] = {
+    "urlkey": ("urlkey",),
+    "timestamp": ("timestamp",),
+    "original": ("original", "url"),
+    "mimetype": ("mimetype", "mime"),
+    "statuscode": ("statuscode", "status"),
+    "digest": ("digest",),
+    "length": ("length",),
+}
+"""Where each CDX field is found in a line of newline-delimited JSON CDX (one object per capture):
+pywb's ``output=json`` names them ``url``, ``mime`` and ``status`` (its CDXJ Server API, the ``fl``
+parameter; ``CDXObject.CDX_ALT_FIELDS`` maps the Wayback names onto these), the Wayback CDX server's
+names are read too. ``mime`` and ``status`` are missing from a minimal pywb index: read as ``-``."""
 
 _TIMESTAMP_RE = re.compile(r"^\d{4}(?:\d{2}){0,5}$", re.ASCII)
 _TIMESTAMP_PAD = "0101000000"  # January 1st, 00:00:00: what a shortened timestamp means
@@ -232,6 +270,28 @@ def cdx_date(value: str) -> str:
             f"not a date: {value!r} (use 2011, 2011-03, 2011-03-15 or a Wayback timestamp)"
         ) from None
     return digits
+
+
+def cdx_range(from_date: str | None, to_date: str | None) -> tuple[str | None, str | None]:
+    """The CDX ``from`` and ``to`` of the dates a person typed (see :func:`cdx_date`), either may be None.
+
+    ``to`` is inclusive to the end of the period it names, as the CDX server reads it: ``2017`` to
+    ``2017`` is the whole of 2017.
+
+    >>> cdx_range("2011", "2017-06")
+    ('2011', '201706')
+
+    Raises:
+        ValueError: a date is not readable, or ``from`` is after ``to`` (no capture could be listed).
+    """
+    low = cdx_date(from_date) if from_date else None
+    high = cdx_date(to_date) if to_date else None
+    if low is not None and high is not None and low.ljust(14, "0") > high.ljust(14, "9"):
+        raise ValueError(
+            f"the range starts ({from_date}) after it ends ({to_date}): no capture can be in it "
+            f"(the end is inclusive: {to_date} runs to the end of that period)"
+        )
+    return low, high
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:
@@ -402,8 +462,64 @@ def cdx_json_rows(records: Iterable[CdxRecord], resume_key: str | None = None) -
     return rows
 
 
+def parse_cdx_ndjson(text: str) -> CdxPage:
+    """Read newline-delimited JSON CDX (pywb's ``output=json``): one object per capture and line,
+    fields named as in :data:`NDJSON_FIELDS`; other fields (``offset``, ``filename``...) are ignored.
+
+    Lines that cannot be read (not an object, a field missing or not a string) are counted in
+    ``malformed`` and skipped; a line repeating the one before is dropped. pywb pages with ``page=``,
+    not ``resumeKey``: the page has no resume key.
+
+    >>> page = parse_cdx_ndjson('{"urlkey": "a)/", "timestamp": "2016", "url": "http://a/", '
+    ...     '"mime": "text/html", "status": "200", "digest": "D", "length": "9", "offset": "0"}\\n')
+    >>> page.records[0].original, page.records[0].statuscode
+    ('http://a/', '200')
+
+    Raises:
+        ValueError: the last line is not complete JSON (a cut-off answer), or no line is a capture.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    records: list[CdxRecord] = []
+    malformed = 0
+    previous: object = None
+    for number, line in enumerate(lines, start=1):
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if number == len(lines):
+                raise ValueError(f"the last CDX line is not complete JSON (cut off?): {exc}") from exc
+            malformed += 1
+            continue
+        if item == previous:
+            continue
+        previous = item
+        try:
+            records.append(_checked(CdxRecord(*(_ndjson_field(item, name) for name in CDX_FIELDS))))
+        except ValueError:
+            malformed += 1
+    if malformed and not records:
+        raise ValueError(f"no CDX record in {malformed} line(s) of JSON; the first: {lines[0][:200]!r}")
+    return CdxPage(tuple(records), None, malformed)
+
+
+def _ndjson_field(item: object, name: str) -> str:
+    """Field ``name`` of one NDJSON CDX object, as a string (ValueError when it cannot be had)."""
+    if not isinstance(item, dict):
+        raise ValueError(f"a CDX line is an object, not {type(item).__name__}")
+    for key in NDJSON_FIELDS[name]:
+        value = item.get(key)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    if name in ("mimetype", "statuscode"):
+        return "-"
+    raise ValueError(f"a CDX line has no {name!r}: {item!r}")
+
+
 def decode_cdx(body: bytes) -> CdxPage:
-    """A CDX JSON answer's bytes, read; an empty body is an empty page (no captures).
+    """A CDX answer's bytes, read: the Wayback CDX server's JSON rows (``output=json``), or pywb's
+    newline-delimited JSON objects; an empty body is an empty page (no captures).
 
     Raises:
         ValueError: not UTF-8 or not complete JSON (a cut-off answer), or not CDX rows.
@@ -414,6 +530,8 @@ def decode_cdx(body: bytes) -> CdxPage:
         raise ValueError(f"the CDX answer is not UTF-8: {exc}") from exc
     if not text.strip():
         return CdxPage(())
+    if text.lstrip().startswith("{"):
+        return parse_cdx_ndjson(text)
     try:
         rows = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -447,7 +565,8 @@ class MementoUrl(NamedTuple):
         url: the original URL of the captured page.
         timestamp: the capture's Wayback timestamp (1 to 14 digits as written).
         mode: the playback mode: ``id_`` (as captured), ``""`` (view), ``im_``, ``js_``...
-        archive_url: the archive's prefix, up to and including ``/web/``.
+        archive_url: the archive's prefix, up to the timestamp: ``…/web/`` on the Wayback Machine,
+            the collection's ``…/<coll>/`` on pywb (``/wayback/``, ``/all/``...).
     """
 
     url: str
@@ -458,6 +577,48 @@ class MementoUrl(NamedTuple):
 
 def _archive_prefix(archive_url: str) -> str:
     return archive_url if archive_url.endswith("/") else archive_url + "/"
+
+
+def archive_prefix(archive_url: str) -> str:
+    """The prefix captures are read under (``<prefix><timestamp>id_/<url>``), checked, ``/`` ended.
+
+    Any path works: ``…/web/`` on the Wayback Machine, a pywb collection's ``…/wayback/``,
+    ``…/all/`` or ``…/<coll>/``.
+
+    >>> archive_prefix("http://127.0.0.1:8080/my-coll")
+    'http://127.0.0.1:8080/my-coll/'
+
+    Raises:
+        ValueError: not an http(s) URL with a host, or it holds a query or a fragment (nothing could
+            follow it to make a capture URL).
+    """
+    parts = httpx.URL(archive_url) if archive_url.startswith(("http://", "https://")) else None
+    if parts is None or not parts.host:
+        raise ValueError(f"not an archive URL (http(s)://host/prefix/): {archive_url!r}")
+    if parts.query or parts.fragment or "?" in archive_url or "#" in archive_url:
+        raise ValueError(
+            f"an archive URL is the prefix captures are read under (…/web/, …/<collection>/), "
+            f"without ?query or #fragment: {archive_url!r}"
+        )
+    return _archive_prefix(archive_url)
+
+
+def _capture_url_parts(url: str, archive_url: str) -> MementoUrl:
+    """``url`` taken apart as a capture under ``archive_url``, else in any ``…/web/`` form.
+
+    Raises:
+        ValueError: neither.
+    """
+    try:
+        return parse_memento_url(url, archive_url=archive_url)
+    except ValueError:
+        pass
+    try:
+        return parse_memento_url(url)
+    except ValueError:
+        raise ValueError(
+            f"not a capture URL ({_archive_prefix(archive_url)}<timestamp>[mode]/<url>): {url!r}"
+        ) from None
 
 
 def format_memento_url(
@@ -809,16 +970,20 @@ def cdx_query_url(
     cdx_url: str = DEFAULT_CDX_URL,
     from_date: str | None = None,
     to_date: str | None = None,
-    collapse: bool = True,
+    collapse: bool = False,
     limit: int = 1000,
     resume_key: str | None = None,
 ) -> str:
-    """The CDX request listing ``url``'s readable captures: JSON, 200s of ``text/html`` only, one
-    per run of identical captures (``collapse=digest``), paged by ``resumeKey``.
+    """The CDX request listing ``url``'s readable captures: JSON, 200s of ``text/html`` only, paged
+    by ``resumeKey``.
+
+    Identical captures are all listed: each is a sighting (``last_seen``), and a run reads one of
+    each digest only (:class:`CaptureStore` hands the others the records read). ``collapse`` adds
+    ``collapse=digest``, which keeps only the first of each run of identical captures.
 
     >>> cdx_query_url("https://www.dhs.gov/k", from_date="2011", to_date="2017", limit=500)
     'https://web.archive.org/cdx/search/cdx?url=https%3A%2F%2Fwww.dhs.gov%2Fk&output=json&from=2011&to=2017\
-&filter=statuscode%3A200&filter=mimetype%3Atext%2Fhtml&collapse=digest&showResumeKey=true&limit=500'
+&filter=statuscode%3A200&filter=mimetype%3Atext%2Fhtml&showResumeKey=true&limit=500'
 
     Raises:
         ValueError: a date is not one :func:`cdx_date` reads.
@@ -880,7 +1045,7 @@ async def iter_cdx(
     settings: Settings,
     from_date: str | None = None,
     to_date: str | None = None,
-    collapse: bool = True,
+    collapse: bool = False,
     stats: FetchStats | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> AsyncIterator[CdxRecord]:
@@ -909,6 +1074,7 @@ async def iter_cdx(
             resume_key=resume_key,
         )
         page = await fetch_cdx_page(client, query, settings=settings, stats=stats, clock=clock)
+        _warn_if_cut(page, settings.cdx_page_size, query)
         for record in page.records:
             if record != last:
                 yield record
@@ -919,6 +1085,18 @@ async def iter_cdx(
             raise FetchError(query, f"the CDX server sent the resume key {page.resume_key!r} twice")
         keys.add(page.resume_key)
         resume_key = page.resume_key
+
+
+def _warn_if_cut(page: CdxPage, limit: int, query_url: str) -> None:
+    """Say so when a CDX answer filled its ``limit`` without a resume key: a server that pages by
+    other means (pywb's ``page=``) has more captures that the run will not see."""
+    if page.resume_key is None and len(page.records) + page.malformed >= limit:
+        logger.warning(
+            "%s: %d captures and no resume key: the CDX server may hold more than it sent "
+            "(raise cdx_page_size in a --config file)",
+            query_url,
+            limit,
+        )
 
 
 # -- captures ----------------------------------------------------------------------------------------
@@ -965,7 +1143,8 @@ async def fetch_capture(
 
     Args:
         client: from :func:`scraper.client.build_client` over :func:`build_archive_transport`.
-        capture: a CDX record (read from ``settings.archive_url`` in ``id_`` mode) or a capture URL.
+        capture: a CDX record (read from ``settings.archive_url`` in ``id_`` mode) or a capture URL
+            (under ``settings.archive_url``, or any ``…/web/`` one).
         settings: retries, timeouts, ``archive_url``.
         stats: fetch counters.
         clock: time source for waits.
@@ -978,7 +1157,7 @@ async def fetch_capture(
         ValueError: ``capture`` is not a capture URL.
     """
     url = capture.memento_url(settings.archive_url) if isinstance(capture, CdxRecord) else capture
-    asked = parse_memento_url(url)
+    asked = _capture_url_parts(url, settings.archive_url)
     fetched = await fetch(client, url, settings=settings, site=url, stats=stats, clock=clock)
     archived_at = parse_memento_datetime(fetched.header("Memento-Datetime"))
     if archived_at is None:
@@ -990,7 +1169,11 @@ async def fetch_capture(
         logger.info("%s: the archive served the capture %s instead", url, fetched.final_url)
     link = _LINK_ORIGINAL_RE.search(fetched.header("Link") or "")
     try:
-        original = link.group(1) if link is not None else parse_memento_url(fetched.final_url).url
+        original = (
+            link.group(1)
+            if link is not None
+            else _capture_url_parts(fetched.final_url, settings.archive_url).url
+        )
     except ValueError:
         original = asked.url
     return Capture(
@@ -1055,6 +1238,11 @@ CREATE TABLE IF NOT EXISTS wayback_snapshots (
     chain        TEXT NOT NULL,
     complete     INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wayback_digests (
+    url          TEXT PRIMARY KEY,
+    original     TEXT NOT NULL,
+    digest       TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -1071,7 +1259,9 @@ class CaptureStore:
     SQLite (the crawl-state file, tables ``wayback_*``) so that ``--resume`` fetches nothing twice.
 
     Every method commits before it returns (``synchronous=FULL``). A capture is stored under the URL
-    asked for and, after an archive redirect, under the URL that answered too.
+    asked for and, after an archive redirect, under the URL that answered too. The CDX digest of
+    every capture listed is kept too, so that a capture identical to one read (:meth:`twin`) is not
+    fetched again.
 
     Args:
         path: the SQLite file (``":memory:"`` for a run that cannot be resumed).
@@ -1105,7 +1295,7 @@ class CaptureStore:
         """Forget everything (a run started without ``--resume``)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            for table in ("wayback_captures", "wayback_lookups", "wayback_snapshots"):
+            for table in ("wayback_captures", "wayback_lookups", "wayback_snapshots", "wayback_digests"):
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("COMMIT")
 
@@ -1144,6 +1334,38 @@ class CaptureStore:
             "INSERT OR REPLACE INTO wayback_lookups (page_url, rows) VALUES (?, ?)",
             [(page_url, json.dumps(cdx_json_rows(records)))],
         )
+
+    def save_digests(self, captures: Sequence[tuple[str, CdxRecord]]) -> None:
+        """Remember the CDX digest (and original URL) of captures listed, by their capture URL."""
+        self._write(
+            "INSERT OR REPLACE INTO wayback_digests (url, original, digest) VALUES (?, ?, ?)",
+            [(url, record.original, record.digest) for url, record in captures],
+        )
+
+    def digest(self, url: str) -> tuple[str, str] | None:
+        """The original URL and CDX digest of the listed capture ``url``, or None if never listed."""
+        rows = self._read("SELECT original, digest FROM wayback_digests WHERE url = ?", (url,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def twin(self, url: str, *, page_url: str, page: int) -> CaptureResult | None:
+        """A capture read (as listing page ``page`` at ``page_url``) that is identical to the listed
+        capture ``url``: the same CDX digest of the same original URL; the earliest, or None.
+
+        Only a capture whose own bytes were read counts (one the archive did not redirect, or
+        redirected to a capture whose digest is known), and only one that was served at all: a
+        skip for lack of teasers is shared, an archive error is not.
+        """
+        rows = self._read(
+            "SELECT c.url, c.final_url, c.page_url, c.page, c.archived_at, c.next_url, c.skipped, "
+            "c.records FROM wayback_digests mine "
+            "JOIN wayback_digests d ON d.digest = mine.digest AND d.original = mine.original "
+            "AND d.url != mine.url "
+            "JOIN wayback_captures c ON c.url = d.url AND c.final_url = d.url "
+            "WHERE mine.url = ? AND c.archived_at IS NOT NULL AND c.page_url = ? AND c.page = ? "
+            "ORDER BY c.archived_at, c.url LIMIT 1",
+            (url, page_url, page),
+        )
+        return _capture_row(rows[0]) if rows else None
 
     def lookup(self, page_url: str) -> tuple[CdxRecord, ...] | None:
         """The stored CDX lookup of ``page_url``, or None."""
@@ -1231,10 +1453,13 @@ class WaybackStats:
 
     Attributes:
         url: the topic page.
-        listed: captures of page 0 the CDX listing gave this run (after ``collapse=digest``).
+        listed: captures of page 0 the CDX listing gave this run, identical ones included.
         snapshots: captures of page 0 read, with their pages, over the whole run (resumes included).
         captures_read: capture requests answered by a capture, this run.
-        reused: captures not fetched because an earlier (interrupted) run or another snapshot had.
+        identical: captures not fetched because one with the same CDX digest (same bytes) was read:
+            its records were taken, stamped with this capture's time, this run.
+        reused: captures not fetched because they had been read already (for another snapshot, or
+            by the interrupted run a ``--resume`` goes on with), this run.
         cdx_requests: requests sent to the CDX endpoint, this run.
         capture_requests: requests sent for captures (redirect hops and retries included), this run.
         records: records written.
@@ -1251,6 +1476,7 @@ class WaybackStats:
     listed: int = 0
     snapshots: int = 0
     captures_read: int = 0
+    identical: int = 0
     reused: int = 0
     cdx_requests: int = 0
     capture_requests: int = 0
@@ -1319,8 +1545,7 @@ class _Run:
         self.progress = progress
         self.clock = clock
         self.stats = WaybackStats(url=url)
-        self.from_date = cdx_date(settings.from_date) if settings.from_date else None
-        self.to_date = cdx_date(settings.to_date) if settings.to_date else None
+        self.from_date, self.to_date = cdx_range(settings.from_date, settings.to_date)
         self._captures = _Once()
         self._lookups = _Once()
         self._done = 0
@@ -1377,19 +1602,25 @@ class _Run:
             self.state.mark_failed(query_url, str(exc))
             self._fail(query_url, getattr(exc, "reason", None) or str(exc))
             return
-        for record in listing.records:
-            # The server filters already; a CDX server that ignores filters must not make us read junk.
-            if record.status != 200 or record.mimetype != "text/html":
-                continue
-            if self.state.add(record.memento_url(self.settings.archive_url), start_url=self.url, page=0):
+        # The server filters already; a CDX server that ignores filters must not make us read junk.
+        readable = [
+            (record.memento_url(self.settings.archive_url), record)
+            for record in listing.records
+            if record.status == 200 and record.mimetype == "text/html"
+        ]
+        self.store.save_digests(readable)  # before the captures are queued: a worker may claim one now
+        for capture_url, _ in readable:
+            if self.state.add(capture_url, start_url=self.url, page=0):
                 self.stats.listed += 1
                 self._total += 1
+        _warn_if_cut(listing, self.settings.cdx_page_size, query_url)
         if listing.resume_key is not None:
             next_query = cdx_query_url(
                 self.url,
                 cdx_url=self.settings.cdx_url,
                 from_date=self.from_date,
                 to_date=self.to_date,
+                collapse=False,
                 limit=self.settings.cdx_page_size,
                 resume_key=listing.resume_key,
             )
@@ -1431,9 +1662,8 @@ class _Run:
                 failure = (next_url, getattr(exc, "reason", None) or str(exc))
                 break
             assert chain[0].archived_at is not None
-            chosen = nearest_capture(candidates, chain[0].archived_at)
+            reason, chosen = self._pager_capture(candidates, chain[0].archived_at)
             if chosen is None:
-                reason = "the archive holds no readable capture of this page"
                 self.stats.skipped.append((next_url, reason))
                 self._emit("skipped", next_url, reason)
                 complete = False
@@ -1451,22 +1681,94 @@ class _Run:
         if chain:
             self._emit("snapshot", listed, f"{len(chain)} page(s), {len(set(ids))} teaser(s)")
 
+    def _pager_capture(self, candidates: Sequence[CdxRecord], when: datetime) -> tuple[str, CdxRecord | None]:
+        """The capture of a pager page to read with page 0 captured at ``when``, or why there is none.
+
+        The lookup holds only captures in the run's range; the nearest is taken if it is within
+        :data:`PAGER_WINDOW` of page 0.
+        """
+        chosen = nearest_capture(candidates, when)
+        if chosen is None:
+            where = " in this range" if self.from_date or self.to_date else ""
+            return f"the archive holds no readable capture of this page{where}", None
+        gap = abs(chosen.captured_at - when)
+        if gap > PAGER_WINDOW:
+            return (
+                f"no capture near this one: the nearest capture of this page is {_span(gap)} away "
+                f"(more than {_span(PAGER_WINDOW)})",
+                None,
+            )
+        return "", chosen
+
     async def _capture(self, client: httpx.AsyncClient, url: str, page_url: str, page: int) -> CaptureResult:
-        """The capture ``url`` read as listing page ``page``: from the store, or fetched once."""
-        stored = self.store.capture(url)
-        if stored is not None:
-            self.stats.reused += 1
-            return stored
+        """The capture ``url`` read as listing page ``page``: from the store, from an identical capture
+        already read (same CDX digest), or fetched once.
+
+        Identical captures listed side by side are read once: the work is shared under their digest,
+        and each of the others then takes the records read (see :meth:`_known`).
+        """
+        known = self._known(url, page_url, page)
+        if known is not None:
+            return known
+        listed = self.store.digest(url)
+        key = url if listed is None else f"digest {listed[1]} {listed[0]} {page} {page_url}"
 
         async def read() -> CaptureResult:
+            known = self._known(url, page_url, page)  # an identical capture may have been read meanwhile
+            if known is not None:
+                return known
             result = await self._read(client, url, page_url, page)
             self.store.save_capture(result)
             return result
 
-        return await self._captures.run(url, read)
+        result = await self._captures.run(key, read)
+        if result.url != url:  # an identical capture's read, shared while in flight
+            known = self._known(url, page_url, page)
+            result = known if known is not None else await self._captures.run(url, read)
+        return result
+
+    def _known(self, url: str, page_url: str, page: int) -> CaptureResult | None:
+        """The capture ``url`` without fetching it, if it can be had so.
+
+        Either it was read already (this run or an interrupted one: ``reused``), or a capture with the
+        same digest of the same original URL was (``identical``): its records are taken, stamped with
+        this capture's time and URL. They keep the ``fetched_at`` of the read, and a date the page
+        showed relative to the capture time ("Yesterday") stays as read then: the bytes are the same
+        page, unchanged since, not a newer one.
+        """
+        stored = self.store.capture(url)
+        if stored is not None:
+            self.stats.reused += 1
+            return stored
+        twin = self.store.twin(url, page_url=page_url, page=page)
+        if twin is None:
+            return None
+        when = parse_timestamp(_capture_url_parts(url, self.settings.archive_url).timestamp)
+        result = CaptureResult(
+            url=url,
+            final_url=url,
+            page_url=twin.page_url,
+            page=twin.page,
+            archived_at=when,
+            records=tuple(
+                r.model_copy(update={"archived_at": when, "capture_url": url}) for r in twin.records
+            ),
+            next_url=twin.next_url,
+            skipped=twin.skipped,
+        )
+        self.store.save_capture(result)
+        self.stats.identical += 1
+        return result
 
     async def _read(self, client: httpx.AsyncClient, url: str, page_url: str, page: int) -> CaptureResult:
-        """Fetch and parse one capture; what the archive cannot give becomes a skip with its reason."""
+        """Fetch and parse one capture; what the archive cannot give becomes a skip with its reason.
+
+        Links resolve against the URL the capture was made of (its ``original``: ``http://dhs.gov/…``
+        in 2011, ``https://www.dhs.gov/…`` later), as a browser did then. The page itself keeps the
+        URL it was reached by (``page_url``: the records' ``source_url``), and a next-page link on the
+        captured site is spelled on that URL's scheme and host: each pager page is then one URL,
+        looked up in the CDX once, whatever the spelling of the captures that link it.
+        """
         try:
             capture = await fetch_capture(
                 client, url, settings=self.settings, stats=self.stats.fetch, clock=self.clock
@@ -1478,7 +1780,7 @@ class _Run:
         try:
             parsed = parse_topic_page(
                 capture.content,
-                url=page_url,
+                url=capture.original,
                 page=page,
                 content_type=capture.content_type,
                 profile=self.settings.profile,
@@ -1488,13 +1790,16 @@ class _Run:
             return replace(base, skipped="the capture lists no teasers (an error or maintenance page?)")
         except ParseError as exc:
             return replace(base, skipped=f"the capture cannot be read: {exc}")
+        next_url = _on_site_of(parsed.next_url, capture.original, page_url)
+        parsed = parsed.model_copy(update={"url": page_url, "next_url": next_url})
         records = parsed.to_records(
             fetched_at=capture.fetched_at, archived_at=capture.archived_at, capture_url=capture.url
         )
-        return replace(base, records=tuple(records), next_url=parsed.next_url)
+        return replace(base, records=tuple(records), next_url=next_url)
 
     async def _lookup(self, client: httpx.AsyncClient, page_url: str) -> tuple[CdxRecord, ...]:
-        """The readable captures of a pager page, looked up once (per run, and across a resume)."""
+        """The readable captures of a pager page in the run's range, looked up once (per run, and
+        across a resume); their digests are kept, so identical ones are read once."""
         stored = self.store.lookup(page_url)
         if stored is not None:
             return stored
@@ -1507,6 +1812,8 @@ class _Run:
                         client,
                         page_url,
                         settings=self.settings,
+                        from_date=self.from_date,
+                        to_date=self.to_date,
                         collapse=False,  # nearest in time wants every capture, identical or not
                         stats=self.stats.fetch,
                         clock=self.clock,
@@ -1514,10 +1821,41 @@ class _Run:
                     if record.status == 200 and record.mimetype == "text/html"
                 ]
             )
+            self.store.save_digests(
+                [(record.memento_url(self.settings.archive_url), record) for record in found]
+            )
             self.store.save_lookup(page_url, found)
             return found
 
         return await self._lookups.run(page_url, look)
+
+
+def _span(gap: timedelta) -> str:
+    """A time gap for people: whole days when there are any (``2557 days``), else ``h:mm:ss``."""
+    if gap.days:
+        return f"{gap.days} day" + ("s" if gap.days != 1 else "")
+    return str(gap)
+
+
+def _on_site_of(link: str | None, original: str, page_url: str) -> str | None:
+    """``link`` (found on a capture of ``original``) spelled on ``page_url``'s scheme and host, when
+    it points at the captured page's own host and that is ``page_url``'s site (``www.`` aside).
+
+    >>> _on_site_of("http://dhs.gov/k?page=1", "http://dhs.gov/k", "https://www.dhs.gov/k")
+    'https://www.dhs.gov/k?page=1'
+    >>> _on_site_of("https://other.org/k?page=1", "http://dhs.gov/k", "https://www.dhs.gov/k")
+    'https://other.org/k?page=1'
+    """
+    if link is None:
+        return None
+    target, source, reached = httpx.URL(link), httpx.URL(original), httpx.URL(page_url)
+    if target.host != source.host or _site(source.host) != _site(reached.host):
+        return link
+    return str(target.copy_with(scheme=reached.scheme, host=reached.host, port=reached.port))
+
+
+def _site(host: str) -> str:
+    return host.lower().removeprefix("www.")
 
 
 async def run_wayback(
@@ -1525,6 +1863,7 @@ async def run_wayback(
     *,
     settings: Settings,
     sinks: Sequence[Sink] = (),
+    open_sinks: Callable[[], Sequence[Sink]] | None = None,
     state: CrawlState | None = None,
     progress: Callable[[WaybackEvent], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
@@ -1537,13 +1876,23 @@ async def run_wayback(
     of everything read to each sink, once, at the end (``settings.all_captures`` for one record per
     capture). Failures are listed in the returned stats; the run goes on past them.
 
+    Identical captures (the same CDX digest) are all listed, and each counts as a sighting, but
+    only the first is fetched: the others take its records, stamped with their own time
+    (``stats.identical``). A pager page is read at its capture nearest to page 0's, within the
+    range and :data:`PAGER_WINDOW`.
+
     Args:
         url: the topic page's original URL.
         settings: see the ``web archive`` fields of :class:`~scraper.settings.Settings`; ``replay``
             reads a fixture folder instead of the network; ``concurrency`` snapshots are read at once.
         sinks: where the records go. File sinks should be opened with ``resume=False``: the whole
             merged output is written at the end of every run (see the module docstring).
-        state: the crawl state, for ``--resume`` (``settings.resume``); None keeps it in memory.
+        open_sinks: opens more sinks, called at the end only when there are records to write: an
+            output opened there is left as it was by a run that read nothing (the CDX down, no
+            capture in the range), where opening a file sink empties it.
+        state: the crawl state, for ``--resume`` (``settings.resume``). The run's identity (URL,
+            range, CDX and archive URLs) is stored in it; a resume of another run's state raises
+            :class:`~scraper.errors.StateMismatch` before anything is read. None keeps it in memory.
         progress: called with a :class:`WaybackEvent` as the run goes.
         clock: time source for pacing and waits.
         transport: the transport that does the I/O (default: the network, or the replay folder);
@@ -1554,11 +1903,22 @@ async def run_wayback(
         excludes ``url``.
 
     Raises:
-        ValueError: ``url`` is not an http(s) URL, or a date is not readable.
+        ValueError: ``url`` is not an http(s) URL, a date is not readable, the range ends before it
+            starts, or ``settings.archive_url`` cannot be a capture prefix (see :func:`archive_prefix`).
+        StateMismatch: ``settings.resume`` with a state that belongs to another run.
         FileNotFoundError: the replay folder does not exist.
     """
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) URL: {url!r}")
+    from_date, to_date = cdx_range(settings.from_date, settings.to_date)
+    identity = {
+        "command": "wayback",
+        "url": url,
+        "from": from_date,
+        "to": to_date,
+        "cdx_url": settings.cdx_url,
+        "archive_url": archive_prefix(settings.archive_url),
+    }
     owned = state is None
     if state is None:
         state = CrawlState.open(":memory:", clock=clock.now)
@@ -1566,10 +1926,7 @@ async def run_wayback(
     try:
         run = _Run(url, settings=settings, state=state, store=store, progress=progress, clock=clock)
         stack = build_archive_transport(settings, transport=transport, clock=clock)
-        state.start_run(
-            {"command": "wayback", "url": url, "from": run.from_date, "to": run.to_date},
-            resume=settings.resume,
-        )
+        state.start_run(identity, resume=settings.resume, identity=identity)
         if settings.resume:
             state.requeue_failed()
         else:
@@ -1600,7 +1957,8 @@ async def run_wayback(
         records = merge_records(
             (record for capture in captures for record in capture.records), all_captures=settings.all_captures
         )
-        for sink in sinks:
+        opened = open_sinks() if open_sinks is not None and records else ()
+        for sink in (*sinks, *opened):
             sink.write(records)
         snapshots = store.snapshots()
         stats.snapshots = len(snapshots)

@@ -164,7 +164,7 @@ MAINTENANCE = "20150320160000"
 """A capture the CDX lists as a 200 ``text/html``, whose body is a maintenance page with no teasers."""
 
 REPEAT = "20160703052000"
-"""Identical to the 2016 capture (same digest): ``collapse=digest`` hides it."""
+"""Identical to the 2016 capture (same digest): a sighting, whose records are the 2016 capture's."""
 
 REVISIT = "20160705101010"
 """A ``warc/revisit`` record of the 2016 capture."""

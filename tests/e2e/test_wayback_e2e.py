@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from scraper.wayback import DEFAULT_RATE_LIMIT_WAIT, WaybackStats, run_wayback
 
 from e2e.archive import FIXTURES, FakeArchive
 from e2e.make_wayback_fixtures import RANGES, build
+from e2e.site import Reply, SeenRequest
 
 if TYPE_CHECKING:
     from conftest import FakeClock
@@ -63,6 +65,10 @@ SEED_SEEN = {
     '"Secure Communities" - One Year Later': (_utc(2011, 3, 15, 10, 15), _utc(2017, 3, 5, 18, 17)),
 }
 """The seed's five teasers: when the archive first and last shows them, 2011-2017."""
+
+ALL_CAPTURES_ROWS = 7 + 10 + 10 + 13 + 5 + 13
+"""Rows of ``--all-captures`` 2011-2017: one per teaser per capture. The 2016-07-03 repeat adds its
+page 0 (five teasers, stamped with its time); its pages 1 and 2 are the 2016-07-01 captures."""
 
 
 class ListSink:
@@ -116,6 +122,46 @@ class Killing(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class Collection(httpx.AsyncBaseTransport):
+    """Puts the fake archive's ``/web/`` captures under a pywb collection's path (``/wayback/``...):
+    requests under ``prefix`` go to ``/web/``, redirects come back under ``prefix``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, prefix: str) -> None:
+        self.inner = inner
+        self.prefix = prefix
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        target = request.url.raw_path.decode("ascii")
+        if target.startswith(self.prefix):
+            raw = ("/web/" + target[len(self.prefix) :]).encode("ascii")
+            request = httpx.Request(
+                request.method, request.url.copy_with(raw_path=raw), headers=request.headers
+            )
+        response = await self.inner.handle_async_request(request)
+        headers = [
+            (k, v.replace("/web/", self.prefix) if k.lower() == "location" else v)
+            for k, v in response.headers.multi_items()
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, stream=response.stream, extensions=response.extensions
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class DownArchive(FakeArchive):
+    """The fake archive whose CDX endpoint answers 500 while ``cdx_down`` is set."""
+
+    cdx_down = False
+
+    def respond(self, request: SeenRequest) -> Reply:
+        """500 for the CDX while it is down; else as the fake archive."""
+        if self.cdx_down and request.path == "/cdx/search/cdx":
+            return Reply(status=500, body="<h1>Internal Server Error</h1>")
+        return super().respond(request)
 
 
 @pytest.fixture
@@ -181,12 +227,13 @@ async def test_full_run_dates_the_seed_teasers(archive: FakeArchive, fake_clock:
     assert all(r.url is not None and "/web/" not in r.url for r in records)
     assert all(r.source_url.startswith(TOPIC) for r in records)
     assert all((r.capture_url or "").startswith(f"{archive.base_url}/web/") for r in records)
-    assert (stats.listed, stats.snapshots, stats.failed) == (6, 5, [])
+    assert (stats.listed, stats.snapshots, stats.failed) == (8, 6, [])
     assert [(c.teasers, len(c.appeared), len(c.disappeared)) for c in stats.changes] == [
         (7, 7, 0),
         (10, 4, 1),
         (10, 1, 1),
         (13, 3, 0),
+        (13, 0, 0),  # the 2016-07-03 repeat: the same page, no change
         (13, 1, 1),
     ]
 
@@ -194,23 +241,24 @@ async def test_full_run_dates_the_seed_teasers(archive: FakeArchive, fake_clock:
 async def test_identical_and_unreadable_captures_are_never_fetched(
     archive: FakeArchive, fake_clock: FakeClock
 ) -> None:
-    """collapse=digest hides the repeat; the revisit and error captures are filtered; nothing twice."""
-    await _run(_settings(archive), fake_clock)
+    """The repeat is listed but not fetched; the revisit and error captures are filtered; nothing twice."""
+    stats, _ = await _run(_settings(archive), fake_clock)
     stamps = Counter(_stamp(target) for target in archive.web_log)
     assert stamps.most_common(1)[0][1] == 1
     for never in ("20160703052000", "20160705101010", "20140820000000", "20160701140313", "20101102091500"):
         assert never not in stamps
-    listing = [q for q in archive.cdx_log if "collapse=digest" in q]
-    assert len(listing) == 1
+    assert stats.identical == 1
+    assert not any("collapse" in q for q in archive.cdx_log)
     assert len(archive.cdx_log) == 3  # the listing, then one lookup for each pager page
+    assert all("from=2011&to=2017" in q for q in archive.cdx_log)  # lookups keep to the range too
 
 
 async def test_redirecting_capture_is_read_at_its_target(archive: FakeArchive, fake_clock: FakeClock) -> None:
     """A listed capture the archive redirects is read where it leads, and dated by that capture."""
     _, records = await _run(_settings(archive, all_captures=True), fake_clock)
     stamps = [_stamp(target) for target in archive.web_log]
-    # collapse=digest hides 20130612093000 from the listing (it repeats 20130612011500), so the only
-    # way to it is the redirect. Other captures are read meanwhile: two are in flight at once.
+    # 20130612093000 is listed too (it repeats 20130612011500): it is read once, through the redirect,
+    # and its listing reuses that read. Other captures are read meanwhile: two are in flight at once.
     assert stamps.count("20130612093000") == 1
     assert stamps.index("20130612093000") > stamps.index("20130612011500")
     from_2013 = [r for r in records if r.archived_at == _utc(2013, 6, 12, 9, 30)]
@@ -234,15 +282,15 @@ async def test_maintenance_capture_is_skipped_with_a_note(
 async def test_all_captures_keeps_one_record_per_teaser_per_capture(
     archive: FakeArchive, fake_clock: FakeClock
 ) -> None:
-    """With all_captures, a teaser listed by five snapshots gives five records, dated alike."""
+    """With all_captures, a teaser listed by six captures gives six records, dated alike."""
     _, records = await _run(_settings(archive, all_captures=True), fake_clock)
     one_year = [r for r in records if r.title == '"Secure Communities" - One Year Later']
-    assert len(one_year) == 5
-    assert len({r.capture_url for r in one_year}) == 5
+    assert len(one_year) == 6
+    assert len({r.capture_url for r in one_year}) == 6
     assert {(r.first_seen, r.last_seen) for r in one_year} == {
         SEED_SEEN['"Secure Communities" - One Year Later']
     }
-    assert len(records) == 7 + 10 + 10 + 13 + 13
+    assert len(records) == ALL_CAPTURES_ROWS
 
 
 async def test_cut_off_cdx_answer_is_asked_again(archive: FakeArchive, fake_clock: FakeClock) -> None:
@@ -312,13 +360,16 @@ async def test_resume_after_a_kill_fetches_nothing_twice(
         sink = ListSink()
         stats = await run_wayback(
             TOPIC,
-            settings=settings.model_copy(update={"resume": True}),
+            settings=settings.model_copy(update={"resume": True, "concurrency": 1}),
             sinks=[sink, out],
             state=state,
             clock=fake_clock,
         )
     assert Counter(archive.web_log).most_common(1)[0][1] == 1
-    assert stats.reused == 1  # the 2013 page 0, read before the kill
+    # Not fetched: the 2013 page 0, read before the kill (for 20130612011500, then listed as
+    # 20130612093000) and that snapshot's page 1; the 2016-07-03 repeat's pages 1 and 2.
+    assert stats.reused == 5
+    assert stats.identical == 1  # the 2016-07-03 repeat's page 0
     lines = (tmp_path / "sc.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len({json.loads(line)["id"] for line in lines}) == 16
     clean = FakeArchive()
@@ -377,13 +428,94 @@ def test_fixtures_are_what_the_generator_writes(tmp_path: Path) -> None:
         assert (tmp_path / "wayback" / name).read_bytes() == (FIXTURES / name).read_bytes(), name
 
 
+SEED_PAGE_0 = [title for title, (first, _) in SEED_SEEN.items() if first == _utc(2016, 7, 1, 14, 3, 12)]
+"""The seed teasers first listed by the 2016-07-01 capture of page 0 (repeated, identical, on 07-03)."""
+
+
+@pytest.mark.parametrize("from_date", ["2011", "2016-07-02"])
+async def test_identical_capture_is_a_sighting_not_a_fetch(
+    archive: FakeArchive, fake_clock: FakeClock, from_date: str
+) -> None:
+    """Up to 2016, the seed's new teasers were last seen on the 2016-07-03 repeat of the 07-01 capture,
+    wherever the range starts; the repeat is never fetched, and --summary shows it changed nothing."""
+    stats, records = await _run(_settings(archive, from_date=from_date, to_date="2016"), fake_clock)
+    by_title = {r.title: r for r in records}
+    for title in SEED_PAGE_0:
+        record = by_title[title]
+        assert record.last_seen == record.archived_at == _utc(2016, 7, 3, 5, 20)
+        assert (record.capture_url or "").endswith(f"/web/20160703052000id_/{TOPIC}")
+    if from_date == "2011":
+        assert {by_title[t].first_seen for t in SEED_PAGE_0} == {_utc(2016, 7, 1, 14, 3, 12)}
+        assert "20160703052000" not in {_stamp(target) for target in archive.web_log}
+        assert stats.identical == 1
+        assert [(len(c.appeared), len(c.disappeared)) for c in stats.changes][-2:] == [(3, 0), (0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("from_date", "to_date", "page_1", "why"),
+    [
+        # page 0 at 2010-11-02 09:15, its page 1 at 09:17: one minute past the end of the range
+        ("2010", "20101102091600", "20101102091700", "the archive holds no readable capture of this page in"),
+        # page 0 at 2013-06-12 09:30, its page 1 at 09:34 past the end: the nearest page 1 in the
+        # range is 2011's, two years off
+        ("2011", "20130612093100", "20130612093400", "no capture near this one: the nearest capture of"),
+    ],
+)
+async def test_pager_page_is_read_in_range_and_near_page_0_only(
+    archive: FakeArchive, fake_clock: FakeClock, from_date: str, to_date: str, page_1: str, why: str
+) -> None:
+    """A pager page is never read from a capture outside the run's range, nor from one far from page 0:
+    the snapshot is incomplete, with a note."""
+    stats, records = await _run(_settings(archive, from_date=from_date, to_date=to_date), fake_clock)
+    stamps = {_stamp(target) for target in archive.web_log}
+    assert page_1 not in stamps
+    assert max(stamps) <= to_date
+    assert all(r.page == 0 for r in records if (r.archived_at or _utc(1996, 1, 1)) >= _utc(2012, 1, 1))
+    notes = {reason for url, reason in stats.skipped if url == f"{TOPIC}?page=1"}
+    assert len(notes) == 1
+    assert notes.pop().startswith(why)
+    assert stats.changes[-1].complete is False
+
+
+@pytest.mark.parametrize("prefix", ["/wayback/", "/my-coll/"])
+async def test_pywb_collection_is_read_under_its_prefix(
+    archive: FakeArchive, fake_clock: FakeClock, prefix: str
+) -> None:
+    """An archive whose captures live under /<collection>/ (pywb) is read like the Wayback Machine."""
+    _, live = await _run(_settings(archive), fake_clock)
+    collection = Collection(httpx.AsyncHTTPTransport(), prefix)
+    stats, records = await _run(
+        _settings(archive, archive_url=f"{archive.base_url}{prefix}"), fake_clock, transport=collection
+    )
+    assert stats.failed == []
+    assert _seen(records) == _seen(live)
+    assert all((r.capture_url or "").startswith(f"{archive.base_url}{prefix}") for r in records)
+
+
+async def test_links_resolve_against_each_capture_original(
+    archive: FakeArchive, fake_clock: FakeClock
+) -> None:
+    """Typed as http://dhs.gov/..., relative links resolve against the URL each capture was made of
+    (www.dhs.gov, https from 2015); source_url keeps the typed spelling; pager pages are looked up once."""
+    typed = "http://dhs.gov/keywords/secure-communities"
+    sink = ListSink()
+    await run_wayback(typed, settings=_settings(archive), sinks=[sink], clock=fake_clock)
+    labels = json.loads(LABELS.read_text(encoding="utf-8"))["teasers"]
+    by_title = {r.title: r for r in sink.records}
+    assert [by_title[label["title"]].url for label in labels] == [label["url"] for label in labels]
+    assert {httpx.URL(r.url or "").host for r in sink.records} == {"www.dhs.gov"}
+    assert {r.source_url for r in sink.records} <= {typed, f"{typed}?page=1", f"{typed}?page=2"}
+    assert len(archive.cdx_log) == 3
+
+
 # -- the command line -----------------------------------------------------------------------------------
 
 
 def test_cli_writes_a_spreadsheet_and_a_summary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The README example: offline, CSV with a BOM, one row per teaser, per-date changes on stdout."""
+    """The README example: offline, CSV with a BOM, one row per teaser, per-date changes on stdout, and
+    a summary that says which captures were not fetched."""
     monkeypatch.chdir(tmp_path)
     argv = ["wayback", TOPIC, "--from", "2011", "--to", "2017", "--replay", str(FIXTURES), "-o", "sc.csv"]
     assert main([*argv, "--summary"]) == 0
@@ -393,7 +525,8 @@ def test_cli_writes_a_spreadsheet_and_a_summary(
     out = capsys.readouterr()
     assert "2013-06-12 09:30" in out.out
     assert "+4" in out.out
-    assert "6 listed" in out.err
+    assert "8 listed" in out.err
+    assert "not fetched: 1 identical to a capture read (same digest)" in out.err
     assert (tmp_path / "sc.csv.state.sqlite").exists()
 
 
@@ -416,7 +549,7 @@ def test_cli_all_captures_prints_a_line_per_teaser_per_capture(
     ]
     assert main(argv) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(lines) == 7 + 10 + 10 + 13 + 13
+    assert len(lines) == ALL_CAPTURES_ROWS
     assert len({line["id"] for line in lines}) == 16
     assert list(tmp_path.iterdir()) == []  # no output file, so no state file either
 
@@ -434,7 +567,7 @@ def test_cli_all_captures_into_a_file(tmp_path: Path, monkeypatch: pytest.Monkey
         if suffix == ".jsonl"
         else list(csv.DictReader(io.StringIO(text)))
     )
-    assert len(rows) == 7 + 10 + 10 + 13 + 13
+    assert len(rows) == ALL_CAPTURES_ROWS
     assert len({row["id"] for row in rows}) == 16
 
 
@@ -443,6 +576,8 @@ def test_cli_all_captures_into_a_file(tmp_path: Path, monkeypatch: pytest.Monkey
     [
         (["--all-captures", "--db", "x.sqlite"], 2, "one row per teaser id"),
         (["--from", "last year"], 2, "not a date"),
+        (["--from", "2017", "--to", "2011"], 2, "starts (2017) after it ends (2011)"),
+        (["--archive-url", "https://web.archive.org/web/?collection=x"], 2, "--archive-url"),
         (["--resume"], 2, "--resume needs"),
         (["--from", "2012"], 3, "is not in"),
     ],
@@ -459,3 +594,100 @@ def test_cli_refuses_clearly(
     monkeypatch.chdir(tmp_path)
     assert main(["wayback", TOPIC, "--replay", str(FIXTURES), "-q", *extra]) == code
     assert message in capsys.readouterr().err
+
+
+def _live_cli(base_url: str, tmp_path: Path, *args: str, cdx_url: str | None = None) -> int:
+    """``topicscrape wayback TOPIC`` against the archive at ``base_url``, at full speed (a config raises
+    the budgets: the CLI runs on the real clock)."""
+    config = tmp_path / "fast.toml"
+    config.write_text("cdx_per_minute = 60000\ncaptures_per_second = 1000\n", encoding="utf-8")
+    cdx = cdx_url or f"{base_url}/cdx/search/cdx"
+    argv = ["wayback", TOPIC, "--cdx-url", cdx, "--archive-url", f"{base_url}/web/", "--config", str(config)]
+    return main([*argv, *args])
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("failure", ["cdx 500", "cdx cut off", "cdx unreachable", "no capture in range"])
+@pytest.mark.parametrize("quiet", [True, False])
+def test_cli_failed_run_keeps_the_previous_output_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], failure: str, quiet: bool
+) -> None:
+    """A run that reads nothing leaves yesterday's output untouched, exits 3, and its last line (the only
+    one with -q) says what could not be read and how to go on, never "no readable capture" for an outage."""
+    fake = DownArchive()
+    site = fake.serve()
+    try:
+        out = tmp_path / "sc.jsonl"
+        assert _live_cli(site.base_url, tmp_path, "-o", str(out), "-q") == 0
+        before = out.read_bytes()
+        assert before.count(b"\n") == 16 + 2  # 2010 and 2018 teasers too: no range
+        capsys.readouterr()
+        extra = ["-q"] if quiet else []
+        cdx_url = None
+        if failure == "cdx 500":
+            fake.cdx_down = True
+        elif failure == "cdx cut off":
+            fake.truncate_cdx(*range(2, 10))
+        elif failure == "cdx unreachable":
+            cdx_url = f"http://127.0.0.1:{_closed_port()}/cdx/search/cdx"
+        else:
+            extra += ["--from", "2019"]
+        assert _live_cli(site.base_url, tmp_path, "-o", str(out), *extra, cdx_url=cdx_url) == 3
+    finally:
+        site.stop()
+    assert out.read_bytes() == before
+    err = capsys.readouterr().err.strip().splitlines()
+    if quiet:
+        assert len(err) == 1
+    last = err[-1]
+    if failure == "no capture in range":
+        assert last == f"error: no readable capture of {TOPIC} in the archive for this range"
+        return
+    assert last.startswith(f"error: the CDX listing of {TOPIC} could not be read (")
+    assert {"cdx 500": "HTTP 500", "cdx cut off": "unreadable", "cdx unreachable": "network"}[failure] in last
+    assert last.endswith(
+        f"nothing was written; run the same command with --resume to try again (state in {out}.state.sqlite)"
+    )
+    assert not any("no readable capture" in line or "some captures failed" in line for line in err)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (["https://www.dhs.gov/keywords/e-verify"], f"a wayback run of {TOPIC} (all dates)"),
+        ([TOPIC, "--from", "2016"], f"a wayback run of {TOPIC} (all dates)"),
+    ],
+)
+def test_cli_resume_of_another_run_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: list[str], named: str
+) -> None:
+    """--resume naming another URL or range than the state's run exits 2, says whose state it is and what
+    to do, and leaves the output and the state as they were."""
+    fake = FakeArchive()
+    site = fake.serve()
+    try:
+        out = tmp_path / "sc.jsonl"
+        assert _live_cli(site.base_url, tmp_path, "-o", str(out), "-q") == 0
+        before = out.read_bytes()
+        requests = len(fake.cdx_log) + len(fake.web_log)
+        capsys.readouterr()
+        config = tmp_path / "fast.toml"
+        cdx, web = f"{site.base_url}/cdx/search/cdx", f"{site.base_url}/web/"
+        argv = ["wayback", *change, "--cdx-url", cdx, "--archive-url", web, "--config", str(config)]
+        assert main([*argv, "-o", str(out), "--resume", "-q"]) == 2
+        assert len(fake.cdx_log) + len(fake.web_log) == requests
+        assert _live_cli(site.base_url, tmp_path, "-o", str(out), "--resume", "-q") == 0
+    finally:
+        site.stop()
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        f"error: {out}.state.sqlite belongs to {named}; drop --resume to start this run afresh, "
+        "or choose another -o/--state"
+    )
+    assert out.read_bytes() == before

@@ -11,6 +11,7 @@ import pytest
 
 from parsers import Record
 from scraper.cli import main
+from scraper.sinks import SqliteSink
 from scraper.warc import iter_warc_pages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,6 +183,43 @@ def test_validate_reports_every_bad_line(tmp_path: Path, capsys: pytest.CaptureF
     assert f"{out}:1:" not in err
 
 
+def test_validate_accepts_one_record_per_capture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`wayback --all-captures` writes a teaser once per capture: valid; twice in one capture is not."""
+    out = tmp_path / "captures.jsonl"
+    assert main(["parse", str(PAGE0), "-o", str(out)]) == 0
+    line = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    captures = [line | {"archived_at": f"201{year}-07-01T00:00:00Z"} for year in (4, 5, 5)]
+    out.write_text("".join(json.dumps(c) + "\n" for c in captures), encoding="utf-8")
+    assert main(["validate", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out}:3: duplicate id {line['id']} in the same capture (first on line 2)" in err
+    assert f"{out}:2:" not in err
+
+
+def test_validate_reads_standard_input(tmp_path: Path) -> None:
+    """`… | topicscrape validate -` checks the piped records (a pipeline's last step)."""
+    out = tmp_path / "good.jsonl"
+    assert main(["parse", str(PAGE0), "-o", str(out)]) == 0
+    command = [sys.executable, "-m", "scraper", "validate", "-"]
+    done = subprocess.run(command, input=out.read_bytes(), capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert b"-: 5 of 5 records valid" in done.stderr
+    bad = subprocess.run(command, input=b'{"title": "x"}\n', capture_output=True, timeout=60, check=False)
+    assert bad.returncode == 1
+    assert b"-:1:" in bad.stderr
+
+
+def test_validate_of_a_binary_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A SQLite database given to validate by mistake is one line and exit 3, not a line per byte run."""
+    db = tmp_path / "out.sqlite"
+    with SqliteSink(db) as sink:
+        sink.write([])
+    assert main(["validate", str(db)]) == 3
+    err = capsys.readouterr().err
+    assert "not a JSON Lines file" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_validate_missing_file_exits_3(tmp_path: Path) -> None:
     """A file that cannot be read exits 3."""
     assert main(["validate", str(tmp_path / "nope.jsonl")]) == 3
@@ -260,3 +298,73 @@ def test_serve_missing_folder_is_a_usage_error(tmp_path: Path, capsys: pytest.Ca
     """`serve` on a folder that does not exist says so and exits 2."""
     assert main(["serve", str(tmp_path / "nope")]) == 2
     assert "no such fixture folder" in capsys.readouterr().err
+
+
+def test_serve_of_a_file_that_is_no_fixture_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve notes.txt` names the file as the problem (exit 2), not the port."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not fixtures\n", encoding="utf-8")
+    assert main(["serve", str(notes), "--port", "0"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"cannot serve {notes}" in err
+    assert "--port" not in err
+
+
+def test_record_from_warc_wants_a_folder_and_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`record --from-warc` into a .warc.gz path, or from a folder, is a usage error that creates nothing."""
+    warc = _dhs_warc(tmp_path)
+    target = tmp_path / "copy.warc.gz"
+    assert main(["record", "--from-warc", str(warc), "--to", str(target)]) == 2
+    assert "give --to a folder" in capsys.readouterr().err
+    assert not target.exists()
+    assert main(["record", "--from-warc", str(tmp_path), "--to", str(tmp_path / "out")]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def _warc_of(tmp_path: Path, bodies: list[bytes]) -> Path:
+    """A WARC holding one HTML response per body (warcio's own writer)."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "pages.warc.gz"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for number, body in enumerate(bodies):
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            record = writer.create_warc_record(
+                f"https://www.dhs.gov/about-{number}",
+                "response",
+                payload=BytesIO(body),
+                length=len(body),  # known: warcio need not spool the body to a temporary file
+                http_headers=headers,
+            )
+            writer.write_record(record)
+    return path
+
+
+def test_parse_of_a_warc_without_teasers_is_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A WARC whose pages list no teasers is a readable input without teasers (exit 1, as for a
+    page); one with no HTML response at all cannot be read as listings (exit 3)."""
+    about = (ROOT / "fixtures" / "dhs" / "www.dhs.gov" / "keywords-secure-communities.html").read_bytes()
+    start, end = (
+        about.index(b'<div class="view-content">'),
+        about.index(b'<h2 class="element-invisible">Pages'),
+    )
+    empty = about[:start] + about[end:]
+    assert main(["parse", str(_warc_of(tmp_path, [empty, empty]))]) == 1
+    err = capsys.readouterr().err
+    assert err.count("https://www.dhs.gov/about-") == 2  # a note per capture
+    assert "no teasers found" in err
+    assert main(["parse", str(_warc_of(tmp_path, []))]) == 3
+    assert "holds no HTML response" in capsys.readouterr().err

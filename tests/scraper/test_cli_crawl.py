@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from types import FrameType
 
@@ -20,7 +23,7 @@ import scraper.cli as cli
 from parsers import Record
 from scraper.cli import app, main
 
-from e2e.site import Site
+from e2e.site import Reply, Site
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "dhs"
 SECURE_COMMUNITIES = "https://www.dhs.gov/keywords/secure-communities"
@@ -200,6 +203,46 @@ def test_search_of_a_missing_database_exits_3(tmp_path: Path, capsys: pytest.Cap
     assert "--db" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_retry_is_one_line_naming_the_url_unless_quiet(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture, quiet: bool
+) -> None:
+    """A 503 that passes is retried with a warning that names the URL and the status (not stamina's
+    bare "retry_scheduled"); ``-q`` keeps warnings out, and the records are complete either way."""
+    topic = site.add_topic("busy", "Busy", pages=2, per_page=3)
+    site.route(
+        f"{topic.path}?page=1", Site.burst(1, Reply(status=503, body="<h1>Busy</h1>"), then=topic.handle)
+    )
+    out = tmp_path / "out.jsonl"
+    flags = ["-q"] if quiet else []
+    assert main(["crawl", topic.url(), "-o", str(out), "--no-robots", "--delay", "0", *flags]) == 0
+    assert len(records(out)) == 6
+    retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    if quiet:
+        assert retries == []
+    else:
+        assert len(retries) == 1
+        assert retries[0].startswith("retry 1 in ")
+        assert topic.url(1) in retries[0]
+        assert "503" in retries[0]
+    assert logging.getLogger().level == logging.WARNING  # -q does not outlive the command
+
+
+def test_search_of_another_database_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A SQLite file topicscrape did not write, or a file that is not SQLite, is unreadable input
+    (exit 3), said in one line that names it: no traceback."""
+    other, text = tmp_path / "other.sqlite", tmp_path / "notes.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.close()
+    text.write_text("not a database\n", encoding="utf-8")
+    for path, reason in ((other, "not a topicscrape records database"), (text, "not a SQLite database")):
+        assert main(["search", str(path), "ice"]) == 3
+        err = capsys.readouterr().err
+        assert f"{path} is {reason}" in " ".join(err.split())
+        assert "Traceback" not in err
+
+
 # -- recording -----------------------------------------------------------------------------------
 
 
@@ -235,6 +278,139 @@ def test_crawl_with_record_replays_byte_for_byte(site: Site, tmp_path: Path) -> 
 
 
 # -- signals -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--profile", "drupal-7"], "unknown profile 'drupal-7'"),
+        (["--state", "{tmp}/garbage.sqlite"], "cannot use the crawl state"),
+        (["-o", "{tmp}/old.jsonl"], "is given twice as an output"),
+        (["--state", "{tmp}/old.jsonl"], "cannot be both an output and the crawl state"),
+        (["--replay", "{tmp}/broken"], "broken/index.json: is not valid JSON"),
+    ],
+    ids=["unknown profile", "garbage state", "output twice", "state is output", "broken fixtures"],
+)
+def test_a_crawl_that_cannot_start_leaves_the_output_alone(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], says: str
+) -> None:
+    """A bad --profile, an unusable state file, a file named twice or a broken fixture folder is a
+    usage error (exit 2) in one line, before any request and before the output (yesterday's
+    records) is opened."""
+    topic = site.add_topic("kept", "Kept", pages=1, per_page=2)
+    old = tmp_path / "old.jsonl"
+    old.write_text('{"yesterday": true}\n', encoding="utf-8")
+    (tmp_path / "garbage.sqlite").write_text("not a database\n", encoding="utf-8")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "index.json").write_text('{"format": "topicscrape-fixtures", ', encoding="utf-8")
+    args = [f.format(tmp=tmp_path) for f in flags]
+    assert main(["crawl", topic.url(), "-o", str(old), "--no-robots", "--delay", "0", *args]) == 2
+    err = capsys.readouterr().err
+    assert says in err
+    assert len(err.strip().splitlines()) == 1
+    assert site.requests() == []
+    assert old.read_text(encoding="utf-8") == '{"yesterday": true}\n'
+
+
+def test_a_backend_set_in_the_config_file_is_used(site: Site, tmp_path: Path) -> None:
+    """``backend = "soup"`` in --config is not overridden by the flag's default."""
+    topic = site.add_topic("soupy", "Soupy", pages=1, per_page=2)
+    config = tmp_path / "crawl.toml"
+    config.write_text('backend = "soup"\ndelay = 0\nobey_robots = false\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["crawl", topic.url(), "-o", str(out), "--config", str(config), "-q"]) == 0
+    with sqlite3.connect(tmp_path / "out.jsonl.state.sqlite") as state:
+        (settings,) = state.execute("SELECT settings FROM runs").fetchone()
+    state.close()
+    assert json.loads(settings)["backend"] == "soup"
+    assert (
+        main(["crawl", topic.url(), "-o", str(out), "--config", str(config), "--backend", "lexbor", "-q"])
+        == 0
+    )
+    with sqlite3.connect(tmp_path / "out.jsonl.state.sqlite") as state:
+        backends = [json.loads(row[0])["backend"] for row in state.execute("SELECT settings FROM runs")]
+    state.close()
+    assert backends == ["soup", "lexbor"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "advice"),
+    [
+        (Reply(status=503, body="<h1>Busy</h1>"), "1 of the failed pages may pass later"),
+        (Reply(status=404, body="<h1>Gone</h1>"), "a retry alone will not fix them"),
+    ],
+    ids=["503", "404"],
+)
+def test_the_summary_says_whether_resume_can_help(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], reply: Reply, advice: str
+) -> None:
+    """--resume is advised for failures that may pass (a 503 every try), not for those that will
+    not (a 404)."""
+    topic = site.add_topic("advice", "Advice", pages=2, per_page=2)
+    site.route(f"{topic.path}?page=1", reply)
+    out = tmp_path / "out.jsonl"
+    assert main(["crawl", topic.url(), "-o", str(out), "--no-robots", "--delay", "0"]) == 1
+    err = capsys.readouterr().err
+    assert advice in err
+    assert ("--resume" in err) == (reply.status == 503)
+
+
+def test_total_timeout_flag_bounds_a_trickling_page(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--total-timeout gives up a page that comes in a byte at a time (each byte within --timeout)."""
+    site.route("/keywords/drip", site.drip("<html>" + "x" * 500 + "</html>", every=0.05))
+    out = tmp_path / "out.jsonl"
+    flags = ["--no-robots", "--delay", "0", "--timeout", "0.3", "--total-timeout", "0.4"]
+    assert main(["crawl", site.url("/keywords/drip"), "-o", str(out), *flags]) == 3
+    assert "the whole answer took longer than 0.4 s" in " ".join(capsys.readouterr().err.split())
+
+
+def test_log_lines_are_never_wrapped(site: Site, tmp_path: Path) -> None:
+    """In a CI log (stderr not a terminal) a warning naming a long URL stays on one line, so the
+    URL can be copied; the summary lists the failure whole too."""
+    long_url = site.url("/keywords/" + "secure-communities-" * 12 + "archive")
+    out = tmp_path / "out.jsonl"
+    command = [
+        sys.executable,
+        "-m",
+        "scraper",
+        "crawl",
+        long_url,
+        "-o",
+        str(out),
+        "--no-robots",
+        "--delay",
+        "0",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 3
+    warning = [line for line in done.stderr.splitlines() if line.startswith("WARNING scraper.crawl: failed")]
+    assert len(warning) == 1
+    assert long_url in warning[0]
+    assert any(line.strip().startswith(f"failed {long_url}:") for line in done.stderr.splitlines())
+
+
+def test_an_interrupted_crawl_says_what_it_did(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stopped after its first page, a crawl still prints the summary of what it did, then how to
+    go on: the records a pipeline got before the stop are counted."""
+    topic = site.add_topic("stopped", "Stopped", pages=3, per_page=2)
+    shown = cli._Display.__call__
+
+    def stop_after_first_page(self: cli._Display, stats: cli.CrawlStats) -> None:
+        shown(self, stats)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(cli._Display, "__call__", stop_after_first_page)
+    out = tmp_path / "out.jsonl"
+    assert main(["crawl", topic.url(), "-o", str(out), "--no-robots", "--delay", "0"]) == 130
+    err = capsys.readouterr().err
+    assert "pages: 1 parsed" in err
+    assert "records: 2 found, 2 written" in err
+    assert "interrupted: state saved in" in err
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 2
 
 
 def test_sigterm_saves_state_exits_130_and_restores_the_handler(

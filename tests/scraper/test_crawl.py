@@ -22,6 +22,7 @@ from scraper.client import build_client
 from scraper.crawl import CrawlStats, crawl
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
+from scraper.sinks import JsonlSink
 
 from e2e.site import TopicTeaser, drupal_listing
 
@@ -107,6 +108,8 @@ class MemorySink:
 
     path: Path = Path("memory")
     records: list[Record] = field(default_factory=list)
+    cumulative: bool = False
+    """Stands for a database (keeps earlier runs' records) when true."""
 
     def write(self, records: Sequence[Record]) -> int:
         self.records.extend(records)
@@ -144,17 +147,20 @@ async def run_crawl(
     state: CrawlState,
     *,
     rejects: Path | None = None,
+    also_to_file: bool = False,
     **settings: Any,
 ) -> Run:
-    """Crawl ``urls`` through ``server`` with no delays and no robots.txt."""
+    """Crawl ``urls`` through ``server`` with no delays and no robots.txt, into one sink that
+    stands for the database when ``db`` is set (and, ``also_to_file``, a file output beside it)."""
     options = Settings.model_validate({"delay": 0, "obey_robots": False, **settings})
-    sink = MemorySink()
+    sink = MemorySink(cumulative=options.db is not None)
+    sinks = [sink, MemorySink()] if also_to_file else [sink]
     progress: list[int] = []
     async with build_client(options, transport=httpx.MockTransport(server)) as client:
         stats = await crawl(
             urls,
             settings=options,
-            sinks=[sink],
+            sinks=sinks,
             state=state,
             rejects=rejects,
             client=client,
@@ -233,6 +239,54 @@ async def test_pager_loop_is_stopped_and_counted(state: CrawlState) -> None:
     assert shape(run.records) == expected(first + second)
     assert run.stats.loops == 1
     assert run.stats.failures == []
+
+
+class Roundabout(Server):
+    """A listing whose pager never ends: ``?page=N`` shows page ``N % cycle`` and links page N+1
+    with a fresh session id, so no URL repeats while the teasers go round."""
+
+    cycle: int = 3
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        n = int(request.url.params.get("page", "0"))
+        nxt = f"/keywords/roundabout?page={n + 1}&sid={len(self.seen)}"
+        teasers = items(HOST, "roundabout", n % self.cycle)
+        return ok(listing("roundabout", teasers, page=n % self.cycle, next_href=nxt))
+
+
+async def test_a_pager_going_round_under_new_urls_is_stopped(state: CrawlState, tmp_path: Path) -> None:
+    """Each next link is a new URL (``&sid=``), but the pages come round again: the crawl stops at
+    the first page that lists the teasers of an earlier page of its listing, counts a loop, and
+    says how many records it found and how many the output took (each once)."""
+    server = Roundabout()
+    options = Settings(delay=0, obey_robots=False, max_pages=50)  # without the guard: 50, not forever
+    out = tmp_path / "out.jsonl"
+    with JsonlSink(out, resume=False) as sink:
+        async with build_client(options, transport=httpx.MockTransport(server)) as client:
+            stats = await crawl(
+                [f"{BASE}/keywords/roundabout"], settings=options, sinks=[sink], state=state, client=client
+            )
+    assert len(server.seen) == 4  # pages 0, 1, 2, then page 0's teasers again under ?page=3
+    assert stats.loops == 1
+    assert (stats.records, stats.written, stats.new_records) == (12, 9, 9)
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 9
+    assert state.pending() == 0
+
+
+async def test_a_listing_that_shows_one_teaser_again_goes_on(state: CrawlState) -> None:
+    """A teaser repeated on the next page (a sticky post, an item pushed down by a new one) is no
+    loop: only a page whose teasers all came on one earlier page stops the listing."""
+    server = Server()
+    pages = [items(HOST, "sticky", 0), items(HOST, "sticky", 1), items(HOST, "sticky", 2)]
+    for page, teasers in enumerate(pages):
+        shown = teasers if page == 0 else [pages[0][0], *teasers[1:]]
+        nxt = f"/keywords/sticky?page={page + 1}" if page < 2 else None
+        target = "/keywords/sticky" + (f"?page={page}" if page else "")
+        server.routes[target] = ok(listing("sticky", shown, page=page, next_href=nxt))
+    run = await run_crawl(server, [f"{BASE}/keywords/sticky"], state)
+    assert len(server.seen) == 3
+    assert run.stats.loops == 0
 
 
 async def test_max_pages_stops_the_crawl(state: CrawlState) -> None:
@@ -355,20 +409,27 @@ async def test_offsite_next_link_is_not_followed(state: CrawlState) -> None:
 # -- failures and skips --------------------------------------------------------------------------
 
 
-async def test_non_html_start_url_is_skipped_with_a_note(state: CrawlState) -> None:
-    """A PDF is skipped (listed with its Content-Type), not counted as a failure."""
+async def test_non_html_start_url_fails_and_a_non_html_next_page_is_skipped(state: CrawlState) -> None:
+    """A start URL that is a PDF is a failure (the crawl got nothing it was asked for: exit 1 or 3,
+    like a start page without teasers); a next-page link to a PDF ends its listing with a note."""
     server = Server()
-    server.routes["/report.pdf"] = httpx.Response(
-        200, headers={"Content-Type": "application/pdf"}, content=b"%PDF-1.4"
-    )
-    paged_topic(server, "news", 1)
+    pdf = httpx.Response(200, headers={"Content-Type": "application/pdf"}, content=b"%PDF-1.4")
+    server.routes["/report.pdf"] = pdf
+    server.routes["/keywords/news"] = ok(listing("news", items(HOST, "news", 0), next_href="/news.pdf"))
+    server.routes["/news.pdf"] = pdf
     run = await run_crawl(server, [f"{BASE}/report.pdf", f"{BASE}/keywords/news"], state)
-    assert run.stats.skipped == [
-        (f"{BASE}/report.pdf", f"{BASE}/report.pdf: not an HTML page (Content-Type: application/pdf)")
+    assert run.stats.failures == [
+        (
+            f"{BASE}/report.pdf",
+            f"NotHtml: {BASE}/report.pdf: not an HTML page (Content-Type: application/pdf)",
+        )
     ]
-    assert run.stats.failures == []
+    assert run.stats.skipped == [
+        (f"{BASE}/news.pdf", f"{BASE}/news.pdf: not an HTML page (Content-Type: application/pdf)")
+    ]
     assert run.stats.records == 3
-    assert state.status(f"{BASE}/report.pdf") == "done"
+    assert state.status(f"{BASE}/report.pdf") == "failed"
+    assert state.status(f"{BASE}/news.pdf") == "done"
 
 
 async def test_404_page_is_listed_and_not_retried(state: CrawlState) -> None:
@@ -501,8 +562,8 @@ async def test_stop_at_seen_stops_a_daily_recrawl_early(state: CrawlState) -> No
 async def test_stop_at_seen_counts_only_earlier_runs(state: CrawlState) -> None:
     """Teasers repeated within one run do not stop it: only ids from an earlier run count as seen."""
     server = Server()
-    same = items(HOST, "repeat", 0)
-    relist(server, "repeat", same * 3, pages=3)
+    first, second = items(HOST, "repeat", 0)[:2], items(HOST, "repeat", 1)
+    relist(server, "repeat", [item for other in second for item in (*first, other)], pages=3)
     run = await run_crawl(server, [f"{BASE}/keywords/repeat"], state, stop_at_seen=2)
     assert run.stats.pages == 3
 
@@ -584,16 +645,37 @@ async def test_recrawl_with_db_is_conditional_and_304_is_not_parsed(
     assert server.seen[2].headers["If-None-Match"] == '"cond-2-v2"'
 
 
-async def test_fresh_jsonl_output_asks_unconditionally(state: CrawlState) -> None:
-    """Without --db or --resume the output starts empty, so no page may come back as 304."""
+@pytest.mark.parametrize(
+    "options", [{}, {"db": Path("out.sqlite"), "also_to_file": True}], ids=["file", "file and db"]
+)
+async def test_a_file_output_is_never_left_to_304s(state: CrawlState, options: dict[str, Any]) -> None:
+    """A file output starts empty (a re-crawl, or a resume after a kill that cut the output the
+    earlier run wrote), so no page may come back as a 304 with no body: every record is written
+    again, also when a database beside it keeps the earlier ones."""
     server = Server()
     conditional_topic(server, "plain", 2, {})
-    await run_crawl(server, [f"{BASE}/keywords/plain"], state)
+    await run_crawl(server, [f"{BASE}/keywords/plain"], state, db=Path("out.sqlite"))
     server.seen.clear()
-    run = await run_crawl(server, [f"{BASE}/keywords/plain"], state)
-    assert all("If-None-Match" not in r.headers for r in server.seen)
+    run = await run_crawl(server, [f"{BASE}/keywords/plain"], state, **options)
+    assert [r.headers.get("If-None-Match") for r in server.seen] == [None, None]
     assert run.stats.records == 6
     assert run.stats.not_modified == 0
+
+
+async def test_a_resumed_file_output_gets_every_page_it_lacks(state: CrawlState) -> None:
+    """A re-crawl into a file is stopped after page 0 (it truncated the file the first crawl wrote);
+    --resume must fetch the other pages whole, not as 304s whose records are in no file any more."""
+    server = Server()
+    conditional_topic(server, "plain", 3, {})
+    url = f"{BASE}/keywords/plain"
+    await run_crawl(server, [url], state)
+    stopped = await run_crawl(server, [url], state, max_pages=1)
+    server.seen.clear()
+    resumed = await run_crawl(server, [url], state, resume=True)
+    assert [str(r.url) for r in server.seen] == [f"{url}?page=1", f"{url}?page=2"]
+    assert [r.headers.get("If-None-Match") for r in server.seen] == [None, None]
+    assert stopped.stats.records + resumed.stats.records == 9
+    assert resumed.stats.not_modified == 0
 
 
 async def test_stop_at_seen_counts_the_teasers_of_unchanged_pages(state: CrawlState, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from parsers import Record
 from scraper.client import build_client
-from scraper.crawl import _GroupCommit, crawl
+from scraper.crawl import CrawlStats, _GroupCommit, crawl
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
 
@@ -93,7 +93,7 @@ def _finisher(state: CrawlState, sink: CheckingSink, n: int, log: list[Any]) -> 
 async def test_pages_finishing_together_share_one_write_and_one_transaction(state: CrawlState) -> None:
     """Five pages committed at once: one sink write with all records, then each finish in order."""
     sink = CheckingSink()
-    group = _GroupCommit(SimpleNamespace(sinks=[sink], state=state))  # type: ignore[arg-type]
+    group = _GroupCommit(SimpleNamespace(sinks=[sink], state=state, stats=CrawlStats()))  # type: ignore[arg-type]
     log: list[Any] = []
     new = await asyncio.gather(
         *(group.commit([_record(n)], _finisher(state, sink, n, log)) for n in range(5))
@@ -107,7 +107,7 @@ async def test_pages_finishing_together_share_one_write_and_one_transaction(stat
 async def test_a_failed_write_fails_its_pages_and_marks_none_done(state: CrawlState) -> None:
     """A sink that cannot write: every page of the group gets the error; none is marked done."""
     sink = CheckingSink(fail=True)
-    group = _GroupCommit(SimpleNamespace(sinks=[sink], state=state))  # type: ignore[arg-type]
+    group = _GroupCommit(SimpleNamespace(sinks=[sink], state=state, stats=CrawlStats()))  # type: ignore[arg-type]
     log: list[Any] = []
     results = await asyncio.gather(
         *(group.commit([_record(n)], _finisher(state, sink, n, log)) for n in range(3)),
@@ -122,7 +122,7 @@ async def test_a_failed_write_fails_its_pages_and_marks_none_done(state: CrawlSt
 async def test_a_failed_commit_rolls_back_the_whole_group(state: CrawlState) -> None:
     """One page's finish raising undoes the group's done marks: no page is done without the others."""
     sink = CheckingSink()
-    group = _GroupCommit(SimpleNamespace(sinks=[sink], state=state))  # type: ignore[arg-type]
+    group = _GroupCommit(SimpleNamespace(sinks=[sink], state=state, stats=CrawlStats()))  # type: ignore[arg-type]
     log: list[Any] = []
 
     def broken() -> int:

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scraper.errors import StateMismatch
 from scraper.frontier import (
     STATE_SCHEMA_VERSION,
     CrawlState,
@@ -510,3 +511,82 @@ def test_transaction_rolls_back_everything_on_an_error(state: CrawlState) -> Non
     assert state.known_ids(["a" * 24]) == set()
     state.mark_done(START, records=1, ids=["a" * 24])  # the connection is usable afterwards
     assert state.status(START) == "done"
+
+
+# -- run identity (wayback --resume) ---------------------------------------------------------------------
+
+RUN_A = {"command": "wayback", "url": START, "from": "2011", "to": None}
+
+
+def test_resume_with_the_same_identity_continues_the_run(tmp_path: Path) -> None:
+    """A resume that names the same run (identity) continues it, frontier and all."""
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path) as state:
+        first = state.start_run(RUN_A, resume=False, identity=RUN_A)
+        state.add(START, start_url=START, page=0)
+        state.end_run("interrupted")
+    with CrawlState.open(path) as state:
+        assert state.start_run(RUN_A, resume=True, identity=dict(RUN_A)) == first
+        assert state.status(START) == "queued"
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {**RUN_A, "url": "https://www.dhs.gov/keywords/e-verify"},
+        {**RUN_A, "from": None},
+        {**RUN_A, "to": "2017"},
+        {"command": "crawl", "url": START},
+    ],
+)
+def test_resume_with_another_identity_is_refused_and_changes_nothing(
+    tmp_path: Path, other: dict[str, object]
+) -> None:
+    """--resume of another run's state raises StateMismatch (naming both) and leaves the file as it was."""
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path) as state:
+        state.start_run(RUN_A, resume=False, identity=RUN_A)
+        state.add(START, start_url=START, page=0)
+        state.end_run("interrupted")
+    with CrawlState.open(path) as state, pytest.raises(StateMismatch) as refused:
+        state.start_run(other, resume=True, identity=other)
+    assert (refused.value.path, refused.value.stored, refused.value.wanted) == (path, RUN_A, other)
+    assert str(path) in str(refused.value)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*), max(outcome) FROM runs").fetchone() == (1, "interrupted")
+        assert conn.execute("SELECT count(*) FROM frontier").fetchone() == (1,)
+
+
+def test_a_run_that_recorded_no_identity_is_not_resumed_as_one_that_does(tmp_path: Path) -> None:
+    """State written without an identity (a crawl, an older topicscrape) is refused to a run that has one."""
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path) as state:
+        state.start_run({"urls": [START]}, resume=False)
+        state.end_run("interrupted")
+    with CrawlState.open(path) as state, pytest.raises(StateMismatch) as refused:
+        state.start_run(RUN_A, resume=True, identity=RUN_A)
+    assert refused.value.stored is None
+
+
+def test_without_identity_resume_checks_nothing(tmp_path: Path) -> None:
+    """crawl passes no identity: its --resume accepts any state file, as before."""
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path) as state:
+        first = state.start_run(RUN_A, resume=False, identity=RUN_A)
+        state.end_run("interrupted")
+    with CrawlState.open(path) as state:
+        assert state.start_run({"urls": ["https://example.org/"]}, resume=True) == first
+
+
+def test_a_fresh_run_records_its_identity_whatever_came_before(tmp_path: Path) -> None:
+    """Without --resume nothing is compared; the new identity is what a later --resume must match."""
+    path = tmp_path / "state.sqlite"
+    other = {**RUN_A, "url": "https://www.dhs.gov/keywords/e-verify"}
+    with CrawlState.open(path) as state:
+        state.start_run(RUN_A, resume=False, identity=RUN_A)
+        state.start_run(other, resume=False, identity=other)
+        state.end_run("interrupted")
+    with CrawlState.open(path) as state:
+        state.start_run(other, resume=True, identity=other)
+        with pytest.raises(StateMismatch):
+            state.start_run(RUN_A, resume=True, identity=RUN_A)

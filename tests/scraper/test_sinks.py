@@ -338,6 +338,41 @@ def test_sqlite_keeps_a_named_day_when_a_later_crawl_shows_none(tmp_path: Path) 
     assert _rows(path, "SELECT date, date_raw FROM records") == [("2016-06-29", "June 29")]
 
 
+def test_sqlite_an_earlier_capture_never_rolls_a_row_back(tmp_path: Path) -> None:
+    """A Wayback run over 2012 after one over 2011-2016 widens first/last seen but leaves the
+    title, excerpt, capture and date of the latest capture in the row."""
+    path = tmp_path / "records.sqlite"
+    base = dhs_records()[0]
+
+    def capture(year: int, title: str, date: dt.date | None) -> Record:
+        at = dt.datetime(year, 6, 1, tzinfo=dt.UTC)
+        return base.model_copy(
+            update={
+                "title": title,
+                "archived_at": at,
+                "capture_url": f"https://web.archive.org/web/{year}0601000000id_/{base.source_url}",
+                "first_seen": at,
+                "last_seen": at,
+                "date": date,
+                "date_raw": None if date is None else date.isoformat(),
+            }
+        )
+
+    with SqliteSink(path) as sink:
+        sink.write([capture(2015, "FAQ (Updated)", None)])
+        sink.write([capture(2012, "FAQ", dt.date(2012, 5, 1))])
+        sink.write([capture(2011, "FAQ (draft)", dt.date(2011, 5, 1))])
+    query = "SELECT title, archived_at, first_seen, last_seen, date, date_raw FROM records"
+    assert _rows(path, query) == [
+        ("FAQ (Updated)", "2015-06-01T00:00:00Z", "2011-06-01T00:00:00Z", "2015-06-01T00:00:00Z",
+         "2012-05-01", "2012-05-01")
+    ]  # fmt: skip
+    assert [r.title for r in search(path, "updated")] == ["FAQ (Updated)"]
+    with SqliteSink(path) as sink:
+        sink.write([capture(2016, "FAQ (2016)", None)])
+    assert _rows(path, "SELECT title, date FROM records") == [("FAQ (2016)", "2012-05-01")]
+
+
 def test_search_finds_words_in_title_and_excerpt(tmp_path: Path) -> None:
     """search() matches title words and excerpt words, and gives back whole records."""
     path = tmp_path / "records.sqlite"

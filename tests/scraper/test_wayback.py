@@ -31,11 +31,13 @@ from scraper.wayback import (
     CdxRecord,
     MementoUrl,
     Snapshot,
+    archive_prefix,
     blocked_reason,
     build_archive_transport,
     cdx_date,
     cdx_json_rows,
     cdx_query_url,
+    cdx_range,
     decode_cdx,
     fetch_capture,
     fetch_cdx_page,
@@ -232,6 +234,83 @@ def test_cut_off_cdx_answer_is_a_clear_error() -> None:
     assert decode_cdx(b"[]\n") == CdxPage(())
 
 
+PYWB_LINE = {
+    "urlkey": "gov,dhs)/keywords/secure-communities",
+    "timestamp": "20160701140312",
+    "url": TOPIC,
+    "mime": "text/html",
+    "status": "200",
+    "digest": "Q7XJUCSMZHDEYPOLMWRTHNW2HVSEVNLC",
+    "length": "9241",
+    "offset": "1043",
+    "filename": "dhs-2016.warc.gz",
+}
+"""One capture as pywb's CDX server writes it with ``output=json`` (its CDXJ Server API docs)."""
+
+
+def test_ndjson_cdx_reads_pywb_and_wayback_field_names() -> None:
+    """pywb's one-object-per-line CDX (url, mime, status) reads as the Wayback fields; extra fields are
+    ignored, a repeated line dropped, a bad line counted."""
+    wayback_names = dict(zip(CDX_FIELDS, _record("20170305181500", page=0), strict=True))
+    minimal = {k: v for k, v in PYWB_LINE.items() if k not in ("mime", "status")} | {"timestamp": "2018"}
+    lines = [PYWB_LINE, PYWB_LINE, wayback_names, {"urlkey": "x"}, minimal]
+    page = decode_cdx("".join(json.dumps(line) + "\n" for line in lines).encode())
+    assert page.records == (
+        _record("20160701140312", page=0),
+        _record("20170305181500", page=0),
+        CdxRecord(PYWB_LINE["urlkey"], "2018", TOPIC, "-", "-", PYWB_LINE["digest"], "9241"),
+    )
+    assert (page.resume_key, page.malformed) == (None, 1)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (json.dumps(PYWB_LINE) + "\n" + json.dumps(PYWB_LINE)[:40], "cut off"),
+        ('{"message": "collection not found"}\n', "no CDX record"),
+    ],
+)
+def test_ndjson_cdx_cut_off_or_not_cdx_is_an_error(body: str, message: str) -> None:
+    """A cut-off last line, or objects that are no captures, are errors (the fetcher asks again)."""
+    with pytest.raises(ValueError, match=message):
+        decode_cdx(body.encode())
+
+
+def test_cdx_range_refuses_a_range_that_ends_before_it_starts() -> None:
+    """--to is inclusive to the end of its period, so 2017..2017 is a range and 2017..2011 is not."""
+    assert cdx_range("2017", "2017") == ("2017", "2017")
+    assert cdx_range("2017-06-15", None) == ("20170615", None)
+    with pytest.raises(ValueError, match=r"starts \(2017\) after it ends \(2011\)"):
+        cdx_range("2017", "2011")
+    with pytest.raises(ValueError, match="starts"):
+        cdx_range("2017-06-02", "2017-06-01")
+
+
+@pytest.mark.parametrize("prefix", ["/web/", "/wayback/", "/all/", "/my-coll/", "/pywb/my-coll/"])
+def test_memento_urls_under_any_collection_prefix(prefix: str) -> None:
+    """pywb collections play captures back under /<coll>/, not /web/: read with that prefix."""
+    archive = f"http://127.0.0.1:8080{prefix}"
+    url = format_memento_url(TOPIC, "20160701140312", archive_url=archive)
+    assert archive_prefix(archive.rstrip("/")) == archive
+    assert parse_memento_url(url, archive_url=archive) == MementoUrl(TOPIC, "20160701140312", "id_", archive)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["ftp://archive.example/web/", "http:///web/", "http://a.example/web/?coll=x", "http://a.example/web/#x"],
+)
+def test_archive_prefix_refuses_what_no_capture_url_can_follow(bad: str) -> None:
+    """An archive URL without a host, or with a query or fragment, is a clear ValueError."""
+    with pytest.raises(ValueError, match="archive URL"):
+        archive_prefix(bad)
+
+
+def test_cdx_query_lists_identical_captures_unless_asked() -> None:
+    """Identical captures are listed (each is a sighting); collapse=digest only on request."""
+    assert "collapse" not in cdx_query_url(TOPIC)
+    assert "collapse=digest" in cdx_query_url(TOPIC, collapse=True)
+
+
 def test_record_urls_point_at_the_archive() -> None:
     """``raw_url`` is the capture as served (``id_``); ``view_url`` the browsable one; typed fields."""
     record = _record("20160701140312", page=0)
@@ -404,6 +483,32 @@ def test_capture_store_round_trips(tmp_path: object) -> None:
     store.close()
 
 
+def test_capture_store_finds_a_read_capture_identical_to_a_listed_one() -> None:
+    """An identical capture is one with the same digest of the same original URL, read for the same page."""
+    store = CaptureStore(":memory:")
+    record = _teaser_record("Myth vs. Fact", T0)
+    first = f"{ARCHIVE}20110315000000id_/{TOPIC}"
+    later, other_spelling, changed = (f"{ARCHIVE}{ts}id_/{TOPIC}" for ts in ("2012", "2013", "2014"))
+    same = _record("20110315000000", page=0)
+    store.save_digests(
+        [
+            (first, same),
+            (later, same._replace(timestamp="2012")),
+            (other_spelling, same._replace(timestamp="2013", original=TOPIC.replace("https", "http"))),
+            (changed, same._replace(timestamp="2014", digest="B" * 32)),
+        ]
+    )
+    assert store.digest(later) == (TOPIC, same.digest)
+    assert store.twin(later, page_url=TOPIC, page=0) is None  # nothing read yet
+    result = CaptureResult(first, first, TOPIC, 0, T0, records=(record,))
+    store.save_capture(result)
+    assert store.twin(later, page_url=TOPIC, page=0) == result
+    assert store.twin(later, page_url=TOPIC, page=1) is None
+    assert store.twin(other_spelling, page_url=TOPIC, page=0) is None
+    assert store.twin(changed, page_url=TOPIC, page=0) is None
+    store.close()
+
+
 # -- I/O over MockTransport -------------------------------------------------------------------------------
 
 
@@ -455,7 +560,8 @@ def _client(
 
 
 async def test_iter_cdx_pages_with_the_resume_key(fake_clock: FakeClock) -> None:
-    """Pages follow the resume key; a row repeated across pages is given once; the query is as documented."""
+    """Pages follow the resume key; a row repeated across pages is given once; the query is as documented,
+    identical captures included (no ``collapse=digest``: each is a sighting)."""
     rows = [_record(f"2016070114031{i}") for i in range(5)]
     archive = Archive(fake_clock, cdx=[_cdx_answer(rows[:3], "k%2C1+2016"), _cdx_answer(rows[2:])])
     settings = _settings(cdx_page_size=3)
@@ -474,7 +580,6 @@ async def test_iter_cdx_pages_with_the_resume_key(fake_clock: FakeClock) -> None
         "from": ["2011"],
         "to": ["2017"],
         "filter": ["statuscode:200", "mimetype:text/html"],
-        "collapse": ["digest"],
         "showResumeKey": ["true"],
         "limit": ["3"],
     }

@@ -1,0 +1,417 @@
+"""Tests for scraper/wayback.py's ``run_wayback`` over httpx.MockTransport and a fake clock: identical
+captures, pager pages in range and near page 0, resume identity, pywb archives, lazy outputs, link bases.
+
+The archive here is a small in-process CDX server and capture player (:class:`MockArchive`) whose pages
+are the DHS Secure Communities pages rebuilt with chosen teasers (``tests/e2e/make_wayback_fixtures``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from parsers import Record
+from scraper.errors import StateMismatch
+from scraper.frontier import CrawlState
+from scraper.settings import Settings
+from scraper.sinks import Sink
+from scraper.wayback import CDX_FIELDS, PAGER_WINDOW, WaybackStats, parse_timestamp, run_wayback
+
+from e2e.archive import surt
+from e2e.make_wayback_fixtures import dhs_pages, digest, listing, teaser_rows
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
+
+TOPIC = "https://www.dhs.gov/keywords/secure-communities"
+ORIGIN = "https://archive.test"
+CDX = f"{ORIGIN}/cdx/search/cdx"
+
+_PAGES = dhs_pages()
+_ROWS = teaser_rows(_PAGES)
+_CAPTURE_RE = re.compile(r"^(?P<ts>\d{14})(?P<mode>[a-z]{2}_)?/(?P<url>.+)$")
+
+
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def _page(keys: Sequence[str], page: int = 0, pages: int = 1) -> bytes:
+    """A DHS listing page with the teasers ``keys`` (A1-A5, B1-B5, C1-C3...) and a pager."""
+    return listing(_PAGES[0], _ROWS, tuple(keys), page, pages).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Cap:
+    """One capture the mock archive holds."""
+
+    original: str
+    stamp: str
+    body: bytes
+
+    def row(self) -> list[str]:
+        """Its CDX row."""
+        return [surt(self.original), self.stamp, self.original, "text/html", "200", digest(self.body), "9000"]
+
+
+class MockArchive:
+    """A CDX server (``url`` by SURT, ``from``/``to``, ``collapse=digest``) and a capture player under
+    ``prefix``, as a MockTransport handler; it logs CDX queries and the timestamps of captures asked for.
+
+    Args:
+        captures: what the archive holds.
+        prefix: the playback path (``/web/``, or a pywb collection's ``/<coll>/``).
+        ndjson: answer the CDX as pywb does: one JSON object per line, ``text/x-ndjson``, its field names.
+        link: send ``Link: <original>; rel="original"`` with captures (pywb may not).
+    """
+
+    def __init__(
+        self, captures: Sequence[Cap], *, prefix: str = "/web/", ndjson: bool = False, link: bool = True
+    ) -> None:
+        self.captures = sorted(captures, key=lambda c: c.stamp)
+        self.prefix = prefix
+        self.ndjson = ndjson
+        self.link = link
+        self.cdx_status = 200
+        self.cdx_log: list[dict[str, list[str]]] = []
+        self.web_log: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/cdx/search/cdx":
+            return self._cdx(parse_qs(request.url.query.decode(), keep_blank_values=True))
+        target = request.url.raw_path.decode("ascii")
+        if target.startswith(self.prefix):
+            return self._capture(target[len(self.prefix) :])
+        return httpx.Response(404, text="not found")
+
+    def _cdx(self, query: dict[str, list[str]]) -> httpx.Response:
+        self.cdx_log.append(query)
+        if self.cdx_status != 200:
+            return httpx.Response(
+                self.cdx_status, headers={"Content-Type": "text/html"}, text="<h1>down</h1>"
+            )
+        key = surt(query["url"][0])
+        low = query.get("from", [""])[0].ljust(14, "0")
+        high = query.get("to", [""])[0].ljust(14, "9")
+        rows = [c.row() for c in self.captures if surt(c.original) == key and low <= c.stamp <= high]
+        if "collapse" in query:
+            rows = [row for i, row in enumerate(rows) if i == 0 or rows[i - 1][5] != row[5]]
+        if self.ndjson:
+            names = ("urlkey", "timestamp", "url", "mime", "status", "digest", "length")
+            lines = (json.dumps(dict(zip(names, row, strict=True))) + "\n" for row in rows)
+            return httpx.Response(200, headers={"Content-Type": "text/x-ndjson"}, text="".join(lines))
+        body = json.dumps([list(CDX_FIELDS), *rows]) if rows else "[]"
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, text=body)
+
+    def _capture(self, rest: str) -> httpx.Response:
+        match = _CAPTURE_RE.match(rest)
+        assert match is not None, rest
+        self.web_log.append(match["ts"])
+        for cap in self.captures:
+            if cap.stamp == match["ts"] and surt(cap.original) == surt(match["url"]):
+                headers = {
+                    "Content-Type": "text/html; charset=utf-8",
+                    "Memento-Datetime": format_datetime(parse_timestamp(cap.stamp), usegmt=True),
+                }
+                if self.link:
+                    headers["Link"] = f'<{cap.original}>; rel="original"'
+                return httpx.Response(200, headers=headers, content=cap.body)
+        return httpx.Response(
+            404, headers={"X-Archive-Wayback-Runtime-Error": "ResourceNotInArchiveException"}, text="no"
+        )
+
+
+class ListSink:
+    """Keeps what a run writes."""
+
+    def __init__(self, path: Path = Path("list")) -> None:
+        self.path = path
+        self.records: list[Record] = []
+
+    def write(self, records: Sequence[Record]) -> int:
+        self.records.extend(records)
+        return len(records)
+
+
+def _settings(**kwargs: object) -> Settings:
+    return Settings.model_validate(
+        {"cdx_url": CDX, "archive_url": f"{ORIGIN}/web/", "max_attempts": 2, **kwargs}
+    )
+
+
+async def _run(
+    archive: MockArchive,
+    clock: FakeClock,
+    *,
+    url: str = TOPIC,
+    state: CrawlState | None = None,
+    **settings: object,
+) -> tuple[WaybackStats, list[Record]]:
+    sink = ListSink()
+    stats = await run_wayback(
+        url,
+        settings=_settings(**settings),
+        sinks=[sink],
+        state=state,
+        clock=clock,
+        transport=httpx.MockTransport(archive),
+    )
+    return stats, sink.records
+
+
+def _by_title(records: Sequence[Record]) -> dict[str, Record]:
+    return {record.title: record for record in records}
+
+
+# -- identical captures -------------------------------------------------------------------------------
+
+UNCHANGED = [
+    Cap(TOPIC, "20170101000000", _page(["N1", "A1"])),
+    Cap(TOPIC, "20170601000000", _page(["N1", "A1"])),
+]
+"""A page that stopped changing: its 2017-06-01 capture is byte-identical to the 2017-01-01 one."""
+
+
+async def test_an_unchanged_page_is_seen_until_its_last_identical_capture(fake_clock: FakeClock) -> None:
+    """The identical later capture is a sighting (last_seen, archived_at, capture_url) but not a fetch."""
+    archive = MockArchive(UNCHANGED)
+    stats, records = await _run(archive, fake_clock)
+    assert len(records) == 2
+    for record in records:
+        assert (record.first_seen, record.last_seen) == (_utc(2017, 1, 1), _utc(2017, 6, 1))
+        assert record.archived_at == _utc(2017, 6, 1)
+        assert record.capture_url == f"{ORIGIN}/web/20170601000000id_/{TOPIC}"
+    assert archive.web_log == ["20170101000000"]
+    assert (stats.listed, stats.captures_read, stats.identical) == (2, 1, 1)
+    assert "collapse" not in archive.cdx_log[0]
+
+
+@pytest.mark.parametrize("from_date", [None, "2016", "2017-01", "2017-02"])
+async def test_last_seen_does_not_depend_on_from(fake_clock: FakeClock, from_date: str | None) -> None:
+    """Wherever the range starts, the last sighting of an unchanged page is its last capture."""
+    _, records = await _run(MockArchive(UNCHANGED), fake_clock, from_date=from_date)
+    assert {record.last_seen for record in records} == {_utc(2017, 6, 1)}
+
+
+async def test_all_captures_and_summary_count_an_identical_capture(fake_clock: FakeClock) -> None:
+    """--all-captures keeps a record per teaser per capture; --summary shows the repeat as no change."""
+    archive = MockArchive(UNCHANGED)
+    stats, records = await _run(archive, fake_clock, all_captures=True)
+    assert sorted((r.title[:10], r.archived_at) for r in records) == sorted(
+        (title[:10], when) for title in _by_title(records) for when in (_utc(2017, 1, 1), _utc(2017, 6, 1))
+    )
+    assert len({r.capture_url for r in records}) == 2
+    assert [(c.teasers, len(c.appeared), len(c.disappeared)) for c in stats.changes] == [(2, 2, 0), (2, 0, 0)]
+    assert archive.web_log == ["20170101000000"]
+
+
+async def test_identical_captures_side_by_side_are_fetched_once(fake_clock: FakeClock) -> None:
+    """Identical captures read at the same time (concurrency) still cost one request."""
+    body = _page(["A1", "A2"])
+    archive = MockArchive([Cap(TOPIC, f"2016010{day}000000", body) for day in (1, 2, 3)])
+    stats, records = await _run(archive, fake_clock, concurrency=3)
+    assert archive.web_log == ["20160101000000"]
+    assert (stats.identical, stats.captures_read) == (2, 1)
+    assert {r.last_seen for r in records} == {_utc(2016, 1, 3)}
+
+
+async def test_a_page_that_changed_back_is_not_fetched_again(fake_clock: FakeClock) -> None:
+    """A, then B, then A again: the third is A's records at the third's time, without a request."""
+    first, changed = _page(["A1", "A2"]), _page(["N1", "A1"])
+    archive = MockArchive(
+        [
+            Cap(TOPIC, "20160101000000", first),
+            Cap(TOPIC, "20160201000000", changed),
+            Cap(TOPIC, "20160301000000", first),
+        ]
+    )
+    stats, records = await _run(archive, fake_clock)
+    assert archive.web_log == ["20160101000000", "20160201000000"]
+    seen = {r.title[:12]: (r.first_seen, r.last_seen) for r in records}
+    assert set(seen.values()) == {
+        (_utc(2016, 1, 1), _utc(2016, 3, 1)),  # A1 in all three, A2 in the first and the third
+        (_utc(2016, 2, 1), _utc(2016, 2, 1)),  # N1 only in the changed one
+    }
+    assert [len(c.disappeared) for c in stats.changes] == [0, 1, 1]
+
+
+# -- pager pages ----------------------------------------------------------------------------------------
+
+
+def _paged(stamp: str, page1_stamp: str) -> list[Cap]:
+    return [
+        Cap(TOPIC, stamp, _page(["A1", "A2", "A3", "A4", "A5"], 0, 2)),
+        Cap(f"{TOPIC}?page=1", page1_stamp, _page(["B1", "B2"], 1, 2)),
+    ]
+
+
+async def test_pager_page_outside_the_range_is_never_read(fake_clock: FakeClock) -> None:
+    """Page 1 captured only in 2019 is not read with a 2012 page 0 in a 2012-2013 run; a note says why."""
+    archive = MockArchive(_paged("20120101000000", "20190101000000"))
+    stats, records = await _run(archive, fake_clock, from_date="2012", to_date="2013")
+    assert archive.web_log == ["20120101000000"]
+    lookup = archive.cdx_log[1]
+    assert (lookup["url"], lookup["from"], lookup["to"]) == ([f"{TOPIC}?page=1"], ["2012"], ["2013"])
+    assert stats.skipped == [
+        (f"{TOPIC}?page=1", "the archive holds no readable capture of this page in this range")
+    ]
+    assert [c.complete for c in stats.changes] == [False]
+    assert len(records) == 5
+
+
+@pytest.mark.parametrize(("page1", "read"), [("20120120000000", True), ("20120601000000", False)])
+async def test_pager_page_far_from_page_0_is_not_read_with_it(
+    fake_clock: FakeClock, page1: str, read: bool
+) -> None:
+    """Within the range, page 1 is read with page 0 only within PAGER_WINDOW; farther it is a note."""
+    archive = MockArchive(_paged("20120101000000", page1))
+    stats, records = await _run(archive, fake_clock, from_date="2012", to_date="2012")
+    gap = parse_timestamp(page1) - _utc(2012, 1, 1)
+    assert (gap <= PAGER_WINDOW) is read
+    assert (page1 in archive.web_log) is read
+    assert len(records) == (7 if read else 5)
+    if not read:
+        ((url, reason),) = stats.skipped
+        assert url == f"{TOPIC}?page=1"
+        assert reason.startswith(
+            "no capture near this one: the nearest capture of this page is 152 days away"
+        )
+
+
+# -- resume ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"url": "https://www.dhs.gov/keywords/e-verify"},
+        {"from_date": "2016"},
+        {"to_date": "2018"},
+        {"cdx_url": "https://other.test/cdx/search/cdx"},
+        {"archive_url": "https://other.test/web/"},
+    ],
+)
+async def test_resume_refuses_the_state_of_another_run(
+    fake_clock: FakeClock, tmp_path: Path, change: dict[str, str]
+) -> None:
+    """--resume with another URL, range, CDX or archive raises StateMismatch before any request, and
+    leaves the state as it was: the same run resumes afterwards, fetching nothing again."""
+    archive = MockArchive(UNCHANGED)
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        await _run(archive, fake_clock, state=state)
+    requests = len(archive.cdx_log) + len(archive.web_log)
+    url = change.get("url", TOPIC)
+    other = {k: v for k, v in change.items() if k != "url"}
+    with CrawlState.open(path, clock=fake_clock.now) as state, pytest.raises(StateMismatch) as refused:
+        await _run(archive, fake_clock, url=url, state=state, resume=True, **other)
+    assert refused.value.stored is not None
+    assert refused.value.stored["url"] == TOPIC
+    assert len(archive.cdx_log) + len(archive.web_log) == requests
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        stats, records = await _run(archive, fake_clock, state=state, resume=True)
+    assert len(records) == 2
+    assert stats.captures_read == 0
+
+
+# -- other archives ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["/wayback/", "/all/", "/my-coll/"])
+async def test_pywb_collection_prefix_is_read(fake_clock: FakeClock, prefix: str) -> None:
+    """Captures played back under a pywb collection (no Link header) are read like /web/ ones."""
+    archive = MockArchive(UNCHANGED[:1], prefix=prefix, link=False)
+    stats, records = await _run(archive, fake_clock, archive_url=f"{ORIGIN}{prefix}")
+    assert stats.failed == []
+    assert len(records) == 2
+    assert {r.capture_url for r in records} == {f"{ORIGIN}{prefix}20170101000000id_/{TOPIC}"}
+
+
+async def test_pywb_ndjson_cdx_is_read(fake_clock: FakeClock) -> None:
+    """A CDX answer in pywb's form (text/x-ndjson, one object per line, url/mime/status) lists captures."""
+    archive = MockArchive(UNCHANGED, ndjson=True)
+    stats, records = await _run(archive, fake_clock)
+    assert (stats.failed, stats.listed) == ([], 2)
+    assert {r.last_seen for r in records} == {_utc(2017, 6, 1)}
+
+
+async def test_bad_range_or_archive_url_is_refused_before_any_request(fake_clock: FakeClock) -> None:
+    """A range that ends before it starts, or an archive URL nothing can follow, is a ValueError."""
+    archive = MockArchive(UNCHANGED)
+    with pytest.raises(ValueError, match="after it ends"):
+        await _run(archive, fake_clock, from_date="2017", to_date="2011")
+    with pytest.raises(ValueError, match="archive URL"):
+        await _run(archive, fake_clock, archive_url=f"{ORIGIN}/web/?collection=x")
+    assert archive.cdx_log == archive.web_log == []
+
+
+# -- outputs ------------------------------------------------------------------------------------------
+
+
+async def test_sinks_are_opened_only_with_records_to_write(fake_clock: FakeClock) -> None:
+    """open_sinks is not called by a run that read nothing (CDX down, or no capture), once otherwise."""
+    archive = MockArchive(UNCHANGED)
+    opened: list[ListSink] = []
+
+    def open_sinks() -> list[Sink]:
+        opened.append(ListSink())
+        return [opened[-1]]
+
+    async def run(**settings: object) -> WaybackStats:
+        return await run_wayback(
+            TOPIC,
+            settings=_settings(**settings),
+            open_sinks=open_sinks,
+            clock=fake_clock,
+            transport=httpx.MockTransport(archive),
+        )
+
+    archive.cdx_status = 500
+    stats = await run()
+    assert [url for url, _ in stats.failed] == [url for url, _ in stats.failed if url.startswith(CDX)] != []
+    archive.cdx_status = 200
+    await run(from_date="2019")
+    assert opened == []
+    await run()
+    assert [len(sink.records) for sink in opened] == [2]
+
+
+# -- links -------------------------------------------------------------------------------------------
+
+
+async def test_links_resolve_against_the_capture_original(fake_clock: FakeClock) -> None:
+    """Relative links take the captured URL's scheme and host, not the typed one's; the records'
+    source_url and the pager page looked up keep the typed spelling, looked up once for both captures."""
+    typed = "http://dhs.gov/keywords/secure-communities"
+    archive = MockArchive(
+        [
+            Cap(
+                "https://www.dhs.gov/keywords/secure-communities", "20160101000000", _page(["A1", "A2"], 0, 2)
+            ),
+            Cap(
+                "http://www.dhs.gov/keywords/secure-communities", "20160201000000", _page(["A2", "A1"], 0, 2)
+            ),
+            Cap(f"{TOPIC}?page=1", "20160101000100", _page(["B1"], 1, 2)),
+        ]
+    )
+    stats, records = await _run(archive, fake_clock, url=typed, all_captures=True)
+    origins = {(r.archived_at, r.page, str(httpx.URL(r.url or "").copy_with(path="/"))) for r in records}
+    assert origins == {
+        (_utc(2016, 1, 1), 0, "https://www.dhs.gov/"),
+        (_utc(2016, 2, 1), 0, "http://www.dhs.gov/"),
+        (_utc(2016, 1, 1, 0, 1), 1, "https://www.dhs.gov/"),
+    }
+    assert {(r.page, r.source_url) for r in records} == {(0, typed), (1, f"{typed}?page=1")}
+    lookups = [q["url"] for q in archive.cdx_log[1:]]
+    assert lookups == [[f"{typed}?page=1"]]
+    assert stats.failed == []
