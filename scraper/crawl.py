@@ -189,7 +189,9 @@ async def crawl(
         # The summary of the earlier run promised that --resume tries its failed pages again.
         state.requeue_failed()
     for url in start_urls:
-        state.add(url, start_url=url, page=0)
+        if not state.add(url, start_url=url, page=0) and not settings.resume:
+            # The frontier was emptied for this run: only an earlier start URL can hold the page.
+            logger.warning("%s is a start URL given before (same page once canonical): crawled once", url)
     run = _Run(
         settings=settings,
         client=http,

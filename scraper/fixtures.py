@@ -69,6 +69,7 @@ import os
 import re
 import secrets
 import threading
+import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -780,15 +781,48 @@ def _decode_headers(headers: httpx.Headers) -> list[tuple[str, str]]:
 
 
 def decoded_body(raw: bytes, headers: httpx.Headers) -> bytes:
-    """``raw`` decoded from its Content-Encoding, as httpx would decode it for a client.
+    """``raw`` decoded from its Content-Encoding, as httpx would decode it for a client, and only if
+    whole: httpx decodes a gzip or deflate stream cut short (a connection closed mid-body) without
+    a word, and a cut page saved as a fixture would replay as a shorter page forever.
 
     Raises:
-        httpx.DecodingError: the bytes do not match the Content-Encoding.
+        httpx.DecodingError: the bytes do not match the Content-Encoding, or end before its stream.
     """
     encoding = headers.get("Content-Encoding")
     if not encoding:
         return raw
-    return httpx.Response(200, headers={"Content-Encoding": encoding}, content=raw).read()
+    coding = encoding.strip().lower()
+    if raw and coding in _ZLIB_WBITS and not _stream_ends(raw, _ZLIB_WBITS[coding]):
+        raise httpx.DecodingError(f"the body ended before its {coding} stream did")
+    # x-gzip is gzip (RFC 9110), which httpx only knows by its short name.
+    known = re.sub(r"\bx-gzip\b", "gzip", encoding, flags=re.IGNORECASE)
+    return httpx.Response(200, headers={"Content-Encoding": known}, content=raw).read()
+
+
+# zlib's window bits per coding: gzip's header and trailer; deflate as zlib-wrapped, else raw.
+_ZLIB_WBITS: dict[str, tuple[int, ...]] = {
+    "gzip": (16 + zlib.MAX_WBITS,),
+    "x-gzip": (16 + zlib.MAX_WBITS,),
+    "deflate": (zlib.MAX_WBITS, -zlib.MAX_WBITS),
+}
+
+
+def _stream_ends(raw: bytes, wbits: tuple[int, ...]) -> bool:
+    """False if ``raw`` is a compressed stream cut before its end (for gzip, its trailer). Bytes
+    that are no such stream at all count as ending: httpx names that mismatch."""
+    readable = False
+    for bits in wbits:
+        inflater, rest = zlib.decompressobj(bits), raw
+        try:
+            while rest and not inflater.eof:
+                inflater.decompress(rest, 1 << 16)  # bounded: a bomb is never inflated whole here
+                rest = inflater.unconsumed_tail
+        except zlib.error:
+            continue  # not this framing: try the next
+        if inflater.eof:
+            return True
+        readable = True
+    return not readable
 
 
 @dataclass(frozen=True)
@@ -1062,8 +1096,8 @@ class RecordingTransport(CapturingTransport):
         url = fixture_url(str(exchange.request.url))
         try:
             body = decoded_body(exchange.raw, exchange.headers)
-        except httpx.DecodingError:
-            logger.warning("not recording %s: its body does not match its Content-Encoding", url)
+        except httpx.DecodingError as exc:
+            logger.warning("not recording %s: its body does not match its Content-Encoding (%s)", url, exc)
             return
         self.folder.save(
             url,

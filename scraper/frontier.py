@@ -160,7 +160,7 @@ def canonicalize(url: str) -> str:
     percent-encoding normalised. The query is otherwise kept whole: ``?page=N`` is how Drupal, WordPress
     and USWDS listings paginate, so ``?page=1`` and ``?page=2`` stay different pages.
 
-    Unlike :func:`parsers.clean.canonical_url` (record identity, which keeps the query order as the site
+    Unlike :func:`parsers.clean.identity_url` (record identity, which keeps the query order as the site
     wrote it), this is for crawl dedup, where two spellings of one listing page must collapse.
 
     >>> canonicalize("HTTPS://WWW.DHS.gov:443/keywords/secure-communities?sort=d&page=2#main")

@@ -289,6 +289,22 @@ async def test_a_listing_that_shows_one_teaser_again_goes_on(state: CrawlState) 
     assert run.stats.loops == 0
 
 
+async def test_a_start_url_given_twice_is_crawled_once_with_a_warning(
+    state: CrawlState, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two spellings of one start page (query order, host case) are one page: fetched once, and
+    the second is named in a warning rather than dropped without a word."""
+    server = Server()
+    server.routes["/keywords/q?a=1&b=2"] = ok(listing("q", items(HOST, "q", 0)))
+    second = "https://WWW.example.gov/keywords/q?b=2&a=1"
+    run = await run_crawl(server, [f"{BASE}/keywords/q?a=1&b=2", second], state)
+    assert len(server.seen) == 1
+    assert run.stats.records == 3
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"{second} is a start URL given before (same page once canonical): crawled once"
+    ]
+
+
 async def test_max_pages_stops_the_crawl(state: CrawlState) -> None:
     """--max-pages N fetches N listing pages in all, then stops with the rest still queued."""
     server = Server()

@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,13 +21,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scraper.client import build_client, fetch
-from scraper.errors import FixtureCorrupt, FixtureMissing, ScraperError
+from scraper.errors import FetchError, FixtureCorrupt, FixtureMissing, ScraperError
 from scraper.fixtures import (
     DROPPED_HEADERS,
     LOCK_NAME,
     FixtureFolder,
     RecordingTransport,
     ReplayTransport,
+    decoded_body,
     fixture_key,
     fixture_name,
     fixture_url,
@@ -292,6 +294,42 @@ async def test_recording_saves_decoded_bodies_and_safe_headers(tmp_path: Path) -
     )
     assert page.fetched_at == WHEN
     assert (redirect.status, redirect.file, redirect.headers) == (301, None, (("Location", "/page"),))
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_a_body_cut_short_is_not_recorded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, coding: str
+) -> None:
+    """A compressed body that ends before its stream does (the server closed the connection) is
+    not saved: it would replay as a shorter page forever. The fetch fails, and the log says why."""
+    packed = gzip.compress(PAGE) if coding == "gzip" else zlib.compress(PAGE)
+
+    def cut(request: httpx.Request) -> httpx.Response:
+        headers = [("Content-Type", "text/html"), ("Content-Encoding", coding)]
+        return httpx.Response(200, headers=headers, stream=httpx.ByteStream(packed[: len(packed) // 2]))
+
+    folder = FixtureFolder(tmp_path)
+    settings = _settings(max_attempts=1)
+    transport = RecordingTransport(httpx.MockTransport(cut), folder, now=lambda: WHEN)
+    async with build_client(settings, transport=transport) as client:
+        with pytest.raises(FetchError, match="ended before"):
+            await fetch(client, "https://x.gov/cut", settings=settings)
+    assert folder.get("https://x.gov/cut") is None
+    assert f"the body ended before its {coding} stream did" in caplog.text
+
+
+def test_decoded_body_refuses_a_cut_stream_and_reads_whole_ones() -> None:
+    """Whole gzip, zlib-wrapped and raw deflate bodies decode; a cut one is a DecodingError;
+    bytes that are no stream at all keep httpx's own error."""
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    bodies = {"gzip": gzip.compress(PAGE), "x-gzip": gzip.compress(PAGE), "deflate": zlib.compress(PAGE)}
+    for coding, packed in [*bodies.items(), ("deflate", raw.compress(PAGE) + raw.flush())]:
+        headers = httpx.Headers({"Content-Encoding": coding})
+        assert decoded_body(packed, headers) == PAGE
+        with pytest.raises(httpx.DecodingError, match="ended before"):
+            decoded_body(packed[:-6], headers)
+    with pytest.raises(httpx.DecodingError, match="incorrect header"):
+        decoded_body(b"not gzip at all", httpx.Headers({"Content-Encoding": "gzip"}))
 
 
 async def test_secrets_are_never_written(tmp_path: Path) -> None:
