@@ -436,6 +436,12 @@ def _run_crawl(
             open_fixtures(settings.replay)
         except (OSError, ValueError, ScraperError) as exc:
             raise _fail(_naming(settings.replay, exc, "cannot replay"), ExitCode.USAGE) from exc
+    if settings.record is not None and settings.record.exists():
+        # Recording adds to what is there: a folder or WARC that cannot be read is named now.
+        try:
+            open_fixtures(settings.record)
+        except (OSError, ValueError, ScraperError) as exc:
+            raise _fail(_naming(settings.record, exc, "cannot record into"), ExitCode.USAGE) from exc
     _resolve_profile(settings.profile)  # a typo in --profile stops the crawl before any output opens
     _distinct_files(outputs, state_path)
     stats: CrawlStats | None = None

@@ -288,8 +288,16 @@ def test_crawl_with_record_replays_byte_for_byte(site: Site, tmp_path: Path) -> 
         (["-o", "{tmp}/old.jsonl"], "is given twice as an output"),
         (["--state", "{tmp}/old.jsonl"], "cannot be both an output and the crawl state"),
         (["--replay", "{tmp}/broken"], "broken/index.json: is not valid JSON"),
+        (["--record", "{tmp}/broken"], "broken/index.json: is not valid JSON"),
     ],
-    ids=["unknown profile", "garbage state", "output twice", "state is output", "broken fixtures"],
+    ids=[
+        "unknown profile",
+        "garbage state",
+        "output twice",
+        "state is output",
+        "broken fixtures",
+        "record into broken",
+    ],
 )
 def test_a_crawl_that_cannot_start_leaves_the_output_alone(
     site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], says: str
