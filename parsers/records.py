@@ -186,13 +186,18 @@ def record_id(url: str | None, *, source_url: str, title: str) -> str:
 
     The same press release listed on two topic pages, or in two archive captures, gets one id,
     however each spells the link (http or https, with or without ``www.`` or ``utm_source``).
+    A link to a place in a page (``/updates#june-2``) names an item by its fragment, which the
+    URL's identity drops: its title tells the items of one page apart.
 
-    >>> record_id("https://WWW.dhs.gov/a#x", source_url="https://www.dhs.gov/k", title="A")
+    >>> record_id("HTTPS://WWW.dhs.gov:443/a", source_url="https://www.dhs.gov/k", title="A")
     '142f714c7cdf1801abf5c7d1'
     >>> record_id("http://dhs.gov/a?utm_medium=email", source_url="https://b.gov/", title="B")
     '142f714c7cdf1801abf5c7d1'
     """
-    key = identity_url(url) if url else f"{identity_url(source_url)}\n{normalize_space(title)}"
+    if url and "#" not in url.rstrip("#"):
+        key = identity_url(url)
+    else:
+        key = f"{identity_url(url or source_url)}\n{normalize_space(title)}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 

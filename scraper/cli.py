@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 import signal
@@ -270,7 +271,7 @@ def validate(
     seen: dict[str, int] = {}
     with nullcontext(handle) if stdin else handle:
         for number, raw in enumerate(handle, 1):
-            if number == 1 and b"\0" in raw:  # JSON never holds a NUL; SQLite and gzip files do at once
+            if number == 1 and (b"\0" in raw or raw.startswith(_BINARY_MAGIC)):  # JSON holds no NUL
                 raise _fail(f"{file}: not a JSON Lines file (binary data: a database or an archive?)")
             if not raw.strip():
                 continue
@@ -283,6 +284,10 @@ def validate(
     err.print(summary if not bad else f"[red]{summary}[/]", markup=True)
     if bad:
         raise typer.Exit(int(ExitCode.PARTIAL))
+
+
+_BINARY_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd")
+"""gzip, zip, bzip2, xz and zstd: a compressed file may hold no NUL in its first line."""
 
 
 def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:
@@ -422,7 +427,13 @@ def _crawl_exit(stats: CrawlStats) -> ExitCode:
 
 
 def _run_crawl(
-    urls: list[str], settings: Settings, *, outputs: list[Path], quiet: bool, state_path: Path
+    urls: list[str],
+    settings: Settings,
+    *,
+    outputs: list[Path],
+    quiet: bool,
+    state_path: Path,
+    stdout: bool = False,
 ) -> None:
     """Open sinks and state, run the crawl, print the summary, exit with the documented code."""
     for url in urls:
@@ -449,15 +460,20 @@ def _run_crawl(
         stack.enter_context(_quiet_logs(quiet))
         try:  # the state first: outputs are opened (a new crawl empties them) only once it is usable
             state = stack.enter_context(CrawlState.open(state_path))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, sqlite3.Error) as exc:
             raise _fail(f"cannot use the crawl state {state_path}: {_one_line(exc)}", ExitCode.USAGE) from exc
+        stamina.instrumentation.set_on_retry_hooks(
+            [functools.partial(_log_retry, cap=settings.retry_after_cap)]
+        )
+        # The run is on record before the outputs are emptied: killed in between, --resume redoes it.
+        state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
         try:
             sinks: list[Sink] = [
                 stack.enter_context(closing(open_sink(p, resume=settings.resume))) for p in outputs
             ]
         except (OSError, ValueError) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
-        if not outputs and settings.record is None:
+        if stdout or (not outputs and settings.record is None):
             sinks.append(open_sink("-"))
         rejects = default_rejects_path(outputs[0]) if outputs else Path("topicscrape.rejects.jsonl")
         display = stack.enter_context(_Display(quiet=quiet))
@@ -527,6 +543,11 @@ def _terminate_as_interrupt() -> Iterator[None]:
 def _outputs(output: list[Path] | None, db: Path | None) -> list[Path]:
     """The files a run writes: every ``-o`` but ``-`` (standard output), then ``--db``."""
     return [p for p in (output or []) if str(p) != "-"] + ([db] if db is not None else [])
+
+
+def _to_stdout(output: list[Path] | None) -> bool:
+    """``-o -`` was given: standard output too, whatever files are written beside it."""
+    return any(str(p) == "-" for p in output or [])
 
 
 # Options shared by several commands, declared once.
@@ -678,7 +699,7 @@ def crawl_command(
         retry_after_cap=retry_after_cap,
     )
     state_path = settings.state or default_state_path(settings.output, settings.db)
-    _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path)
+    _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path, stdout=_to_stdout(output))
 
 
 class _WaybackDisplay:
@@ -911,7 +932,7 @@ def wayback_command(
         from_date, to_date = cdx_range(from_, to)
     except ValueError as exc:
         raise _fail(f"--from/--to: {exc}", ExitCode.USAGE) from exc
-    outputs = _outputs(output, db)
+    outputs, stdout = _outputs(output, db), _to_stdout(output)
     settings = _settings(
         config,
         output=outputs[0] if outputs else None,
@@ -945,7 +966,7 @@ def wayback_command(
         stack.enter_context(_quiet_logs(quiet))
         try:
             crawl_state = stack.enter_context(CrawlState.open(state_path)) if state_path is not None else None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, sqlite3.Error) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
 
         def open_sinks() -> list[Sink]:
@@ -954,7 +975,9 @@ def wayback_command(
             sinks: list[Sink] = [
                 stack.enter_context(closing(open_sink(p, resume=False, unique=unique))) for p in outputs
             ]
-            return sinks or [open_sink("-", unique=unique)]
+            if stdout or not sinks:
+                sinks.append(open_sink("-", unique=unique))
+            return sinks
 
         display = stack.enter_context(_WaybackDisplay(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
@@ -1132,12 +1155,13 @@ def _quiet_logs(quiet: bool) -> Iterator[None]:
         root.setLevel(level)
 
 
-def _log_retry(details: stamina.instrumentation.RetryDetails) -> None:
-    """A retry as one line that says which URL failed how, and when the next try is."""
+def _log_retry(details: stamina.instrumentation.RetryDetails, *, cap: float | None = None) -> None:
+    """A retry as one line that says which URL failed how, and when the next try is (a server's
+    Retry-After is waited out by the client, up to ``cap``; stamina reports 0 for it)."""
     failure = details.caused_by
     wait = details.wait_for
     if isinstance(failure, RateLimited) and failure.retry_after is not None:
-        wait = failure.retry_after  # waited out by the client, not by stamina (it says 0)
+        wait = failure.retry_after if cap is None else min(failure.retry_after, cap)
     logger.warning("retry %d in %.1f s: %s", details.retry_num, wait, _one_line(failure))
 
 

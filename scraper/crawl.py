@@ -62,8 +62,8 @@ class CrawlStats:
         pages: listing pages fetched and parsed (including empty end-of-listing pages).
         not_modified: pages the server reported unchanged (304): not parsed again.
         records: records found on the pages parsed this run (a teaser listed twice counts twice).
-        written: records the outputs took (the first output's count: a teaser it already holds
-            from this run, or from the run a ``--resume`` continues, is not written again).
+        written: records the outputs took (the most any one took: a teaser an output already
+            holds, from this run or the run a ``--resume`` continues, is not written again).
         new_records: records never seen in an earlier run.
         rejected: teasers that failed validation (written to the rejects file).
         queued: pages waiting in the frontier, counted by ``pending`` when read.
@@ -127,7 +127,7 @@ class _Run:
     conditional: bool
     seen_in_a_row: dict[str, int] = field(default_factory=dict)
     listed: dict[str, set[int]] = field(default_factory=dict)
-    """Per listing being paginated (start URL): a fingerprint of each page's set of teaser ids, to
+    """Per listing being paginated (start URL): a fingerprint of each page's set of teasers, to
     spot a pager that goes round under new URLs (``?page=2&sid=<random>``). Dropped when the
     listing ends, so memory follows the listings in flight, not the pages crawled."""
     claimed: int = 0
@@ -184,7 +184,8 @@ async def crawl(
     profile = resolve_profile(settings.profile)
     own_client = client is None
     http = client if client is not None else build_client(settings, clock=clock)
-    state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
+    if not state.in_run:  # else the caller started it (before emptying its outputs)
+        state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
     if settings.resume:
         # The summary of the earlier run promised that --resume tries its failed pages again.
         state.requeue_failed()
@@ -276,15 +277,21 @@ async def _process(run: _Run, item: FrontierItem) -> None:
     """One page: fetch, parse, store, queue the next page, mark done (in that order)."""
     stats, state = run.stats, run.state
     try:
+        conditional = _conditional_headers(run, item)
         fetched = await fetch(
             run.client,
             item.url,
             settings=run.settings,
-            headers=_conditional_headers(run, item),
+            headers=conditional,
             site=item.start_url,
             stats=stats.fetch,
             clock=run.clock,
         )
+        if fetched.not_modified and conditional is None:
+            # Nothing was offered to compare with: the answer says nothing about the records.
+            raise FetchError(
+                item.url, "HTTP 304 Not Modified to a request that was not conditional", status=304
+            )
         if fetched.not_modified:
             await _unchanged(run, item, fetched)
         else:
@@ -373,9 +380,9 @@ async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPag
 
 
 def _write(sinks: Sequence[Sink], records: list[Record]) -> int:
-    """Write to every sink; return how many records the first one took."""
-    taken = [sink.write(records) for sink in sinks]  # every sink, not only the first
-    return taken[0]
+    """Write to every sink; return the most records one took (a re-crawl's file output takes them
+    all again, while its database beside it only counts the ones it did not hold)."""
+    return max([sink.write(records) for sink in sinks])  # every sink; a file takes what a database had
 
 
 class _GroupCommit:
@@ -458,8 +465,10 @@ def _follow(run: _Run, item: FrontierItem, page: TopicPage | None, ids: list[str
     if _seen_enough(run, item, ids):
         logger.info("stopping %s: %d known teasers in a row", item.start_url, run.settings.stop_at_seen)
         return next_url
-    fingerprint = hash(frozenset(ids))
-    if ids and fingerprint in listed:
+    # What the page lists: links, or titles where teasers have none (their ids hash the page's URL,
+    # which changes as the pager goes round).
+    fingerprint = hash(frozenset(teaser.url or teaser.title for teaser in page.teasers))
+    if fingerprint in listed:
         run.stats.loops += 1
         logger.info(
             "pagination loop: %s lists the teasers of an earlier page of %s", item.url, item.start_url

@@ -266,6 +266,9 @@ class CrawlState:
         self.path = path
         self.run_id: int | None = None
         """The current run, once :meth:`start_run` was called."""
+        self.in_run = False
+        """Between :meth:`start_run` and :meth:`end_run`: a caller may start the run before it
+        opens (and empties) its outputs, so that a kill in between leaves a run to ``--resume``."""
 
     @classmethod
     def open(cls, path: Path | str, *, clock: Callable[[], dt.datetime] = _now_utc) -> Self:
@@ -428,6 +431,7 @@ class CrawlState:
                 )
                 run_id = int(cur.lastrowid or 0)
         self.run_id = run_id
+        self.in_run = True
         if resume:
             requeued = self.requeue_in_progress()
             if requeued:
@@ -455,6 +459,7 @@ class CrawlState:
             conn.execute(
                 "UPDATE runs SET outcome=?, ended_at=? WHERE id=?", (outcome, self._stamp(), self.run_id)
             )
+        self.in_run = False
 
     # -- frontier --------------------------------------------------------------------------------
 

@@ -196,7 +196,10 @@ class Settings(BaseModel):
         if self.backoff_max < self.backoff_initial:
             raise ValueError("backoff_max must be at least backoff_initial")
         if self.total_timeout < self.read_timeout:
-            raise ValueError("total_timeout must be at least read_timeout: one read may take that long")
+            raise ValueError(
+                f"total_timeout (--total-timeout, {self.total_timeout:g} s) must be at least read_timeout "
+                f"(--timeout, {self.read_timeout:g} s): one read may take that long"
+            )
         return self
 
     @classmethod

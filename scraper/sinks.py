@@ -709,8 +709,9 @@ class SqliteSink(_Closing):
         ValueError: the file is not a SQLite database, or was written by a newer topicscrape.
     """
 
-    cumulative: ClassVar[bool] = True
-    """Rows of earlier runs stay: see :class:`Sink`."""
+    cumulative: bool
+    """The database held records when it was opened: rows of earlier runs stay (see :class:`Sink`).
+    A new (or emptied) database holds nothing a ``304`` could stand for."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -732,6 +733,7 @@ class SqliteSink(_Closing):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version={RECORDS_SCHEMA_VERSION}")
             conn.execute("COMMIT")
+            self.cumulative = conn.execute("SELECT EXISTS (SELECT 1 FROM records)").fetchone()[0] == 1
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise ValueError(f"{self.path} is not a topicscrape records database: {exc}") from exc
@@ -858,7 +860,7 @@ def open_sink(
 
     ``*.bulk.ndjson`` (also ``.bulk.jsonl``, ``.bulk``) → :class:`BulkSink`; ``.jsonl``, ``.ndjson``,
     ``.jsonlines`` → :class:`JsonlSink`; ``-`` → :class:`StreamSink` (standard output);
-    ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink` (always cumulative, ``resume`` changes
+    ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink` (cumulative, ``resume`` changes
     nothing); ``.csv`` → :class:`CsvSink`.
 
     ``unique=False`` writes every record even when its id was written before (``wayback

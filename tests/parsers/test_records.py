@@ -67,11 +67,21 @@ def test_a_relative_date_is_dated_by_the_capture_else_the_fetch() -> None:
 
 
 def test_id_is_stable_across_url_spelling() -> None:
-    """Host case, default port and fragment do not change a teaser's id."""
+    """Host case, default port and an empty fragment do not change a teaser's id."""
     a = record_id("https://www.dhs.gov/a", source_url=PAGE_URL, title="A")
-    b = record_id("HTTPS://WWW.DHS.GOV:443/a#top", source_url="https://other/", title="B")
+    b = record_id("HTTPS://WWW.DHS.GOV:443/a#", source_url="https://other/", title="B")
     assert a == b
     assert len(a) == 24
+
+
+def test_items_of_one_page_told_apart_by_their_anchors_keep_their_ids() -> None:
+    """Teasers linking to places in one page (``/updates#june-2``) are several items: their titles
+    tell them apart; the same anchor link with the same title is one item wherever it is listed."""
+    june = record_id("https://www.dhs.gov/updates#june-2", source_url=PAGE_URL, title="June 2 update")
+    july = record_id("https://www.dhs.gov/updates#july-1", source_url=PAGE_URL, title="July 1 update")
+    assert june != july
+    again = record_id("http://dhs.gov/updates#june-2", source_url="https://other/", title=" June 2  update")
+    assert again == june
 
 
 @pytest.mark.parametrize(

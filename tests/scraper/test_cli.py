@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -209,12 +210,24 @@ def test_validate_reads_standard_input(tmp_path: Path) -> None:
     assert b"-:1:" in bad.stderr
 
 
-def test_validate_of_a_binary_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A SQLite database given to validate by mistake is one line and exit 3, not a line per byte run."""
-    db = tmp_path / "out.sqlite"
-    with SqliteSink(db) as sink:
-        sink.write([])
-    assert main(["validate", str(db)]) == 3
+@pytest.mark.parametrize("kind", ["sqlite", "gzip"])
+def test_validate_of_a_binary_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    """A SQLite database or a gzipped JSONL file given to validate by mistake is one line and
+    exit 3, not a line per byte run (a gzip header may hold no NUL before its first newline)."""
+    path = tmp_path / f"out.{kind}"
+    if kind == "sqlite":
+        with SqliteSink(path) as sink:
+            sink.write([])
+    else:
+        assert main(["parse", str(PAGE0), "-o", str(tmp_path / "out.jsonl")]) == 0
+        # As `gzip -c out.jsonl` writes it: a file name flag, and an mtime whose first byte is "\n".
+        with gzip.GzipFile(path, "wb", mtime=0x0D0C0B0A) as packed:
+            packed.write((tmp_path / "out.jsonl").read_bytes())
+        assert b"\0" not in path.read_bytes().split(b"\n", 1)[0]
+        capsys.readouterr()
+    assert main(["validate", str(path)]) == 3
     err = capsys.readouterr().err
     assert "not a JSON Lines file" in err
     assert len(err.strip().splitlines()) == 1

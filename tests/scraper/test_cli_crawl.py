@@ -228,6 +228,21 @@ def test_a_retry_is_one_line_naming_the_url_unless_quiet(
     assert logging.getLogger().level == logging.WARNING  # -q does not outlive the command
 
 
+def test_a_retry_warning_says_the_wait_the_cap_allows(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 429 asking for 100,000 s is waited --retry-after-cap seconds, and the warning says so."""
+    topic = site.add_topic("capped", "Capped", pages=1, per_page=2)
+    busy = Reply(status=429, headers=(("Retry-After", "100000"),), body="<h1>Busy</h1>")
+    site.route(topic.path, Site.burst(1, busy, then=topic.handle))
+    out = tmp_path / "out.jsonl"
+    flags = ["--no-robots", "--delay", "0", "--retry-after-cap", "0"]
+    assert main(["crawl", topic.url(), "-o", str(out), *flags]) == 0
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert len(retries) == 1
+    assert retries[0].startswith("retry 1 in 0.0 s: ")
+
+
 def test_search_of_another_database_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A SQLite file topicscrape did not write, or a file that is not SQLite, is unreadable input
     (exit 3), said in one line that names it: no traceback."""
@@ -397,6 +412,41 @@ def test_log_lines_are_never_wrapped(site: Site, tmp_path: Path) -> None:
     assert len(warning) == 1
     assert long_url in warning[0]
     assert any(line.strip().startswith(f"failed {long_url}:") for line in done.stderr.splitlines())
+
+
+def test_stopped_right_after_emptying_its_output_a_crawl_can_be_resumed(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-crawl empties its output when it starts; stopped before its first page, the state
+    already holds the new run, so --resume redoes it whole instead of finding the old run done."""
+    topic = site.add_topic("restart", "Restart", pages=3, per_page=2)
+    out = tmp_path / "out.jsonl"
+    flags = ["--no-robots", "--delay", "0", "-q"]
+    assert main(["crawl", topic.url(), "-o", str(out), *flags]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 6
+
+    async def stopped_at_once(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cli, "crawl", stopped_at_once)
+        assert main(["crawl", topic.url(), "-o", str(out), *flags]) == 130
+    assert out.read_text(encoding="utf-8") == ""  # emptied by the new run, as a new run does
+    assert main(["crawl", topic.url(), "-o", str(out), "--resume", *flags]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 6
+
+
+def test_dash_o_dash_writes_standard_output_beside_files(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-o - -o FILE`` (and ``-o - --db DB``) write the records to standard output too."""
+    topic = site.add_topic("both", "Both", pages=2, per_page=2)
+    out, db = tmp_path / "out.jsonl", tmp_path / "out.sqlite"
+    flags = ["--no-robots", "--delay", "0", "-q"]
+    assert main(["crawl", topic.url(), "-o", "-", "-o", str(out), "--db", str(db), *flags]) == 0
+    printed = [Record.model_validate_json(line).title for line in capsys.readouterr().out.splitlines()]
+    assert printed == [Record.model_validate_json(line).title for line in out.read_text().splitlines()]
+    assert len(printed) == 4
 
 
 def test_an_interrupted_crawl_says_what_it_did(

@@ -7,6 +7,8 @@ link under test, so each test names exactly how the next page is announced.
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from scraper.client import build_client
 from scraper.crawl import CrawlStats, crawl
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
-from scraper.sinks import JsonlSink
+from scraper.sinks import JsonlSink, SqliteSink
 
 from e2e.site import TopicTeaser, drupal_listing
 
@@ -272,6 +274,38 @@ async def test_a_pager_going_round_under_new_urls_is_stopped(state: CrawlState, 
     assert (stats.records, stats.written, stats.new_records) == (12, 9, 9)
     assert len(out.read_text(encoding="utf-8").splitlines()) == 9
     assert state.pending() == 0
+
+
+class LinklessRoundabout(Roundabout):
+    """The same pager going round, listing teasers without links (their ids hash the page URL)."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        answer = super().__call__(request)
+        body = re.sub(r'(<h2 class="node-title"><a) href="[^"]*"', r"\1", answer.text)
+        return ok(body)
+
+
+async def test_a_pager_going_round_is_stopped_when_teasers_have_no_links(state: CrawlState) -> None:
+    """Without links, ids change with the page URL (``&sid=``): the pages' titles still show the
+    listing came round, so the crawl stops there instead of filling the output with duplicates."""
+    server = LinklessRoundabout()
+    run = await run_crawl(server, [f"{BASE}/keywords/roundabout"], state, max_pages=50)
+    assert len(server.seen) == 4
+    assert run.stats.loops == 1
+    assert {r.url for r in run.records} == {None}
+    assert len({r.title for r in run.records}) == 9
+
+
+async def test_an_unasked_304_is_a_failure_not_an_unchanged_page(state: CrawlState) -> None:
+    """A 304 to a request that offered no ETag or date to compare says nothing about the page's
+    records: the page fails (listed), it is not counted unchanged with no records."""
+    server = Server()
+    server.routes["/keywords/odd"] = httpx.Response(304, headers={"ETag": '"x"'})
+    run = await run_crawl(server, [f"{BASE}/keywords/odd"], state)
+    assert run.stats.not_modified == 0
+    assert [reason for _, reason in run.stats.failures] == [
+        f"FetchError: {BASE}/keywords/odd: HTTP 304 Not Modified to a request that was not conditional"
+    ]
 
 
 async def test_a_listing_that_shows_one_teaser_again_goes_on(state: CrawlState) -> None:
@@ -676,6 +710,30 @@ async def test_a_file_output_is_never_left_to_304s(state: CrawlState, options: d
     assert [r.headers.get("If-None-Match") for r in server.seen] == [None, None]
     assert run.stats.records == 6
     assert run.stats.not_modified == 0
+
+
+async def test_a_new_database_gets_every_page_though_the_state_knows_them(
+    state: CrawlState, tmp_path: Path
+) -> None:
+    """A database deleted and rebuilt (or a new one beside an old state file) holds none of the
+    pages the state has validators for: no conditional requests, every record written."""
+    server = Server()
+    conditional_topic(server, "rebuilt", 2, {})
+    url = f"{BASE}/keywords/rebuilt"
+    options = Settings(delay=0, obey_robots=False)
+    for name in ("first.sqlite", "rebuilt.sqlite", "rebuilt.sqlite"):
+        server.seen.clear()
+        with SqliteSink(tmp_path / name) as sink:
+            async with build_client(options, transport=httpx.MockTransport(server)) as client:
+                stats = await crawl([url], settings=options, sinks=[sink], state=state, client=client)
+        if name == "first.sqlite" or not sink.cumulative:
+            assert [r.headers.get("If-None-Match") for r in server.seen] == [None, None]
+            assert (stats.pages, stats.written) == (2, 6)
+        else:  # the rebuilt database, crawled again: now it holds the records a 304 stands for
+            assert stats.not_modified == 2
+    with sqlite3.connect(tmp_path / "rebuilt.sqlite") as conn:
+        assert conn.execute("SELECT count(*) FROM records").fetchone()[0] == 6
+    conn.close()
 
 
 async def test_a_resumed_file_output_gets_every_page_it_lacks(state: CrawlState) -> None:
