@@ -539,6 +539,10 @@ def _inflaters(url: str, response: httpx.Response) -> list[_Inflater]:
     return layers[::-1]
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first bytes of a gzip member (RFC 1952)."""
+
+
 class _Inflater:
     """Undoes one gzip or deflate layer with zlib, and knows whether its stream reached its end.
 
@@ -555,19 +559,30 @@ class _Inflater:
         """The bytes ``data`` inflates to, at most ``max_length`` of them (0: all).
 
         Past ``max_length`` the rest of ``data`` is left unread: the caller stops there anyway.
-        Bytes after the end of the stream are ignored, as httpx ignores them.
+        A gzip member followed by another is read on into it (RFC 1952 allows several; browsers and
+        Python's gzip read them all, httpx only the first); other bytes after the end are ignored.
         """
         if not data:
             return b""
         first, self._started = not self._started, True
         try:
             try:
-                return self._zlib.decompress(data, max_length)
+                out = self._zlib.decompress(data, max_length)
             except zlib.error:
                 if not (first and self.coding == "deflate"):
                     raise
                 self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-                return self._zlib.decompress(data, max_length)
+                out = self._zlib.decompress(data, max_length)
+            while (
+                self.coding == "gzip"
+                and self._zlib.eof
+                and self._zlib.unused_data.startswith(GZIP_MAGIC)
+                and not (max_length and len(out) >= max_length)
+            ):
+                rest = self._zlib.unused_data
+                self._zlib = zlib.decompressobj(CODING_WBITS["gzip"])
+                out += self._zlib.decompress(rest, max_length - len(out) if max_length else 0)
+            return out
         except zlib.error as exc:
             raise httpx.DecodingError(f"{self.coding}: {exc}") from exc
 

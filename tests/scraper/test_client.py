@@ -363,6 +363,15 @@ async def test_compressed_body_cut_short_is_a_transient_error(coding: str, whole
     assert len(handler.requests) == 3
 
 
+async def test_a_later_gzip_member_cut_short_is_a_transient_error() -> None:
+    """The second of two gzip members cut by a closed connection is a cut body too."""
+    members = gzip.compress(BIG_PAGE[:7000]) + gzip.compress(BIG_PAGE[7000:])
+    handler = Recorder(_page(content=members[:-20], Content_Encoding="gzip"))
+    with pytest.raises(FetchError, match="ended before its gzip stream did") as caught:
+        await _fetch(handler)
+    assert caught.value.transient
+
+
 async def test_cut_gzip_then_whole_one_is_the_page() -> None:
     """After a cut gzip body the retry's whole body is returned, on the second try."""
     whole = gzip.compress(BIG_PAGE)
@@ -387,6 +396,11 @@ async def test_cut_gzip_then_whole_one_is_the_page() -> None:
         pytest.param("identity", BIG_PAGE, id="identity"),
         pytest.param("utf-8", BIG_PAGE, id="unknown-token-ignored"),
         pytest.param("gzip", gzip.compress(BIG_PAGE) + b"\0\0\0\0", id="trailing-padding-ignored"),
+        pytest.param(
+            "gzip",
+            b"".join(gzip.compress(BIG_PAGE[n : n + 7000]) for n in range(0, len(BIG_PAGE), 7000)),
+            id="several-gzip-members",
+        ),
     ],
 )
 async def test_whole_compressed_bodies_are_decoded(coding: str, body: bytes) -> None:
