@@ -791,13 +791,18 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
-def _fts_fallback(query: str) -> str:
-    """The user's words as FTS5 string literals (implicitly ANDed): no operator or column syntax left.
+_FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
-    >>> _fts_fallback("secure-communities: ICE")
+
+def _fts_fallback(query: str) -> str:
+    """The user's words as FTS5 string literals (implicitly ANDed): no operator or column syntax
+    left. A stray operator (``guidance OR``, the query that failed) is dropped, not searched for.
+
+    >>> _fts_fallback("secure-communities: ICE OR")
     '"secure-communities:" "ICE"'
     """
-    return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
+    words = [word for word in query.split() if word not in _FTS_OPERATORS]
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
 def search(db_path: Path | str, query: str, limit: int = 20) -> list[Record]:

@@ -412,7 +412,17 @@ def test_search_index_follows_updates(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ['"Secure Communities', "Mayorkas AND", "secure-communities", "title:", "(Mayorkas", "NEAR(", "*"],
+    [
+        '"Secure Communities',
+        "Mayorkas AND",
+        "Mayorkas OR",
+        "NOT Mayorkas",
+        "secure-communities",
+        "title:",
+        "(Mayorkas",
+        "NEAR(",
+        "*",
+    ],
 )
 def test_search_survives_fts_syntax_errors(tmp_path: Path, query: str) -> None:
     """A query that is not valid FTS5 is searched as plain words instead of raising."""
