@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 __all__ = [
     "BOILERPLATE_PATTERNS",
@@ -275,11 +275,19 @@ def absolute_url(href: str | None, base: str) -> str | None:
     'https://www.dhs.gov/blog/x'
     >>> absolute_url("http://www.dhs.gov:99999/a", "https://www.dhs.gov/") is None
     True
+    >>> absolute_url(" /news/a b ", "https://www.dhs.gov/")
+    'https://www.dhs.gov/news/a%20b'
     """
     if href is None:
         return None
-    # Sites wrap hrefs in newlines and tabs (tests/corpus/senate-coldfusion-cowan-press-table).
-    href = "".join(href.split())
+    # As a browser reads an href (WHATWG URL): spaces around it dropped, tabs and newlines anywhere
+    # dropped (sites wrap hrefs in them: tests/corpus/senate-coldfusion-cowan-press-table), and a
+    # space inside is a %20, not nothing ("/news/a b" is not "/news/ab").
+    href = href.strip()
+    if "\t" in href or "\n" in href or "\r" in href:
+        href = href.replace("\t", "").replace("\n", "").replace("\r", "")
+    if " " in href:
+        href = href.replace(" ", "%20")
     if not href or href.startswith("#"):
         return None
     if href[0] == "/" and href[1:2] != "/" and "/." not in href and "/web/" not in href:
@@ -368,6 +376,25 @@ def _is_tracking(param: str) -> bool:
     return name.startswith("utm_") or name in TRACKING_PARAMS
 
 
+_ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # kept as written; everything else non-ASCII or unsafe is escaped
+
+
+def _normal_escapes(url: str) -> str:
+    """RFC 3986 normalisation of percent-encoding: non-ASCII written as UTF-8 escapes, escapes in
+    upper case, and escaped unreserved characters (``%7E``) written plainly. ``/news/déclaration``,
+    ``/news/d%C3%A9claration`` and ``/news/d%c3%a9claration`` are one link."""
+    if not url.isascii():
+        url = quote(url, safe=_URL_SAFE)
+
+    def normal(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    return _ESCAPE_RE.sub(normal, url)
+
+
 def identity_url(url: str) -> str:
     """What makes two spellings of a link one item (a record's ``id``): :func:`canonical_url`
     without the scheme (http and https serve the same page), a leading ``www.``, or tracking
@@ -378,6 +405,8 @@ def identity_url(url: str) -> str:
     '//dhs.gov/news/a?page=2'
     """
     url = canonical_url(url)
+    if "%" in url or not url.isascii():
+        url = _normal_escapes(url)
     scheme_end = url.find("://")
     if scheme_end < 0:  # not a URL (kept as written by canonical_url)
         return url

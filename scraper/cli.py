@@ -34,7 +34,7 @@ from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_text_du
 from parsers.decode import decode_html
 from parsers.profiles import Profile, resolve_profile
 from parsers.text import looks_like_text_dump
-from scraper.crawl import CrawlStats, crawl
+from scraper.crawl import RUN_IDENTITY, CrawlStats, crawl
 from scraper.errors import FixtureMissing, RateLimited, ScraperError, StateMismatch
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
@@ -466,7 +466,10 @@ def _run_crawl(
             [functools.partial(_log_retry, cap=settings.retry_after_cap)]
         )
         # The run is on record before the outputs are emptied: killed in between, --resume redoes it.
-        state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
+        try:
+            state.start_run(settings.model_dump(mode="json"), resume=settings.resume, identity=RUN_IDENTITY)
+        except StateMismatch as exc:
+            raise _fail(f"{exc}; drop --resume, or give this crawl its own --state", ExitCode.USAGE) from exc
         try:
             sinks: list[Sink] = [
                 stack.enter_context(closing(open_sink(p, resume=settings.resume))) for p in outputs

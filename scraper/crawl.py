@@ -37,7 +37,11 @@ from scraper.politeness import SYSTEM_CLOCK, Clock, host_key
 from scraper.settings import Settings
 from scraper.sinks import RejectsSink, Sink
 
-__all__ = ["CrawlStats", "crawl"]
+__all__ = ["RUN_IDENTITY", "CrawlStats", "crawl"]
+
+RUN_IDENTITY = {"command": "crawl"}
+"""What a crawl's run records in its state file, so ``--resume`` never continues another command's
+run (a ``wayback`` run's captures) as a crawl."""
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +189,7 @@ async def crawl(
     own_client = client is None
     http = client if client is not None else build_client(settings, clock=clock)
     if not state.in_run:  # else the caller started it (before emptying its outputs)
-        state.start_run(settings.model_dump(mode="json"), resume=settings.resume)
+        state.start_run(settings.model_dump(mode="json"), resume=settings.resume, identity=RUN_IDENTITY)
     if settings.resume:
         # The summary of the earlier run promised that --resume tries its failed pages again.
         state.requeue_failed()

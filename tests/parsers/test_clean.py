@@ -158,6 +158,9 @@ def test_canonical_url_shortcut_agrees_with_the_full_path(url: str) -> None:
         ("https://www.gov/a", "//www.gov/a"),  # "www" is the whole name there, not a prefix
         ("https://www2.dhs.gov/a", "//www2.dhs.gov/a"),
         ("https://dhs.gov:8443/a?utm=1", "//dhs.gov:8443/a?utm=1"),  # not a tracking parameter
+        ("https://dhs.gov/news/déclaration", "//dhs.gov/news/d%C3%A9claration"),
+        ("https://dhs.gov/news/d%c3%a9claration", "//dhs.gov/news/d%C3%A9claration"),
+        ("https://dhs.gov/%7Euser/a%2Fb", "//dhs.gov/~user/a%2Fb"),  # %2F stays: it is not a "/"
     ],
 )
 def test_identity_url_ignores_scheme_www_and_tracking(url: str, identity: str) -> None:
@@ -172,3 +175,17 @@ def test_identity_url_is_the_same_for_every_spelling(scheme: str, www: bool, res
     tagged = f"{url}{'&' if '?' in url else '?'}utm_campaign=weekly"
     assert clean.identity_url(url) == clean.identity_url(f"https://dhs.gov/{rest}")
     assert clean.identity_url(tagged) == clean.identity_url(url)
+
+
+@pytest.mark.parametrize(
+    ("href", "url"),
+    [
+        ("/news/a b", "https://www.dhs.gov/news/a%20b"),
+        ("\n\t /news/press-release.cfm?id=7\n\t", "https://www.dhs.gov/news/press-release.cfm?id=7"),
+        ("/news/\n\tlong-title", "https://www.dhs.gov/news/long-title"),
+        ("https://www.dhs.gov/a b?q=x y", "https://www.dhs.gov/a%20b?q=x%20y"),
+    ],
+)
+def test_absolute_url_reads_whitespace_as_a_browser_does(href: str, url: str) -> None:
+    """Tabs and newlines anywhere and spaces around an href are dropped; a space inside is %20."""
+    assert absolute_url(href, "https://www.dhs.gov/keywords/x") == url

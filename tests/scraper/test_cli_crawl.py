@@ -22,6 +22,7 @@ from rich.console import Console
 import scraper.cli as cli
 from parsers import Record
 from scraper.cli import app, main
+from scraper.frontier import CrawlState
 
 from e2e.site import Reply, Site
 
@@ -447,6 +448,25 @@ def test_dash_o_dash_writes_standard_output_beside_files(
     printed = [Record.model_validate_json(line).title for line in capsys.readouterr().out.splitlines()]
     assert printed == [Record.model_validate_json(line).title for line in out.read_text().splitlines()]
     assert len(printed) == 4
+
+
+def test_crawl_resume_refuses_the_state_of_another_command(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--resume on a state file another command's run left (a wayback run, or a crawl state from
+    before runs recorded what they were) is refused in one line (exit 2), the output untouched."""
+    topic = site.add_topic("mine", "Mine", pages=1, per_page=2)
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"archived": true}\n', encoding="utf-8")
+    with CrawlState.open(tmp_path / "out.jsonl.state.sqlite") as state:
+        state.start_run({}, resume=False, identity={"command": "wayback", "url": topic.url()})
+        state.end_run("interrupted")
+    assert main(["crawl", topic.url(), "-o", str(out), "--resume", "--no-robots", "--delay", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "holds the state of another run" in err
+    assert "drop --resume" in err
+    assert out.read_text(encoding="utf-8") == '{"archived": true}\n'
+    assert site.requests() == []
 
 
 def test_an_interrupted_crawl_says_what_it_did(

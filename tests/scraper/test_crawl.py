@@ -21,7 +21,7 @@ import parsers
 import scraper.crawl as crawl_module
 from parsers import Record, Teaser, TopicPage
 from scraper.client import build_client
-from scraper.crawl import CrawlStats, crawl
+from scraper.crawl import RUN_IDENTITY, CrawlStats, crawl
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
 from scraper.sinks import JsonlSink, SqliteSink
@@ -386,7 +386,7 @@ async def test_claimed_but_unfetched_pages_go_back_to_the_queue_on_resume(tmp_pa
     listed = [t for slug in "abc" for t in paged_topic(server, slug, 1)]
     urls = [f"{BASE}/keywords/{s}" for s in "abc"]
     with CrawlState.open(tmp_path / "state.sqlite") as state:
-        state.start_run({}, resume=False)
+        state.start_run({}, resume=False, identity=RUN_IDENTITY)
         for url in urls:
             state.add(url, start_url=url, page=0)
         assert len(state.claim(3)) == 3  # a batch claimed, then the process was killed
