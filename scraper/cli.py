@@ -41,7 +41,7 @@ from scraper.serve import run_server
 from scraper.settings import Settings
 from scraper.sinks import Sink, default_rejects_path, open_sink
 from scraper.sinks import search as search_records
-from scraper.warc import is_warc_path, iter_warc_pages, open_fixtures, warc_to_folder
+from scraper.warc import check_appendable, is_warc_path, iter_warc_pages, open_fixtures, warc_to_folder
 from scraper.wayback import WaybackEvent, WaybackStats, archive_prefix, cdx_range, run_wayback
 
 __all__ = ["Backend", "ExitCode", "app", "main"]
@@ -450,7 +450,10 @@ def _run_crawl(
     if settings.record is not None and settings.record.exists():
         # Recording adds to what is there: a folder or WARC that cannot be read is named now.
         try:
-            open_fixtures(settings.record)
+            if is_warc_path(settings.record):
+                check_appendable(settings.record)  # a record after a cut could never be read
+            else:
+                open_fixtures(settings.record)
         except (OSError, ValueError, ScraperError) as exc:
             raise _fail(_naming(settings.record, exc, "cannot record into"), ExitCode.USAGE) from exc
     _resolve_profile(settings.profile)  # a typo in --profile stops the crawl before any output opens

@@ -41,6 +41,7 @@ __all__ = [
     "ScraperError",
     "StateMismatch",
     "TooLarge",
+    "WarcNotAppendable",
 ]
 
 
@@ -223,3 +224,33 @@ class StateMismatch(ScraperError):
 
 def _describe(identity: Mapping[str, object]) -> str:
     return ", ".join(f"{key} {value}" for key, value in identity.items() if value is not None)
+
+
+class WarcNotAppendable(FixtureCorrupt):
+    """A WARC file that cannot be read to its end: a crash or a copy cut it, its bytes are damaged
+    from some point, or it is no WARC at all. Its whole records before the break still replay, but
+    a record appended after the break could never be read, so nothing is recorded into it: move it
+    away (the message gives the ``mv`` command; ``crawl.warc.gz`` becomes ``crawl.broken.warc.gz``,
+    still a WARC whose whole records can be replayed), then record again, or record into a new file.
+
+    Raised when recording would append to such a file, and (as the :class:`FixtureCorrupt` it is)
+    when reading it finds no whole record at all or a URL whose only capture is cut: the usual
+    advice, re-recording into the same file, would be refused.
+
+    Attributes:
+        move: the command that moves the file out of the way (to ``<name>.broken``).
+    """
+
+    def __init__(self, source: str | Path, problem: str, *, url: str | None = None) -> None:
+        super().__init__(source, problem, url=url, editable=False)
+        name = self.source.name
+        keep = next((len(s) for s in (".warc.gz", ".warc") if name.lower().endswith(s)), 0)
+        # crawl.warc.gz → crawl.broken.warc.gz: still a WARC by its name, so it can be read
+        broken = self.source.with_name(f"{name[: len(name) - keep]}.broken{name[len(name) - keep :]}")
+        self.move = f"mv {shlex.quote(str(self.source))} {shlex.quote(str(broken))}"
+        where = f"{source}: {url}: " if url is not None else f"{source}: "
+        self.args = (
+            f"{where}{self.problem}; nothing can be recorded into this file (a record added after "
+            f"its break could never be read): move it away with `{self.move}` and re-record "
+            f"with `{self.command}`, or record into a new file",
+        )

@@ -40,6 +40,14 @@ JSON, an entry without ``status``, a bad ``fetched_at``, a ``file`` outside the 
 :class:`~scraper.errors.FixtureCorrupt` naming the index, the URL and the problem; so does asking
 for a response whose body file was deleted or renamed.
 
+**One response per URL, and the GET one wins.** An index is keyed by URL alone, and what a crawl
+replays is the page a GET returns. So a non-GET answer never replaces a GET entry: a HEAD (or
+POST) recorded after the GET of its URL is not saved (logged at INFO), and one recorded first is
+replaced by the GET when that comes. An entry recorded for another method (``"method": "HEAD"``)
+answers only that method: a GET of its URL raises ``FixtureMissing``, as the page was never
+recorded, rather than replaying an empty body. A HEAD request is answered from the GET entry,
+with its status and headers and no body, as a server answers HEAD.
+
 **Recording into a folder others write too** (two ``topicscrape record`` runs, ``pytest -n 4
 --record-fixtures``): each save takes an exclusive lock on the index (``flock`` on
 ``DIR/.index.json.lock``, removed again after), re-reads the index if another process changed
@@ -80,7 +88,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from scraper.errors import FixtureCorrupt, FixtureMissing
+from scraper.errors import FixtureCorrupt, FixtureMissing, WarcNotAppendable
 
 try:
     import fcntl
@@ -559,7 +567,9 @@ class FixtureFolder:
     ) -> SavedResponse:
         """Save (or replace) the response for ``url`` and rewrite its ``index.json``.
 
-        The index is locked, re-read if another process changed it, and written back merged.
+        The index is locked, re-read if another process changed it, and written back merged. A
+        folder holds one response per URL, so a non-GET answer (a HEAD's) never replaces a GET
+        one: it is saved only when the URL has no GET entry (see the module docstring).
 
         Args:
             url: the request URL as sent (its userinfo and fragment are not saved).
@@ -570,7 +580,7 @@ class FixtureFolder:
             method: request method.
 
         Returns:
-            The new entry.
+            The new entry, or the GET entry kept in its place.
 
         Raises:
             FixtureCorrupt: the index on disk, changed by another process, is broken.
@@ -583,6 +593,10 @@ class FixtureFolder:
             base = home.folder if home is not None else self.root
             with _IndexLock(base):
                 index = self._refresh(base)
+                kept_get = self._entries.get(key)
+                if method.upper() != "GET" and kept_get is not None and kept_get.method.upper() == "GET":
+                    logger.info("not saving the %s answer for %s over its GET fixture", method, url)
+                    return kept_get
                 spellings = [saved for saved in index.values() if fixture_key(saved.url) == key]
                 previous = spellings[0] if spellings else None
                 file: str | None = None
@@ -675,7 +689,7 @@ def _read_entries(path: Path, data: bytes, *, nested: bool) -> dict[str, SavedRe
         return FixtureCorrupt(path, problem, folder=base)
 
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # an editor may have put a byte order mark in front
     except UnicodeDecodeError:
         raise broken("is not UTF-8 text") from None
     try:
@@ -709,10 +723,8 @@ def _entry(path: Path, url: str, entry: object) -> SavedResponse:
     def broken(problem: str) -> FixtureCorrupt:
         return FixtureCorrupt(path, problem, url=url, folder=base)
 
-    try:
-        fixture_url(url)
-    except ValueError:
-        raise broken("the key is not a valid URL") from None
+    if not _is_absolute_http(url):  # no record command to suggest for it: the index is at fault
+        raise FixtureCorrupt(path, f"its key {url!r} is not an absolute http(s) URL", folder=base)
     if not isinstance(entry, dict):
         raise broken("the entry is not an object")
     if "status" not in entry:
@@ -754,6 +766,15 @@ def _entry(path: Path, url: str, entry: object) -> SavedResponse:
         fetched_at=fetched_at,
         folder=base,
     )
+
+
+def _is_absolute_http(url: str) -> bool:
+    """Whether an index key is an absolute http(s) URL with a host, the only kind a crawl asks for."""
+    try:
+        parsed = httpx.URL(fixture_url(url))
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
 def _is_header(pair: object) -> bool:
@@ -1120,6 +1141,8 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     Raises (from ``handle_request``/``handle_async_request``):
         FixtureMissing: the URL is not saved; the message gives the command that records it.
+        WarcNotAppendable: the URL is not in a WARC file that cannot be read to its end (it may
+            have been in the lost part); the message says to move the file away first.
         FixtureCorrupt: the URL is saved but its body cannot be had (a body file deleted, a WARC
             record cut short); the message says what to re-record.
     """
@@ -1139,7 +1162,13 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         """The saved status, headers and body, or a 304 when the request's validators match."""
         url = str(request.url)
         saved = self.folder.get(url)
-        if saved is None:
+        if saved is None or (saved.method.upper() not in ("GET", request.method.upper())):
+            # a HEAD's answer (no body) must not pass for the page a GET asks for
+            broken = getattr(self.folder, "broken", None)
+            if isinstance(broken, str):  # a WARC cut short: the URL may be in what was lost
+                raise WarcNotAppendable(
+                    self.folder.root, f"is not in the records before {broken}", url=fixture_url(url)
+                )
             raise FixtureMissing(fixture_url(url), self.folder.root)  # never a password in a message
         extensions: dict[str, Any] = {FETCHED_AT_EXTENSION: saved.fetched_at}
         if saved.status == 200 and _not_modified(request.headers, saved):
@@ -1147,7 +1176,7 @@ class ReplayTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return httpx.Response(
                 304, headers=_encode(kept), stream=httpx.ByteStream(b""), extensions=extensions
             )
-        body = self.folder.body(saved)
+        body = b"" if request.method == "HEAD" else self.folder.body(saved)
         return httpx.Response(
             saved.status, headers=_encode(saved.headers), stream=httpx.ByteStream(body), extensions=extensions
         )

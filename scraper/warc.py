@@ -38,8 +38,23 @@ empty payload is left alone, as a HEAD response has one). What each command does
   when loading, replay an earlier whole capture of that URL if there is one, and otherwise raise
   :class:`~scraper.errors.FixtureCorrupt` (naming URL, byte counts and the re-record command)
   when the URL is asked for: the crawl lists that page as failed, ``serve`` answers 500.
-- A file that ends inside a record's headers (no URL, status or body to speak of) gives a WARNING
-  with the byte offset; a file that is not a WARC at all raises ``FixtureCorrupt``.
+- A file that cannot be read on from some record (it ends inside that record's headers or first
+  line, or warcio trips over what is left of them, whatever it raises: :data:`UNREADABLE_ERRORS`)
+  gives one WARNING with the byte offset, and every whole record before it is used. Only a file
+  with no whole record at all (not a WARC, or cut inside its first record) raises
+  :class:`~scraper.errors.WarcNotAppendable`, a ``FixtureCorrupt``.
+- A request record whose request line is cut (``G``) lends no method (:func:`_request_method`);
+  its response stays a GET, with a warning.
+- A response whose payload does not decode whole from its ``Content-Encoding`` (a gzip stream cut
+  on the wire, recorded whole by another tool) is cut too, by :func:`~scraper.fixtures.decoded_body`.
+
+**Recording never makes a file unreadable.** :class:`WarcRecordingTransport` writes no response
+whose body does not decode whole (the fetch rejected it; the folder recorder skips it too), and
+before appending to an existing file it checks, once, that the file reads to its end
+(:func:`check_appendable`): a record appended after a cut could never be read. A file that does
+not is refused with :class:`~scraper.errors.WarcNotAppendable`, which says to move it away; so is
+re-recording a URL whose only capture is cut in such a file, and a URL missing from one (it may
+have been in the lost part).
 
 Example::
 
@@ -72,7 +87,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserExce
 from warcio.warcwriter import WARCWriter
 
 from scraper._version import __version__
-from scraper.errors import FixtureCorrupt
+from scraper.errors import FixtureCorrupt, WarcNotAppendable
 from scraper.fixtures import (
     DROPPED_HEADERS,
     SECRET_HEADERS,
@@ -101,6 +116,7 @@ __all__ = [
     "WarcRecordingTransport",
     "WarcReplayTransport",
     "WarcResponse",
+    "check_appendable",
     "is_warc_path",
     "iter_warc_pages",
     "open_fixtures",
@@ -126,11 +142,38 @@ NOT_MODIFIED = 304
 NO_BODY_STATUSES = frozenset({204, 304})
 """Statuses whose ``Content-Length`` describes no body here (RFC 9110 §8.6), so it is not checked."""
 
+HTTP_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
+"""RFC 9110 §9 methods, plus PATCH (RFC 5789): taken from a request line even with no target after."""
+
+UNREADABLE_ERRORS: tuple[type[Exception], ...] = (
+    ArchiveLoadFailed,
+    StatusAndHeadersParserException,
+    zlib.error,
+    EOFError,
+    # warcio 1.8 parses what it is given: a record whose WARC headers are cut before
+    # WARC-Target-URI raises AttributeError ('NoneType' has no 'startswith'), a cut number a
+    # ValueError. Any of these means the file cannot be read on from that record.
+    AttributeError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ValueError,
+)
+"""What warcio raises on a damaged WARC; each means "unreadable from here", never a crash."""
+
+PAYLOAD_ERRORS: tuple[type[Exception], ...] = (ArchiveLoadFailed, zlib.error, EOFError)
+"""What reading a record's body may raise on damaged bytes (a corrupt gzip member)."""
+
+MAX_ERROR_TEXT = 100
+"""Characters of a warcio error message kept in a warning (its messages quote the damaged bytes)."""
+
 GZIP_MAGIC = b"\x1f\x8b"
 TAIL_PEEK = 64 * 1024
 """Bytes read from an unreadable end of file to find which URL its record was for (headers come first)."""
 
 _REVISIT_NOT_MODIFIED = "server-not-modified"
+_METHOD_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP method is a token (RFC 9110 §9.1)."""
 
 
 def is_warc_path(path: str | Path) -> bool:
@@ -145,6 +188,8 @@ def is_warc_path(path: str | Path) -> bool:
 def open_fixtures(path: str | Path) -> ResponseSource:
     """The saved responses at ``path``: a WARC file (by its suffix) or a fixture folder.
 
+    A WARC file opened again unchanged gives the same (read-only) archive, read and warned about once.
+
     Raises:
         FileNotFoundError: there is no such file or folder.
         FixtureCorrupt: the file is not a readable WARC, or the folder's index is broken (a
@@ -152,10 +197,36 @@ def open_fixtures(path: str | Path) -> ResponseSource:
     """
     path = Path(path)
     if is_warc_path(path):
-        return WarcArchive.load(path)
+        return _load_once(path)
     if not path.is_dir():
         raise FileNotFoundError(f"fixture folder not found: {path}")
     return FixtureFolder.load(path)
+
+
+_last_loaded: tuple[tuple[Path, int, int, int, int], WarcArchive] | None = None
+_last_loaded_lock = threading.Lock()
+
+
+def _load_once(path: Path) -> WarcArchive:
+    """:meth:`WarcArchive.load`, reusing the archive read last when it is the same, unchanged file.
+
+    A command opens its source twice (the CLI checks it before any output is opened, then the
+    replay or the server opens it): read once, its warnings about cut records are given once.
+    Only the last archive is kept; any change to the file (size, mtime, inode) reads it again.
+    """
+    global _last_loaded
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"WARC file not found: {path}") from None
+    key = (path.resolve(), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    with _last_loaded_lock:
+        if _last_loaded is not None and _last_loaded[0] == key:
+            return _last_loaded[1]
+    archive = WarcArchive.load(path)
+    with _last_loaded_lock:
+        _last_loaded = (key, archive)
+    return archive
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -218,11 +289,11 @@ def read_warc(path: str | Path) -> Iterator[WarcResponse]:
     for found in _read_all(Path(path)):
         if isinstance(found, _Cut):
             _warn_cut(Path(path), found)
-        else:
+        elif isinstance(found, WarcResponse):
             yield found
 
 
-def _read_all(path: Path) -> Iterator[WarcResponse | _Cut]:
+def _read_all(path: Path) -> Iterator[WarcResponse | _Cut | _Broken]:
     with path.open("rb") as fh:
         yield from _Reader(path).responses(fh)
 
@@ -259,6 +330,20 @@ class _Cut:
 
     response: WarcResponse
     problem: str
+    in_file: bool = True
+
+
+@dataclass(frozen=True)
+class _Broken:
+    """The file cannot be read on from ``offset`` (a cut, damaged bytes): nothing may be appended.
+
+    Attributes:
+        offset: the byte where the unreadable part starts.
+        problem: what is wrong and how much is lost, as warned.
+    """
+
+    offset: int
+    problem: str
 
 
 def _with_method(found: WarcResponse | _Cut, method: str) -> WarcResponse | _Cut:
@@ -275,55 +360,85 @@ class _Reader:
         self.by_digest: dict[str, int] = {}
         self.by_url: dict[str, int] = {}
 
-    def responses(self, fh: IO[bytes]) -> Iterator[WarcResponse | _Cut]:
-        """Yield responses (and cut ones), each once the record after it (maybe its request) is seen.
+    def responses(self, fh: IO[bytes]) -> Iterator[WarcResponse | _Cut | _Broken]:
+        """Yield responses (and cut ones), each once the record after it (maybe its request) is seen;
+        last, a :class:`_Broken` when the file cannot be read to its end (warned about: the whole
+        records before the break are all there is).
 
         Raises:
-            FixtureCorrupt: the file is not a WARC, or cannot be read on from some point.
+            WarcNotAppendable: the file holds no whole record at all (not a WARC, or cut inside its
+                first record); a ``FixtureCorrupt`` and a ``ValueError`` too.
         """
         records = ArchiveIterator(fh, check_digests=True)
         pending: WarcResponse | _Cut | None = None
         methods: dict[str, str] = {}  # request record id → method, for responses that name it
+        whole = 0  # records read to their end
+        short: tuple[int, str] | None = None  # (offset, kind) of a record the file ends inside
+        failures: list[str] = []
         try:
-            for record in records:
+            for record in _each(records, failures):
                 kind = record.rec_type
                 warc = record.rec_headers
                 if kind == "request":
-                    method = _request_method(record)
+                    method = self._request(record)
                     refers = warc.get_header("WARC-Concurrent-To")
-                    if method is None:
-                        continue
-                    if pending is not None and refers is not None and refers == _record_id(pending):
-                        pending = _with_method(pending, method)
-                    else:
-                        methods[warc.get_header("WARC-Record-ID") or ""] = method
-                    continue
-                if pending is not None:
-                    yield pending
-                    pending = None
-                if kind not in ("response", "revisit"):
-                    continue
-                found = self._read(record, records)
-                if found is not None:
-                    method = methods.pop(warc.get_header("WARC-Concurrent-To") or "", None)
-                    pending = found if method is None else _with_method(found, method)
-        except (ArchiveLoadFailed, StatusAndHeadersParserException, zlib.error) as exc:
-            raise FixtureCorrupt(
-                self.path, f"is not a readable WARC file: {exc}", folder=self.path, editable=False
-            ) from exc
+                    if method is not None:
+                        if pending is not None and refers is not None and refers == _record_id(pending):
+                            pending = _with_method(pending, method)
+                        else:
+                            methods[warc.get_header("WARC-Record-ID") or ""] = method
+                else:
+                    if pending is not None:
+                        yield pending
+                        pending = None
+                    if kind in ("response", "revisit"):
+                        found = self._read(record, records)
+                        if found is not None:
+                            method = methods.pop(warc.get_header("WARC-Concurrent-To") or "", None)
+                            pending = found if method is None else _with_method(found, method)
+                if _is_short(record):
+                    short = (records.get_record_offset(), kind)
+                else:
+                    whole += 1
+        except PAYLOAD_ERRORS as exc:  # reading a body: damaged compressed bytes
+            failures.append(_one_line(exc))
+        size = self.path.stat().st_size
+        if whole == 0 and size > 0:
+            what = failures[0] if failures else f"it ends inside its first record, after {size} bytes"
+            raise WarcNotAppendable(self.path, f"is not a readable WARC file: {what}")
         if pending is not None:
             yield pending
-        size = self.path.stat().st_size
-        if records.offset < size:
-            # warcio stops quietly at a record whose headers the file ends inside of.
-            uri = _tail_uri(self.path, records.offset)
-            logger.warning(
-                "%s: the file ends inside a record%s: its last %d bytes (from byte %d) cannot be read",
-                self.path,
-                f" (of {uri})" if uri else "",
-                size - records.offset,
-                records.offset,
+        if failures or records.offset < size:
+            offset = min(records.offset, size)
+            uri = _tail_uri(self.path, offset)
+            # warcio stops quietly at a record whose headers the file ends inside of, and raises
+            # (ArchiveLoadFailed, or worse) at one whose first lines are cut or damaged.
+            why = f"a record cannot be read ({failures[0]})" if failures else "the file ends inside a record"
+            problem = (
+                f"{why}{f' (of {uri})' if uri else ''}: its last {size - offset} bytes "
+                f"(from byte {offset}) cannot be read; the {whole} whole records before it are used"
             )
+            logger.warning("%s: %s", self.path, problem)
+            yield _Broken(offset, problem)
+        elif short is not None:
+            offset, kind = short
+            problem = f"the file ends inside its last record (a {kind} record, from byte {offset})"
+            if kind != "response":  # a cut response was warned about with its URL and byte counts
+                logger.warning("%s: %s", self.path, problem)
+            yield _Broken(offset, problem)
+
+    def _request(self, record: Any) -> str | None:
+        """The method of a request record, or None (warned about when its request line is cut)."""
+        method = _request_method(record)
+        if method is None:
+            url = _target_uri(record.rec_headers.get_header("WARC-Target-URI")) or "an unnamed URL"
+            logger.warning(
+                "%s: the request record for %s is cut or damaged (no whole request line): "
+                "its response, if any, is taken as a GET",
+                self.path,
+                url,
+            )
+        return method
 
     def _read(self, record: Any, records: ArchiveIterator) -> WarcResponse | _Cut | None:
         """The response a record stands for, or None (logged) when it cannot be had."""
@@ -335,6 +450,8 @@ class _Reader:
         # Only after the body is read: asking for the offset makes warcio skip to the record's end.
         offset = records.get_record_offset()
         if isinstance(found, _Cut):
+            if not found.in_file:
+                return found
             return replace(found, problem=f"{found.problem}; {_why_cut(self.path, offset)}")
         digest = record.rec_headers.get_header("WARC-Payload-Digest")
         if digest:
@@ -385,6 +502,49 @@ class _Reader:
         return None
 
 
+def _each(records: ArchiveIterator, failures: list[str]) -> Iterator[Any]:
+    """warcio's records until the first one it cannot read, whose error is added to ``failures``."""
+    iterator = iter(records)
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            return
+        except (*PAYLOAD_ERRORS, StatusAndHeadersParserException) as exc:
+            failures.append(_one_line(exc))
+            return
+        except UNREADABLE_ERRORS as exc:  # warcio tripping over what it parsed
+            failures.append(f"cut or damaged record headers; warcio: {_one_line(exc)}")
+            return
+        yield record
+
+
+def _is_short(record: Any) -> bool:
+    """Whether the file ends inside ``record``: fewer bytes than its WARC ``Content-Length``, or
+    headers cut before that (mandatory) field, so that warcio reads to the end of the file.
+
+    Reads what is left of the record (usually nothing: its body has been read already).
+    """
+    block = record.raw_stream
+    while block.read(64 * 1024):
+        pass
+    if str(getattr(record, "format", "")).startswith("warc"):
+        declared = record.rec_headers.get_header("Content-Length")
+        if declared is None or not declared.strip().isdigit():  # cut before or inside its value
+            return True
+    return getattr(record, "length", None) is None or int(getattr(block, "limit", 0) or 0) > 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """``ExcType: message`` on one short printable line: warcio's messages quote the damaged bytes
+    (a binary "first line" of hundreds of bytes, line breaks and all)."""
+    said = " ".join(str(exc).split())
+    said = "".join(c if c.isprintable() else "?" for c in said)
+    if len(said) > MAX_ERROR_TEXT:
+        said = said[:MAX_ERROR_TEXT] + "..."
+    return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+
+
 def _record_id(found: WarcResponse | _Cut) -> str | None:
     return found.response.record_id if isinstance(found, _Cut) else found.record_id
 
@@ -413,9 +573,10 @@ def _response(record: Any, path: Path) -> WarcResponse | _Cut | None:
         return _Cut(found, raw)
     try:
         body = decoded_body(raw, httpx.Headers(headers))
-    except httpx.DecodingError:
-        logger.warning("skipping the response for %s: its body does not match its Content-Encoding", url)
-        return None
+    except httpx.DecodingError as exc:
+        # A gzip/deflate stream that ends early is a capture cut on the wire (a closed connection):
+        # the record is whole, the page in it is not.
+        return _Cut(found, f"its body does not decode whole from its Content-Encoding ({exc})", in_file=False)
     return replace(found, body=body)
 
 
@@ -523,10 +684,21 @@ def _warc_date(value: str | None) -> datetime | None:
 
 
 def _request_method(record: Any) -> str | None:
-    """The method of a request record (warcio keeps it as the status line's protocol)."""
+    """The method of a request record, or None when its request line is not whole.
+
+    warcio keeps the method as the status line's protocol, and the rest (``/path HTTP/1.1``) as
+    its status line. A request line cut after a byte or two (``G``) must not pass for a method: a
+    known method (:data:`HTTP_METHODS`) is taken as it is, any other token only when a request
+    target follows it.
+    """
     headers = record.http_headers
     method = getattr(headers, "protocol", None) if headers is not None else None
-    return method.upper() if isinstance(method, str) and method.isalpha() else None
+    if not isinstance(method, str) or not _METHOD_TOKEN.fullmatch(method):
+        return None
+    if method.upper() in HTTP_METHODS:
+        return method.upper()
+    target = str(getattr(headers, "statusline", "") or "").split(" ", 1)[0]
+    return method.upper() if target else None
 
 
 def _status_and_headers(http_headers: Any) -> tuple[int | None, list[tuple[str, str]]]:
@@ -564,6 +736,7 @@ class WarcArchive:
         self._entries: dict[str, SavedResponse] = {}
         self._bodies: dict[str, bytes] = {}
         self._cut: dict[str, str] = {}  # key → what is wrong, for URLs with no whole capture
+        self._broken: _Broken | None = None  # the file cannot be read to its end
         for response in responses:
             self.add(response)
 
@@ -582,6 +755,8 @@ class WarcArchive:
         for found in _read_all(path):
             if isinstance(found, _Cut):
                 archive._add_cut(found)
+            elif isinstance(found, _Broken):
+                archive._broken = found
             else:
                 archive.add(found)
         return archive
@@ -590,6 +765,15 @@ class WarcArchive:
     def root(self) -> Path:
         """The WARC file."""
         return self._root
+
+    @property
+    def broken(self) -> str | None:
+        """Where the file stops being readable ("byte 46306, where a record cannot be read"), or
+        None when it reads to its end. A URL not found may have been lost there, and nothing can be
+        recorded into the file (:func:`check_appendable`)."""
+        if self._broken is None:
+            return None
+        return f"byte {self._broken.offset}, from where the file cannot be read"
 
     def add(self, response: WarcResponse) -> None:
         """Hold ``response``, replacing an earlier one for its URL.
@@ -657,11 +841,15 @@ class WarcArchive:
 
         Raises:
             FixtureCorrupt: every capture of this URL in the file is cut; the message gives the
-                byte counts and the command that records it again.
+                byte counts and the command that records it again. It is a
+                :class:`~scraper.errors.WarcNotAppendable` when the file cannot be read to its end
+                (nothing can be recorded into it: the message says to move it away first).
         """
         key = _key(saved.url)
         problem = self._cut.get(key)
         if problem is not None:
+            if self._broken is not None:  # re-recording into this file would append past its break
+                raise WarcNotAppendable(self._root, problem, url=saved.url)
             raise FixtureCorrupt(self._root, problem, url=saved.url, folder=self._root, editable=False)
         return self._bodies.get(key, b"")
 
@@ -726,6 +914,9 @@ class WarcRecordingTransport(CapturingTransport):
         inner: the transport that fetches (sync or async).
         path: the WARC file; created, or appended to.
         now: wall clock for ``WARC-Date`` (UTC).
+
+    Raises:
+        WarcNotAppendable: ``path`` exists but does not read to its end (:func:`check_appendable`).
     """
 
     def __init__(
@@ -739,9 +930,21 @@ class WarcRecordingTransport(CapturingTransport):
         self.path = Path(path)
         self._gzip = self.path.name.lower().endswith(".gz")
         self._lock = threading.Lock()
+        check_appendable(self.path)
 
     def capture(self, exchange: Exchange) -> None:
-        """Append the exchange's request and response records (under ``flock`` against other processes)."""
+        """Append the exchange's request and response records (under ``flock`` against other processes).
+
+        A response whose body does not decode whole from its Content-Encoding (a gzip stream cut by
+        a closed connection: the fetch rejected it) is not written, with a warning, as the folder
+        recorder does: a reader would skip it anyway, and an earlier whole capture would lose.
+        """
+        url = fixture_url(str(exchange.request.url))
+        try:
+            decoded_body(exchange.raw, exchange.headers)
+        except httpx.DecodingError as exc:
+            logger.warning("not recording %s: its body does not match its Content-Encoding (%s)", url, exc)
+            return
         request, response = _records(
             WARCWriter(BytesIO(), gzip=self._gzip, warc_version=WARC_VERSION), exchange
         )
@@ -760,6 +963,80 @@ class WarcRecordingTransport(CapturingTransport):
                     writer.write_record(writer.create_warcinfo_record(self.path.name, info))
                 writer.write_request_response_pair(request, response)
                 fh.write(buffer.getvalue())
+
+
+def check_appendable(path: str | Path) -> None:
+    """Refuse to record into a WARC file that cannot be read to its end.
+
+    warcio reads a file front to back and stops at the first record it cannot read, so a record
+    appended after a cut (a crash, a copy stopped half-way) or to a file that is no WARC at all
+    could never be read back. A missing or empty file is fine. Reads the whole file once (its
+    record headers and blocks, not their digests), holding a shared ``flock`` so a recorder in
+    another process is not caught half-way through an append.
+
+    Raises:
+        WarcNotAppendable: the file does not read to its end, or is compressed otherwise than its
+            name says (records of both kinds in one file cannot be read); the message says to move
+            it away or record into a new file. A ``FixtureCorrupt`` and a ``ValueError`` too.
+    """
+    path = Path(path)
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        return
+    with fh:
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH)  # released when the file is closed
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return
+        problem = _unreadable_at(fh, size, gzipped=path.name.lower().endswith(".gz"))
+    if problem is not None:
+        raise WarcNotAppendable(path, f"cannot record into it: {problem}")
+
+
+def _unreadable_at(fh: IO[bytes], size: int, *, gzipped: bool) -> str | None:
+    """What stops ``fh`` (``size`` bytes) from reading to its end as a WARC, or None when it does."""
+    magic = fh.read(2) == GZIP_MAGIC
+    fh.seek(0)
+    records = ArchiveIterator(fh)
+    failures: list[str] = []
+    seen = 0
+    last = 0
+    try:
+        for record in _each(records, failures):
+            last = records.get_record_offset()
+            if _is_short(record):
+                return f"the file ends inside its record at byte {last} (of {size})"
+            seen += 1
+    except PAYLOAD_ERRORS as exc:
+        failures.append(_one_line(exc))
+    if not failures and magic and records.offset >= size and not _member_ends(fh, last):
+        # the record is all there but not the gzip trailer: a new member would be read as its rest
+        return f"the file ends inside the gzip member of its last record (from byte {last} of {size})"
+    if failures or records.offset < size:
+        offset = min(records.offset, size)
+        why = f" ({failures[0]})" if failures else ""
+        what = "it is not a WARC file" if seen == 0 else f"it cannot be read from byte {offset} of {size}"
+        return what + why
+    if magic != gzipped:  # one file cannot mix the two: a reader takes it as one or the other
+        held, named = ("gzip-compressed", "does not end .gz") if magic else ("uncompressed", "ends .gz")
+        return f"it holds {held} records but its name {named}, so new records would not match them"
+    return None
+
+
+def _member_ends(fh: IO[bytes], offset: int) -> bool:
+    """Whether the gzip member at ``offset`` of ``fh`` ends (its trailer is there) before the file does."""
+    fh.seek(offset)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        while not inflater.eof and (chunk := fh.read(64 * 1024)):
+            inflater.decompress(chunk, 64 * 1024)
+            while inflater.unconsumed_tail and not inflater.eof:
+                inflater.decompress(inflater.unconsumed_tail, 64 * 1024)
+    except zlib.error:
+        return False
+    return inflater.eof
 
 
 def _records(writer: WARCWriter, exchange: Exchange) -> tuple[Any, Any]:

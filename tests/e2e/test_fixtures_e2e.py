@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import logging
 import socket
 import subprocess
 import sys
@@ -350,3 +351,45 @@ def test_parallel_record_runs_into_one_folder_keep_every_page(site: Site, tmp_pa
     assert all(b"<title>Topic " in loaded.body(saved) for saved in loaded)
     bodies = {p for p in (folder / f"127.0.0.1_{site.port}").iterdir()}
     assert len(bodies) == 12
+
+
+# -- bodies cut on the wire ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["folder", "cut.warc.gz"])
+def test_a_gzip_body_cut_by_a_closed_connection_is_recorded_nowhere(
+    site: Site, tmp_path: Path, caplog: pytest.LogCaptureFixture, target: str
+) -> None:
+    """The server closes the connection half-way through a gzip body (no Content-Length, so the
+    socket sees no error): neither recorder writes it, each says why; the whole page is written."""
+    squeezed = gzip.compress(PAGE)
+    site.route(
+        "/cut",
+        Reply(
+            body=squeezed[: len(squeezed) * 3 // 4],
+            headers=(("Content-Encoding", "gzip"),),
+            close_delimited=True,
+        ),
+    )
+    site.page("/whole", PAGE, gzip=True)
+    path = tmp_path / target
+    recorder: httpx.BaseTransport = (
+        WarcRecordingTransport(httpx.HTTPTransport(), path)
+        if target.endswith(".warc.gz")
+        else RecordingTransport(httpx.HTTPTransport(), FixtureFolder.load(path))
+    )
+    with caplog.at_level(logging.WARNING), httpx.Client(transport=recorder) as client:
+        client.get(site.url("/cut"))
+        client.get(site.url("/whole"))
+    assert len(site.requests("/cut")) == 1
+    assert f"not recording {site.url('/cut')}: its body does not match its Content-Encoding" in caplog.text
+    if target.endswith(".warc.gz"):
+        uris = {
+            line.split(b": ", 1)[1].strip().decode()
+            for line in gzip.decompress(path.read_bytes()).splitlines()
+            if line.startswith(b"WARC-Target-URI")
+        }
+        assert uris == {site.url("/whole")}
+        assert [r.url for r in read_warc(path)] == [site.url("/whole")]
+    else:
+        assert [s.url for s in FixtureFolder.load(path)] == [site.url("/whole")]

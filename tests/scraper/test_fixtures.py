@@ -755,3 +755,73 @@ def test_a_body_read_to_its_content_length_is_recorded_though_not_iterated_to_th
     saved = folder.get("https://x.gov/page")
     assert saved is not None
     assert folder.body(saved) == PAGE
+
+
+# -- index keys, byte order marks, and methods -------------------------------------------------
+
+
+def test_an_index_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """An editor that saves index.json with a UTF-8 BOM leaves it valid: the BOM is read past."""
+    FixtureFolder.load(tmp_path).save(DHS, status=200, headers=HEADERS, body=PAGE, fetched_at=WHEN)
+    index = tmp_path / "index.json"
+    index.write_bytes(b"\xef\xbb\xbf" + index.read_bytes())
+    folder = FixtureFolder.load(tmp_path)
+    saved = folder.get(DHS)
+    assert saved is not None
+    assert folder.body(saved) == PAGE
+
+
+@pytest.mark.parametrize("key", ["not a url", "", "ftp://www.dhs.gov/x", "/keywords/secure-communities"])
+def test_an_index_key_that_is_not_an_absolute_http_url_is_corrupt(tmp_path: Path, key: str) -> None:
+    """A key no crawl could ask for (relative, empty, another scheme) is FixtureCorrupt naming it."""
+    index = tmp_path / "index.json"
+    index.write_text(json.dumps({"format": "topicscrape-fixtures", "version": 1, "responses": {key: _ENTRY}}))
+    with pytest.raises(FixtureCorrupt) as caught:
+        FixtureFolder.load(tmp_path)
+    assert str(caught.value) == (
+        f"{index}: its key {key!r} is not an absolute http(s) URL; "
+        f"re-record it with `topicscrape record URL --to {tmp_path}`, or fix the file"
+    )
+
+
+def _head_and_get(request: httpx.Request) -> httpx.Response:
+    """A page whose HEAD answer has its headers and no body, as a server sends it."""
+    body = b"" if request.method == "HEAD" else PAGE
+    return httpx.Response(200, headers=HEADERS, content=body)
+
+
+def test_a_head_recorded_after_a_get_does_not_replace_it(tmp_path: Path) -> None:
+    """The folder keeps one answer per URL: the GET's. A later HEAD is not saved over it, and a HEAD
+    replays from the GET entry with its headers and no body."""
+    folder = FixtureFolder.load(tmp_path)
+    with httpx.Client(transport=RecordingTransport(httpx.MockTransport(_head_and_get), folder)) as client:
+        client.get(DHS)
+        client.head(DHS)
+    reloaded = FixtureFolder.load(tmp_path)
+    saved = reloaded.get(DHS)
+    assert saved is not None
+    assert (saved.method, reloaded.body(saved)) == ("GET", PAGE)
+    with httpx.Client(transport=ReplayTransport(reloaded)) as client:
+        assert client.get(DHS).content == PAGE
+        head = client.head(DHS)
+    assert (head.status_code, head.content, head.headers["ETag"]) == (200, b"", '"abc"')
+
+
+def test_a_head_recorded_first_is_replaced_by_the_get_and_never_replays_as_one(tmp_path: Path) -> None:
+    """A HEAD-only entry answers HEAD, but a GET of its URL is FixtureMissing (its page was never
+    recorded), not an empty page; the GET recorded later replaces it."""
+    folder = FixtureFolder.load(tmp_path)
+    with httpx.Client(transport=RecordingTransport(httpx.MockTransport(_head_and_get), folder)) as client:
+        client.head(DHS)
+    saved = FixtureFolder.load(tmp_path).get(DHS)
+    assert saved is not None
+    assert saved.method == "HEAD"
+    with httpx.Client(transport=ReplayTransport(FixtureFolder.load(tmp_path))) as client:
+        assert client.head(DHS).status_code == 200
+        with pytest.raises(FixtureMissing):
+            client.get(DHS)
+    with httpx.Client(transport=RecordingTransport(httpx.MockTransport(_head_and_get), folder)) as client:
+        client.get(DHS)
+    saved = FixtureFolder.load(tmp_path).get(DHS)
+    assert saved is not None
+    assert saved.method == "GET"

@@ -241,3 +241,32 @@ def test_a_half_read_stream_is_not_recorded_and_a_warning_names_it(
             if line.startswith(b"WARC-Target-URI")
         }
     assert recorded == {site.url("/big?whole=1")}
+
+
+HEAD_AFTER_GET_TESTS = """
+URL = {url!r}
+
+def test_head_after_get(topicscrape_replay):
+    with topicscrape_replay.client() as client:
+        page = client.get(URL)
+        head = client.head(URL)
+    assert page.status_code == head.status_code == 200
+    assert page.text == "<h1>live page</h1>"
+    assert head.content == b""
+"""
+
+
+@pytest.mark.slow
+def test_a_head_after_a_get_keeps_the_get_fixture(
+    pytester: pytest.Pytester, make_site: Callable[..., Site]
+) -> None:
+    """--record-fixtures: a test that GETs then HEADs a URL records the GET, and replays both."""
+    site = make_site()
+    site.page("/topic", "<h1>live page</h1>")
+    _ini(pytester, "topicscrape_fixtures = fixtures")
+    pytester.makepyfile(test_head=HEAD_AFTER_GET_TESTS.format(url=site.url("/topic")))
+    _run(pytester, "--record-fixtures").assert_outcomes(passed=1)
+    index = json.loads((pytester.path / "fixtures" / "index.json").read_text())
+    assert index["responses"][site.url("/topic")]["method"] == "GET"
+    site.stop()
+    _run(pytester).assert_outcomes(passed=1)

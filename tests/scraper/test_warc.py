@@ -21,7 +21,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scraper.client import build_client, build_transport, fetch
-from scraper.errors import FixtureCorrupt, FixtureMissing
+from scraper.errors import FixtureCorrupt, FixtureMissing, WarcNotAppendable
 from scraper.fixtures import FixtureFolder, RecordingTransport, ReplayTransport
 from scraper.settings import Settings
 from scraper.warc import (
@@ -486,16 +486,17 @@ def test_a_body_that_does_not_match_its_encoding_is_skipped(
 
 
 def test_not_a_warc_is_a_value_error(tmp_path: Path) -> None:
-    """A file that is not a WARC is refused with FixtureCorrupt (a ValueError) naming it; a missing
-    one is FileNotFoundError."""
+    """A file that is not a WARC is refused with FixtureCorrupt (a ValueError) naming it, whose advice
+    is to move it away, not to record into it again; a missing one is FileNotFoundError."""
     path = tmp_path / "fake.warc.gz"
     path.write_bytes(b"<html>not a warc</html>")
     with pytest.raises(ValueError, match="not a readable WARC"):
         list(read_warc(path))
     with pytest.raises(FixtureCorrupt) as caught:
         WarcArchive.load(path)
+    assert isinstance(caught.value, WarcNotAppendable)
     assert str(caught.value).startswith(f"{path}: is not a readable WARC file: ")
-    assert str(caught.value).endswith(f"re-record it with `topicscrape record URL --to {path}`")
+    assert f"move it away with `mv {path} {tmp_path / 'fake.broken.warc.gz'}`" in str(caught.value)
     with pytest.raises(FileNotFoundError):
         WarcArchive.load(tmp_path / "missing.warc.gz")
 
@@ -605,17 +606,36 @@ def test_a_record_the_file_ends_inside_is_skipped_with_its_byte_counts(
 
 
 def test_replaying_a_cut_record_raises_fixture_corrupt(tmp_path: Path) -> None:
-    """--replay/serve know the URL but will not serve half a page: FixtureCorrupt with the counts
-    and the command that records it again."""
+    """--replay/serve know the URL but will not serve half a page: FixtureCorrupt with the counts;
+    the file ends there, so the advice is to move it away first, then record the URL again."""
     path, _ = _cut_warc(tmp_path)
     with httpx.Client(transport=WarcReplayTransport(path)) as client:
         assert client.get("https://x.gov/a").content == b"<p>a</p>"
-        with pytest.raises(FixtureCorrupt) as caught:
+        with pytest.raises(WarcNotAppendable) as caught:
             client.get("https://x.gov/big")
     message = str(caught.value)
     assert message.startswith(f"{path}: https://x.gov/big: cut short (")
-    assert message.endswith(f"re-record it with `topicscrape record https://x.gov/big --to {path}`")
+    assert f"move it away with `mv {path} {tmp_path / 'cut.broken.warc.gz'}`" in message
+    assert f"re-record with `topicscrape record https://x.gov/big --to {path}`" in message
     assert WarcArchive.load(path).problem("https://x.gov/big") is not None
+
+
+def test_a_cut_record_inside_a_whole_file_advises_re_recording_into_it(tmp_path: Path) -> None:
+    """A record failing its digest in a file that reads to its end: re-recording into the same file
+    works (the new capture wins), so that is the advice, with no move."""
+    path = tmp_path / "flipped.warc"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False, warc_version="1.1")
+        _response(writer, "https://x.gov/a", b"<p>original body</p>")
+        _response(writer, "https://x.gov/b", b"<p>b</p>")
+    path.write_bytes(path.read_bytes().replace(b"original", b"0riginal"))
+    archive = WarcArchive.load(path)
+    saved = archive.get("https://x.gov/a")
+    assert saved is not None
+    with pytest.raises(FixtureCorrupt) as caught:
+        archive.body(saved)
+    assert not isinstance(caught.value, WarcNotAppendable)
+    assert str(caught.value).endswith(f"re-record it with `topicscrape record https://x.gov/a --to {path}`")
 
 
 def test_a_cut_capture_does_not_replace_an_earlier_whole_one(
@@ -727,3 +747,248 @@ def test_a_chunked_payload_digested_after_dechunking_is_whole(tmp_path: Path) ->
 
     _write_warc(path, build)
     assert [(r.url, r.body) for r in read_warc(path)] == [("https://x.gov/chunked", b"<p>chunked</p>")]
+
+
+# -- cut files: what a crash or a copy stopped half-way leaves ---------------------------------
+
+
+def _pair_warc(path: Path, *urls: str) -> list[int]:
+    """A WARC as our recorder writes it (warcinfo, then a response + request pair per URL); returns
+    the byte offset each record starts at, and the file size last."""
+    _record(path, *urls)
+    with path.open("rb") as fh:
+        records = ArchiveIterator(fh)
+        offsets = [records.offset for _ in records]
+    return [*offsets, path.stat().st_size]
+
+
+def _plain_tail(path: Path, start: int, keep: int) -> bytes:
+    """The record starting at ``start``, decompressed if gzip, cut to its first ``keep`` bytes."""
+    data = path.read_bytes()[start:]
+    if data[:2] == b"\x1f\x8b":
+        data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data)
+    return data[:keep]
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_a_file_cut_inside_record_headers_before_the_uri_keeps_earlier_records(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, gzipped: bool
+) -> None:
+    """warcio raises AttributeError on a record whose WARC headers end before WARC-Target-URI: the
+    whole records before it are read, with a warning naming the offset, never a traceback."""
+    path = tmp_path / ("crawl.warc.gz" if gzipped else "crawl.warc")
+    offsets = _pair_warc(path, "https://x.gov/a", "https://x.gov/b")
+    third = offsets[3]  # the response record of /b
+    head = _plain_tail(path, third, 10_000)
+    cut = head[: head.index(b"WARC-Target-URI")]
+    data = path.read_bytes()[:third] + (gzip.compress(cut) if gzipped else cut)
+    path.write_bytes(data)
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/a"]
+        archive = WarcArchive.load(path)
+        assert [s.url for s in iter_warc_pages(path)] == ["https://x.gov/a"]
+        assert warc_to_folder(path, tmp_path / "folder") == 1
+    assert [s.url for s in archive] == ["https://x.gov/a"]
+    assert f"(from byte {third}) cannot be read; the 3 whole records before it are used" in caplog.text
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_a_file_cut_inside_the_first_line_of_a_later_record_keeps_earlier_records(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, gzipped: bool
+) -> None:
+    """A file ending in "WARC/1" (the first line of a record, cut) is not rejected whole: the records
+    before the cut are used and a warning gives the offset."""
+    path = tmp_path / ("crawl.warc.gz" if gzipped else "crawl.warc")
+    offsets = _pair_warc(path, "https://x.gov/a", "https://x.gov/b")
+    third = offsets[3]
+    cut = b"WARC/1"  # what is left of "WARC/1.1\r\n"
+    path.write_bytes(path.read_bytes()[:third] + (gzip.compress(cut) if gzipped else cut))
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        archive = WarcArchive.load(path)
+    assert [s.url for s in archive] == ["https://x.gov/a"]
+    assert f"(from byte {third}) cannot be read" in caplog.text
+
+
+def test_a_file_with_no_whole_record_is_fixture_corrupt(tmp_path: Path) -> None:
+    """Cut inside its first record, a file has nothing readable: FixtureCorrupt for the whole file."""
+    path = tmp_path / "crawl.warc.gz"
+    offsets = _pair_warc(path, "https://x.gov/a")
+    path.write_bytes(path.read_bytes()[: offsets[1] // 2])
+    with pytest.raises(WarcNotAppendable, match="is not a readable WARC file: "):
+        WarcArchive.load(path)
+    plain = tmp_path / "crawl.warc"
+    _pair_warc(plain, "https://x.gov/a")
+    data = plain.read_bytes()
+    plain.write_bytes(data[: data.index(b"Content-Length: ") + len(b"Content-Length: ")])
+    with pytest.raises(WarcNotAppendable, match="it ends inside its first record"):
+        WarcArchive.load(plain)  # warcio reads the empty Content-Length as 0: a whole empty record
+    empty = tmp_path / "new.warc.gz"
+    empty.write_bytes(b"")
+    assert len(WarcArchive.load(empty)) == 0  # an empty file is no break: nothing was written yet
+
+
+def test_a_request_record_cut_in_its_request_line_is_not_a_method(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request line cut to "G" is no method: the response before it stays a GET (replayed), and a
+    warning says the request record is cut."""
+    path = tmp_path / "crawl.warc"
+    offsets = _pair_warc(path, "https://x.gov/a", "https://x.gov/b")
+    request = offsets[4]  # the request record of /b, after its response
+    block = path.read_bytes()[request:]
+    line = block.index(b"\r\n\r\nGET ") + 4
+    path.write_bytes(path.read_bytes()[: request + line + 1])
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [(r.url, r.method) for r in read_warc(path)] == [
+            ("https://x.gov/a", "GET"),
+            ("https://x.gov/b", "GET"),
+        ]
+        archive = WarcArchive.load(path)
+    assert "https://x.gov/b" in archive
+    assert "the request record for https://x.gov/b is cut or damaged" in caplog.text
+
+
+def _request_record(method_line: str) -> Any:
+    """A stand-in for a warcio request record whose request line is ``method_line``."""
+    protocol, _, rest = method_line.partition(" ")
+    headers = StatusAndHeaders(rest, [], protocol=protocol)
+    return type("Record", (), {"http_headers": headers})()
+
+
+@pytest.mark.parametrize(
+    ("line", "method"),
+    [
+        ("GET /a HTTP/1.1", "GET"),
+        ("head /a HTTP/1.1", "HEAD"),
+        ("PATCH", "PATCH"),
+        ("PROPFIND /dav HTTP/1.1", "PROPFIND"),
+        ("G", None),
+        ("GE", None),
+        ("POS", None),
+        ("G\u00e9T /a HTTP/1.1", None),
+    ],
+)
+def test_request_methods_are_known_methods_or_tokens_with_a_target(line: str, method: str | None) -> None:
+    """RFC 9110 methods are taken alone; another token only with a request target after it."""
+    from scraper.warc import _request_method
+
+    assert _request_method(_request_record(line)) == method
+
+
+def test_a_gzip_payload_cut_inside_its_stream_is_cut_not_missing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another tool's record of a gzip body cut by a closed connection (the record itself whole) is
+    skipped with a warning; replaying its URL is FixtureCorrupt saying why, not FixtureMissing."""
+    path = tmp_path / "other.warc.gz"
+    squeezed = gzip.compress(BIG)
+    _write_warc(
+        path,
+        lambda writer: _response(
+            writer, "https://x.gov/cut", squeezed[: len(squeezed) // 2], **{"Content-Encoding": "gzip"}
+        ),
+    )
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert list(read_warc(path)) == []
+        archive = WarcArchive.load(path)
+    assert "https://x.gov/cut: its body does not decode whole from its Content-Encoding" in caplog.text
+    with (
+        httpx.Client(transport=ReplayTransport(archive)) as client,
+        pytest.raises(FixtureCorrupt, match="does not decode whole"),
+    ):
+        client.get("https://x.gov/cut")
+
+
+def test_opening_a_cut_warc_twice_warns_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The CLI opens --replay/serve sources twice (a check, then the replay): one warning per cut,
+    one read; a changed file is read again."""
+    path, _ = _cut_warc(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        first = open_fixtures(path)
+        assert open_fixtures(path) is first
+    assert caplog.text.count("skipping the response for https://x.gov/big") == 1
+    with path.open("ab") as fh:
+        fh.write(b"\r\n")
+    assert open_fixtures(path) is not first
+
+
+# -- recording into a WARC ---------------------------------------------------------------------
+
+
+def _cut_gzip_origin(request: httpx.Request) -> httpx.Response:
+    """/cut: a gzip body whose stream ends early (as a closed connection leaves it); else /page."""
+    if request.url.path == "/cut":
+        squeezed = gzip.compress(BIG)
+        return httpx.Response(
+            200,
+            headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+            stream=httpx.ByteStream(squeezed[: len(squeezed) * 3 // 4]),
+        )
+    return _origin(request)
+
+
+def test_a_body_cut_inside_its_gzip_stream_is_not_recorded(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The WARC recorder writes no record of a body that does not decode whole (the fetch rejects
+    it too), and says why, as the folder recorder does."""
+    path = tmp_path / "crawl.warc.gz"
+    transport = WarcRecordingTransport(httpx.MockTransport(_cut_gzip_origin), path, now=lambda: WHEN)
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"), httpx.Client(transport=transport) as client:
+        client.get("https://x.gov/page")
+        client.get("https://x.gov/cut")
+    uris = {r.rec_headers.get_header("WARC-Target-URI") for r in _records(path)}
+    assert uris == {None, "https://x.gov/page"}  # warcinfo and /page only
+    assert "not recording https://x.gov/cut: its body does not match its Content-Encoding" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (lambda data, offsets: data[: offsets[4] - 60], "the file ends inside its record at byte"),
+        (lambda data, offsets: data[:-4], "ends inside the gzip member of its last record"),
+        (lambda data, offsets: data[: offsets[3] + 30], "it cannot be read from byte"),
+        (lambda data, offsets: b"<html>not a warc</html>", "it is not a WARC file"),
+        (lambda data, offsets: gzip.decompress(data), "holds uncompressed records but its name ends .gz"),
+    ],
+    ids=["cut-record", "cut-trailer", "cut-header", "junk", "plain-named-gz"],
+)
+def test_recording_into_a_warc_that_does_not_read_to_its_end_is_refused(
+    tmp_path: Path, damage: Callable[[bytes, list[int]], bytes], said: str
+) -> None:
+    """Records appended after a break could never be read: the recorder refuses the file when it is
+    made, before fetching anything, telling the user to move it away; the file is left as it was."""
+    path = tmp_path / "crawl.warc.gz"
+    offsets = _pair_warc(path, "https://x.gov/a", "https://x.gov/b")
+    path.write_bytes(damage(path.read_bytes(), offsets))
+    before = path.read_bytes()
+    with pytest.raises(WarcNotAppendable) as caught:
+        WarcRecordingTransport(httpx.MockTransport(_origin), path, now=lambda: WHEN)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: cannot record into it: ")
+    assert said in message
+    assert f"move it away with `mv {path} {tmp_path / 'crawl.broken.warc.gz'}`" in message
+    assert isinstance(caught.value, FixtureCorrupt)
+    assert path.read_bytes() == before
+
+
+def test_recording_into_a_whole_or_new_warc_is_allowed(tmp_path: Path) -> None:
+    """The check passes a whole file (appends go on) and a file not there yet."""
+    path = tmp_path / "crawl.warc.gz"
+    _record(path, "https://x.gov/a")
+    _record(path, "https://x.gov/b")
+    assert [r.url for r in read_warc(path)] == ["https://x.gov/a", "https://x.gov/b"]
+
+
+def test_a_url_missing_from_a_cut_warc_says_to_move_it_away(tmp_path: Path) -> None:
+    """A URL not found in a file that cannot be read to its end may be in the lost part, and
+    recording it into that file is refused: the error says so rather than FixtureMissing's advice."""
+    path = tmp_path / "crawl.warc.gz"
+    offsets = _pair_warc(path, "https://x.gov/a", "https://x.gov/b")
+    path.write_bytes(path.read_bytes()[: offsets[3]] + gzip.compress(b"WARC/1"))
+    with httpx.Client(transport=WarcReplayTransport(path)) as client:
+        assert client.get("https://x.gov/a").status_code == 200
+        with pytest.raises(WarcNotAppendable) as caught:
+            client.get("https://x.gov/b")
+    assert f"https://x.gov/b: is not in the records before byte {offsets[3]}" in str(caught.value)
+    assert f"`mv {path} {tmp_path / 'crawl.broken.warc.gz'}`" in str(caught.value)
