@@ -61,7 +61,8 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,7 +72,7 @@ import httpx
 
 from parsers import NoTeasersFound, ParseError, Record, parse_topic_page
 from scraper.client import FetchStats, build_client, build_transport, fetch
-from scraper.errors import Blocked, FetchError, NotArchived
+from scraper.errors import Blocked, FetchError, NotArchived, StateMismatch
 from scraper.fixtures import FixtureFolder, RecordingTransport
 from scraper.frontier import CrawlState, canonicalize
 from scraper.politeness import SYSTEM_CLOCK, Clock, HostLimiter, PacedTransport, host_key
@@ -81,6 +82,7 @@ from scraper.warc import WarcRecordingTransport, is_warc_path
 
 __all__ = [
     "CDX_FIELDS",
+    "CDX_FILTERS",
     "DEFAULT_ARCHIVE_URL",
     "DEFAULT_CDX_URL",
     "DEFAULT_RATE_LIMIT_WAIT",
@@ -88,7 +90,9 @@ __all__ = [
     "MODE_VIEW",
     "NDJSON_FIELDS",
     "PAGER_WINDOW",
+    "RECORDS_CACHE_SIZE",
     "REDIRECT_WINDOW",
+    "REVISIT_MIMETYPE",
     "ArchiveTransport",
     "Capture",
     "CaptureResult",
@@ -113,6 +117,7 @@ __all__ = [
     "fetch_cdx_page",
     "format_memento_url",
     "format_timestamp",
+    "is_revisit",
     "iter_cdx",
     "merge_records",
     "nearest_capture",
@@ -132,6 +137,23 @@ DEFAULT_ARCHIVE_URL = "https://web.archive.org/web/"
 
 CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 """The CDX API's default fields, in its order and with its names."""
+
+REVISIT_MIMETYPE = "warc/revisit"
+"""The ``mimetype`` the CDX gives a revisit record (with ``statuscode`` ``-``): a capture whose bytes were
+the same as an earlier one's (the ``digest`` it repeats), stored by reference. The Internet Archive
+keeps most repeated identical captures so."""
+
+CDX_FILTERS = ("statuscode:200|-", "mimetype:text/html|warc/revisit")
+"""The ``filter`` parameters of a listing: 200s of ``text/html``, and revisit records.
+
+The Wayback CDX server matches each ``[!]field:regex`` against the whole field (a Java regex,
+``Pattern.matches``; wayback-cdx-server README, "Filtering"; EDGI's ``search()``: "Regexes are matched
+against the *entire* field value"), so ``200|-`` is "200" or "-". A revisit carries neither the
+status nor the media type of what it repeats: whether it is a page is known from the capture it
+repeats (the same digest), see :func:`is_revisit`. ``resolveRevisits=true`` is not sent: on the
+Wayback CDX server it adds the original's storage fields (``orig.filename``...; its
+``RevisitResolver``), which the public output does not show, and EDGI's client, which sends it,
+still meets revisits as ``warc/revisit`` and ``-``."""
 
 MODE_ORIGINAL = "id_"
 """Playback mode for the bytes as captured: no toolbar, no rewritten links."""
@@ -394,11 +416,15 @@ class CdxPage:
         records: the captures, in index order, consecutive repeats dropped.
         resume_key: where the next page starts (``showResumeKey=true``), None on the last page.
         malformed: rows that could not be read and were skipped.
+        resumable: the answer is in a form that carries a resume key when there is more (the Wayback
+            CDX server's JSON rows); False for pywb's newline-delimited JSON, which pages by
+            ``page=`` and never sends one.
     """
 
     records: tuple[CdxRecord, ...]
     resume_key: str | None = None
     malformed: int = 0
+    resumable: bool = True
 
 
 def parse_cdx_json(rows: object) -> CdxPage:
@@ -499,7 +525,7 @@ def parse_cdx_ndjson(text: str) -> CdxPage:
             malformed += 1
     if malformed and not records:
         raise ValueError(f"no CDX record in {malformed} line(s) of JSON; the first: {lines[0][:200]!r}")
-    return CdxPage(tuple(records), None, malformed)
+    return CdxPage(tuple(records), None, malformed, resumable=False)
 
 
 def _ndjson_field(item: object, name: str) -> str:
@@ -537,6 +563,24 @@ def decode_cdx(body: bytes) -> CdxPage:
     except json.JSONDecodeError as exc:
         raise ValueError(f"the CDX answer is not complete JSON ({len(body)} bytes; cut off?): {exc}") from exc
     return parse_cdx_json(rows)
+
+
+def is_revisit(record: CdxRecord) -> bool:
+    """Whether ``record`` is a revisit record: a capture identical to an earlier one, listed by the
+    CDX with ``warc/revisit`` (or a resolved media type) and status ``-``.
+
+    >>> is_revisit(CdxRecord("k", "2016", "http://a/", "warc/revisit", "-", "D", "1"))
+    True
+    """
+    if record.mimetype == REVISIT_MIMETYPE:
+        return True
+    return record.statuscode == "-" and record.mimetype == "text/html"
+
+
+def _listable(record: CdxRecord) -> bool:
+    """A capture a run reads or counts: a 200 of ``text/html``, or a revisit record (whose original
+    decides; see :meth:`_Run._capture`)."""
+    return (record.status == 200 and record.mimetype == "text/html") or is_revisit(record)
 
 
 def nearest_capture(captures: Iterable[CdxRecord], when: datetime) -> CdxRecord | None:
@@ -690,6 +734,46 @@ def blocked_reason(body: bytes | str, runtime_error: str | None = None) -> str |
 # -- merging and summaries ---------------------------------------------------------------------------
 
 
+@dataclass
+class _Teaser:
+    """What :func:`merge_records` keeps of one teaser while it reads: its first and last sighting, its
+    latest record (the first one read on a tie), and its latest record that gave a date."""
+
+    first: datetime | None
+    last: datetime | None
+    latest: Record
+    dated: Record | None
+
+
+def _merge_latest(records: Iterable[Record]) -> list[Record]:
+    """:func:`merge_records` without ``all_captures``, in one pass."""
+    teasers: dict[str, _Teaser] = {}
+    for record in records:
+        when = record.archived_at
+        teaser = teasers.get(record.id)
+        if teaser is None:
+            teasers[record.id] = _Teaser(when, when, record, record if record.date is not None else None)
+            continue
+        if when is not None:
+            teaser.first = when if teaser.first is None else min(teaser.first, when)
+            teaser.last = when if teaser.last is None else max(teaser.last, when)
+        rank = when or _MIN_TIME
+        if rank > (teaser.latest.archived_at or _MIN_TIME):
+            teaser.latest = record
+        if record.date is not None and (
+            teaser.dated is None or rank > (teaser.dated.archived_at or _MIN_TIME)
+        ):
+            teaser.dated = record
+    merged: list[Record] = []
+    for teaser in teasers.values():
+        seen: dict[str, object] = {"first_seen": teaser.first, "last_seen": teaser.last}
+        if teaser.latest.date is None and teaser.dated is not None:
+            seen = {**seen, "date": teaser.dated.date, "date_raw": teaser.dated.date_raw}
+        merged.append(teaser.latest.model_copy(update=seen))
+    merged.sort(key=lambda r: (r.first_seen or _MIN_TIME, r.archived_at or _MIN_TIME, r.page, r.position))
+    return merged
+
+
 def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> list[Record]:
     """Merge teasers seen in several captures by ``id``.
 
@@ -701,8 +785,12 @@ def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> l
     the first named. With ``all_captures`` every capture keeps its record (one per teaser per
     capture, a teaser listed twice in one capture counted once), ordered by capture time.
 
-    Records without ``archived_at`` (not from an archive) take part but set no time.
+    Records without ``archived_at`` (not from an archive) take part but set no time. By default
+    ``records`` is read once, keeping per teaser only what the merge needs: memory grows with the
+    teasers, not with the captures that listed them.
     """
+    if not all_captures:
+        return _merge_latest(records)
     groups: dict[str, list[Record]] = {}
     for record in records:
         groups.setdefault(record.id, []).append(record)
@@ -713,23 +801,11 @@ def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> l
             "first_seen": min(times, default=None),
             "last_seen": max(times, default=None),
         }
-        if all_captures:
-            per_capture: dict[tuple[str | None, datetime | None], Record] = {}
-            for record in group:
-                per_capture.setdefault((record.capture_url, record.archived_at), record)
-            merged.extend(record.model_copy(update=seen) for record in per_capture.values())
-        else:
-            latest = max(group, key=lambda r: r.archived_at or _MIN_TIME)  # the first listed on a tie
-            if latest.date is None:
-                dated = [r for r in group if r.date is not None]
-                if dated:
-                    known = max(dated, key=lambda r: r.archived_at or _MIN_TIME)
-                    seen = {**seen, "date": known.date, "date_raw": known.date_raw}
-            merged.append(latest.model_copy(update=seen))
-    if all_captures:
-        merged.sort(key=lambda r: (r.archived_at or _MIN_TIME, r.page, r.position, r.id))
-    else:
-        merged.sort(key=lambda r: (r.first_seen or _MIN_TIME, r.archived_at or _MIN_TIME, r.page, r.position))
+        per_capture: dict[tuple[str | None, datetime | None], Record] = {}
+        for record in group:
+            per_capture.setdefault((record.capture_url, record.archived_at), record)
+        merged.extend(record.model_copy(update=seen) for record in per_capture.values())
+    merged.sort(key=lambda r: (r.archived_at or _MIN_TIME, r.page, r.position, r.id))
     return merged
 
 
@@ -974,16 +1050,17 @@ def cdx_query_url(
     limit: int = 1000,
     resume_key: str | None = None,
 ) -> str:
-    """The CDX request listing ``url``'s readable captures: JSON, 200s of ``text/html`` only, paged
-    by ``resumeKey``.
+    """The CDX request listing ``url``'s readable captures: JSON, 200s of ``text/html`` and revisit
+    records (:data:`CDX_FILTERS`), paged by ``resumeKey``.
 
-    Identical captures are all listed: each is a sighting (``last_seen``), and a run reads one of
-    each digest only (:class:`CaptureStore` hands the others the records read). ``collapse`` adds
-    ``collapse=digest``, which keeps only the first of each run of identical captures.
+    Identical captures are all listed, revisit records included: each is a sighting
+    (``last_seen``), and a run reads one of each digest only (:class:`CaptureStore` hands the others
+    the records read). ``collapse`` adds ``collapse=digest``, which keeps only the first of each run
+    of identical captures.
 
     >>> cdx_query_url("https://www.dhs.gov/k", from_date="2011", to_date="2017", limit=500)
     'https://web.archive.org/cdx/search/cdx?url=https%3A%2F%2Fwww.dhs.gov%2Fk&output=json&from=2011&to=2017\
-&filter=statuscode%3A200&filter=mimetype%3Atext%2Fhtml&showResumeKey=true&limit=500'
+&filter=statuscode%3A200%7C-&filter=mimetype%3Atext%2Fhtml%7Cwarc%2Frevisit&showResumeKey=true&limit=500'
 
     Raises:
         ValueError: a date is not one :func:`cdx_date` reads.
@@ -993,7 +1070,7 @@ def cdx_query_url(
         params.append(("from", cdx_date(from_date)))
     if to_date:
         params.append(("to", cdx_date(to_date)))
-    params += [("filter", "statuscode:200"), ("filter", "mimetype:text/html")]
+    params += [("filter", spec) for spec in CDX_FILTERS]
     if collapse:
         params.append(("collapse", "digest"))
     params += [("showResumeKey", "true"), ("limit", str(limit))]
@@ -1088,8 +1165,14 @@ async def iter_cdx(
 
 
 def _warn_if_cut(page: CdxPage, limit: int, query_url: str) -> None:
-    """Say so when a CDX answer filled its ``limit`` without a resume key: a server that pages by
-    other means (pywb's ``page=``) has more captures that the run will not see."""
+    """Say so when a CDX answer filled its ``limit`` without a resume key from a server that pages by
+    other means (pywb's ``page=``): it may hold more captures that the run will not see.
+
+    The Wayback CDX server, asked with ``showResumeKey=true``, prints the key "only if the query has
+    more results that have not been printed due to limit= (or max query limit)" (wayback-cdx-server
+    README, "Resumption Key"): its last page may hold exactly ``limit`` rows, and is not cut."""
+    if page.resumable:
+        return
     if page.resume_key is None and len(page.records) + page.malformed >= limit:
         logger.warning(
             "%s: %d captures and no resume key: the CDX server may hold more than it sent "
@@ -1225,7 +1308,8 @@ CREATE TABLE IF NOT EXISTS wayback_captures (
     archived_at  TEXT,
     next_url     TEXT,
     skipped      TEXT,
-    records      TEXT NOT NULL
+    records      TEXT NOT NULL,
+    twin_of      TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS wayback_lookups (
     page_url     TEXT PRIMARY KEY,
@@ -1243,7 +1327,22 @@ CREATE TABLE IF NOT EXISTS wayback_digests (
     original     TEXT NOT NULL,
     digest       TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS wayback_digests_twins ON wayback_digests (digest, original);
+CREATE TABLE IF NOT EXISTS wayback_revisits (
+    url          TEXT PRIMARY KEY
+) WITHOUT ROWID;
 """
+"""``wayback_captures.twin_of``: a capture identical to one read (same CDX digest of the same original)
+is stored as a pointer to the capture whose records it repeats (``records`` left ``[]``), not as a copy
+of them: a page captured unchanged 5,000 times costs 5,000 small rows, not 5,000 copies of its list.
+``wayback_revisits`` names the listed captures that are revisit records (``warc/revisit``)."""
+
+_CAPTURE_COLUMNS = "url, final_url, page_url, page, archived_at, next_url, skipped, twin_of"
+
+RECORDS_CACHE_SIZE = 256
+"""Captures whose parsed records :class:`CaptureStore` keeps at hand: the read ones their identical
+captures point to. Captures come in time order and a page stays unchanged for runs of captures, so a
+few are enough; the bound keeps memory flat however many captures a listing has."""
 
 
 def _iso(when: datetime) -> str:
@@ -1261,7 +1360,8 @@ class CaptureStore:
     Every method commits before it returns (``synchronous=FULL``). A capture is stored under the URL
     asked for and, after an archive redirect, under the URL that answered too. The CDX digest of
     every capture listed is kept too, so that a capture identical to one read (:meth:`twin`) is not
-    fetched again.
+    fetched again; it is stored as a pointer to that one (:meth:`save_twin`), and its records are
+    made from that one's when asked for.
 
     Args:
         path: the SQLite file (``":memory:"`` for a run that cannot be resumed).
@@ -1270,9 +1370,14 @@ class CaptureStore:
     def __init__(self, path: Path | str) -> None:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
         self._lock = threading.Lock()
+        self._records: OrderedDict[str, tuple[Record, ...]] = OrderedDict()
+        self._ids: OrderedDict[tuple[str | None, ...], frozenset[str]] = OrderedDict()
         try:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_CAPTURE_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(wayback_captures)")}
+            if "twin_of" not in columns:  # a state file of an earlier topicscrape: copies, no pointers
+                self._conn.execute("ALTER TABLE wayback_captures ADD COLUMN twin_of TEXT")
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise ValueError(f"{path} is not a topicscrape state file: {exc}") from exc
@@ -1295,9 +1400,17 @@ class CaptureStore:
         """Forget everything (a run started without ``--resume``)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            for table in ("wayback_captures", "wayback_lookups", "wayback_snapshots", "wayback_digests"):
+            for table in (
+                "wayback_captures",
+                "wayback_lookups",
+                "wayback_snapshots",
+                "wayback_digests",
+                "wayback_revisits",
+            ):
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("COMMIT")
+            self._records.clear()
+            self._ids.clear()
 
     def save_capture(self, result: CaptureResult) -> None:
         """Store a capture's outcome (replacing an earlier one)."""
@@ -1307,26 +1420,83 @@ class CaptureStore:
         keys = dict.fromkeys((result.url, result.final_url))
         self._write(
             "INSERT OR REPLACE INTO wayback_captures (url, final_url, page_url, page, archived_at, next_url, "
-            "skipped, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "skipped, records, twin_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             [(key, result.final_url, *row) for key in keys],
+        )
+        with self._lock:
+            for key in keys:
+                self._records.pop(key, None)
+            self._ids.clear()
+
+    def save_twin(self, url: str, twin: CaptureResult, archived_at: datetime) -> None:
+        """Store the listed capture ``url``, made at ``archived_at``, as identical to the capture read
+        ``twin`` (see :meth:`twin`): one row pointing at it, its records not copied."""
+        self._write(
+            "INSERT OR REPLACE INTO wayback_captures (url, final_url, page_url, page, archived_at, next_url, "
+            "skipped, records, twin_of) VALUES (?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+            [(url, url, twin.page_url, twin.page, _iso(archived_at), twin.next_url, twin.skipped, twin.url)],
         )
 
     def capture(self, url: str) -> CaptureResult | None:
-        """The stored outcome of the capture ``url``, or None."""
-        rows = self._read(
-            "SELECT url, final_url, page_url, page, archived_at, next_url, skipped, records "
-            "FROM wayback_captures WHERE url = ?",
-            (url,),
-        )
-        return _capture_row(rows[0]) if rows else None
+        """The stored outcome of the capture ``url``, or None; an identical capture's records are
+        those of the capture it points to, stamped with its own time and URL."""
+        rows = self._read(f"SELECT {_CAPTURE_COLUMNS} FROM wayback_captures WHERE url = ?", (url,))
+        return self._result(rows[0]) if rows else None
 
     def captures(self) -> list[CaptureResult]:
         """Every capture read, once each (aliases left out), in capture-time order."""
+        return list(self.iter_captures())
+
+    def iter_captures(self) -> Iterator[CaptureResult]:
+        """As :meth:`captures`, one at a time: only the captures' addresses are held at once, and the
+        parsed records of the last :data:`RECORDS_CACHE_SIZE` captures read."""
         rows = self._read(
-            "SELECT url, final_url, page_url, page, archived_at, next_url, skipped, records "
-            "FROM wayback_captures WHERE url = final_url ORDER BY archived_at, url"
+            f"SELECT {_CAPTURE_COLUMNS} FROM wayback_captures WHERE url = final_url ORDER BY archived_at, url"
         )
-        return [_capture_row(row) for row in rows]
+        for row in rows:
+            yield self._result(row)
+
+    def skipped(self) -> list[tuple[str, str]]:
+        """``(capture URL, why)`` of every capture stored as skipped, in capture-time order."""
+        return [
+            (url, why)
+            for url, why in self._read(
+                "SELECT url, skipped FROM wayback_captures WHERE url = final_url AND skipped IS NOT NULL "
+                "ORDER BY archived_at, url"
+            )
+        ]
+
+    def _result(self, row: tuple[Any, ...]) -> CaptureResult:
+        url, final_url, page_url, page, archived_at, next_url, skipped, twin_of = row
+        when = None if archived_at is None else _from_iso(archived_at)
+        records = self._stored_records(url if twin_of is None else twin_of)
+        if twin_of is not None:
+            records = tuple(r.model_copy(update={"archived_at": when, "capture_url": url}) for r in records)
+        return CaptureResult(
+            url=url,
+            final_url=final_url,
+            page_url=page_url,
+            page=int(page),
+            archived_at=when,
+            records=records,
+            next_url=next_url,
+            skipped=skipped,
+        )
+
+    def _stored_records(self, url: str) -> tuple[Record, ...]:
+        """The records stored with the capture ``url`` (parsed once, kept for the next ones)."""
+        with self._lock:
+            cached = self._records.get(url)
+            if cached is not None:
+                self._records.move_to_end(url)
+                return cached
+        rows = self._read("SELECT records FROM wayback_captures WHERE url = ?", (url,))
+        records = tuple(Record.model_validate(item) for item in json.loads(rows[0][0])) if rows else ()
+        with self._lock:
+            self._records[url] = records
+            while len(self._records) > RECORDS_CACHE_SIZE:
+                self._records.popitem(last=False)
+        return records
 
     def save_lookup(self, page_url: str, records: Sequence[CdxRecord]) -> None:
         """Store the CDX lookup of a listing page's captures."""
@@ -1336,10 +1506,15 @@ class CaptureStore:
         )
 
     def save_digests(self, captures: Sequence[tuple[str, CdxRecord]]) -> None:
-        """Remember the CDX digest (and original URL) of captures listed, by their capture URL."""
+        """Remember the CDX digest (and original URL) of captures listed, by their capture URL, and
+        which of them are revisit records."""
         self._write(
             "INSERT OR REPLACE INTO wayback_digests (url, original, digest) VALUES (?, ?, ?)",
             [(url, record.original, record.digest) for url, record in captures],
+        )
+        self._write(
+            "INSERT OR IGNORE INTO wayback_revisits (url) VALUES (?)",
+            [(url,) for url, record in captures if is_revisit(record)],
         )
 
     def digest(self, url: str) -> tuple[str, str] | None:
@@ -1347,25 +1522,31 @@ class CaptureStore:
         rows = self._read("SELECT original, digest FROM wayback_digests WHERE url = ?", (url,))
         return (rows[0][0], rows[0][1]) if rows else None
 
+    def is_revisit(self, url: str) -> bool:
+        """Whether the listed capture ``url`` is a revisit record (``warc/revisit``)."""
+        return bool(self._read("SELECT 1 FROM wayback_revisits WHERE url = ?", (url,)))
+
     def twin(self, url: str, *, page_url: str, page: int) -> CaptureResult | None:
         """A capture read (as listing page ``page`` at ``page_url``) that is identical to the listed
         capture ``url``: the same CDX digest of the same original URL; the earliest, or None.
 
         Only a capture whose own bytes were read counts (one the archive did not redirect, or
-        redirected to a capture whose digest is known), and only one that was served at all: a
-        skip for lack of teasers is shared, an archive error is not.
+        redirected to a capture whose digest is known; not one stored as identical to another), and
+        only one that was served at all: a skip for lack of teasers is shared, an archive error is
+        not. The index on ``(digest, original)`` makes this a look-up among the captures of that one
+        digest, not a scan of the store.
         """
         rows = self._read(
             "SELECT c.url, c.final_url, c.page_url, c.page, c.archived_at, c.next_url, c.skipped, "
-            "c.records FROM wayback_digests mine "
+            "c.twin_of FROM wayback_digests mine "
             "JOIN wayback_digests d ON d.digest = mine.digest AND d.original = mine.original "
             "AND d.url != mine.url "
             "JOIN wayback_captures c ON c.url = d.url AND c.final_url = d.url "
-            "WHERE mine.url = ? AND c.archived_at IS NOT NULL AND c.page_url = ? AND c.page = ? "
-            "ORDER BY c.archived_at, c.url LIMIT 1",
+            "WHERE mine.url = ? AND c.twin_of IS NULL AND c.archived_at IS NOT NULL AND c.page_url = ? "
+            "AND c.page = ? ORDER BY c.archived_at, c.url LIMIT 1",
             (url, page_url, page),
         )
-        return _capture_row(rows[0]) if rows else None
+        return self._result(rows[0]) if rows else None
 
     def lookup(self, page_url: str) -> tuple[CdxRecord, ...] | None:
         """The stored CDX lookup of ``page_url``, or None."""
@@ -1391,37 +1572,38 @@ class CaptureStore:
         )
 
     def snapshots(self) -> list[Snapshot]:
-        """Every stored snapshot, with the ids its pages listed."""
+        """Every stored snapshot, with the ids its pages listed.
+
+        Snapshots made of the same captures read (identical captures of every page) share one set
+        of ids: memory grows with the distinct lists, not with the captures."""
         snapshots = []
         for capture, _listed, archived_at, chain, complete in self._read(
             "SELECT capture, listed, archived_at, chain, complete FROM wayback_snapshots"
         ):
-            ids: set[str] = set()
-            for url in json.loads(chain):
-                result = self.capture(url)
-                if result is not None:
-                    ids.update(record.id for record in result.records)
-            snapshots.append(Snapshot(_from_iso(archived_at), capture, frozenset(ids), bool(complete)))
+            sources = tuple(self._source(url) for url in json.loads(chain))
+            ids = self._ids.get(sources)
+            if ids is None:
+                found: set[str] = set()
+                for source in sources:
+                    if source is not None:
+                        found.update(record.id for record in self._stored_records(source))
+                ids = self._ids[sources] = frozenset(found)
+                while len(self._ids) > RECORDS_CACHE_SIZE:
+                    self._ids.popitem(last=False)
+            snapshots.append(Snapshot(_from_iso(archived_at), capture, ids, bool(complete)))
         return snapshots
+
+    def _source(self, url: str) -> str | None:
+        """The capture whose stored records are those of ``url`` (itself, or the one it points to)."""
+        rows = self._read("SELECT twin_of FROM wayback_captures WHERE url = ?", (url,))
+        if not rows:
+            return None
+        return str(rows[0][0]) if rows[0][0] is not None else url
 
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
             self._conn.close()
-
-
-def _capture_row(row: tuple[Any, ...]) -> CaptureResult:
-    url, final_url, page_url, page, archived_at, next_url, skipped, records = row
-    return CaptureResult(
-        url=url,
-        final_url=final_url,
-        page_url=page_url,
-        page=int(page),
-        archived_at=None if archived_at is None else _from_iso(archived_at),
-        records=tuple(Record.model_validate(item) for item in json.loads(records)),
-        next_url=next_url,
-        skipped=skipped,
-    )
 
 
 # -- a run -----------------------------------------------------------------------------------------
@@ -1606,7 +1788,7 @@ class _Run:
         readable = [
             (record.memento_url(self.settings.archive_url), record)
             for record in listing.records
-            if record.status == 200 and record.mimetype == "text/html"
+            if _listable(record)
         ]
         self.store.save_digests(readable)  # before the captures are queued: a worker may claim one now
         for capture_url, _ in readable:
@@ -1734,7 +1916,9 @@ class _Run:
         same digest of the same original URL was (``identical``): its records are taken, stamped with
         this capture's time and URL. They keep the ``fetched_at`` of the read, and a date the page
         showed relative to the capture time ("Yesterday") stays as read then: the bytes are the same
-        page, unchanged since, not a newer one.
+        page, unchanged since, not a newer one. A revisit record is such a capture by definition: the
+        digest it lists is that of the capture it repeats. It is stored as a pointer to the capture
+        read (:meth:`CaptureStore.save_twin`), not as a copy of its records.
         """
         stored = self.store.capture(url)
         if stored is not None:
@@ -1756,12 +1940,18 @@ class _Run:
             next_url=twin.next_url,
             skipped=twin.skipped,
         )
-        self.store.save_capture(result)
+        self.store.save_twin(url, twin, when)
         self.stats.identical += 1
         return result
 
     async def _read(self, client: httpx.AsyncClient, url: str, page_url: str, page: int) -> CaptureResult:
         """Fetch and parse one capture; what the archive cannot give becomes a skip with its reason.
+
+        A revisit record read here repeats a capture the run does not know (outside the range, or not
+        a 200 page): it is asked for by its own ``id_`` URL, which the Wayback Machine (and pywb)
+        answers with the content of the capture it repeats, under the revisit's time. A revisit of an
+        error page is answered with that error (a skip), and one of anything but a listing page lists
+        no teasers (a skip): no record comes from a revisit that the archive does not serve as a page.
 
         Links resolve against the URL the capture was made of (its ``original``: ``http://dhs.gov/…``
         in 2011, ``https://www.dhs.gov/…`` later), as a browser did then. The page itself keeps the
@@ -1774,7 +1964,10 @@ class _Run:
                 client, url, settings=self.settings, stats=self.stats.fetch, clock=self.clock
             )
         except NotArchived as exc:
-            return CaptureResult(url, url, page_url, page, None, skipped=exc.detail or str(exc))
+            why = exc.detail or str(exc)
+            if self.store.is_revisit(url):
+                why = f"{_REVISIT_NOTE}; the archive served nothing usable for it: {why}"
+            return CaptureResult(url, url, page_url, page, None, skipped=why)
         self.stats.captures_read += 1
         base = CaptureResult(url, capture.url, page_url, page, capture.archived_at)
         try:
@@ -1787,9 +1980,13 @@ class _Run:
                 backend=self.settings.backend,
             )
         except NoTeasersFound:
-            return replace(base, skipped="the capture lists no teasers (an error or maintenance page?)")
+            why = "the capture lists no teasers (an error or maintenance page?)"
+            if self.store.is_revisit(url):
+                why = f"{_REVISIT_NOTE}, and what the archive served for it lists no teasers"
+            return replace(base, skipped=why)
         except ParseError as exc:
-            return replace(base, skipped=f"the capture cannot be read: {exc}")
+            note = f"{_REVISIT_NOTE}; " if self.store.is_revisit(url) else ""
+            return replace(base, skipped=f"{note}the capture cannot be read: {exc}")
         next_url = _on_site_of(parsed.next_url, capture.original, page_url)
         parsed = parsed.model_copy(update={"url": page_url, "next_url": next_url})
         records = parsed.to_records(
@@ -1818,7 +2015,7 @@ class _Run:
                         stats=self.stats.fetch,
                         clock=self.clock,
                     )
-                    if record.status == 200 and record.mimetype == "text/html"
+                    if _listable(record)
                 ]
             )
             self.store.save_digests(
@@ -1828,6 +2025,9 @@ class _Run:
             return found
 
         return await self._lookups.run(page_url, look)
+
+
+_REVISIT_NOTE = "a revisit record of a capture not in this listing (outside the range, or not a 200 page)"
 
 
 def _span(gap: timedelta) -> str:
@@ -1856,6 +2056,64 @@ def _on_site_of(link: str | None, original: str, page_url: str) -> str | None:
 
 def _site(host: str) -> str:
     return host.lower().removeprefix("www.")
+
+
+def _identity(url: str, from_date: str | None, to_date: str | None, settings: Settings) -> dict[str, object]:
+    """What makes two wayback runs one: URL, range (as the 14-digit first and last second it covers,
+    so ``--from 2011 --to 2016`` and ``--from 2011-01-01 --to 2016-12-31`` are one range), CDX and
+    archive URLs."""
+    return {
+        "command": "wayback",
+        "url": url,
+        "from": None if from_date is None else format_timestamp(parse_timestamp(from_date)),
+        "to": None if to_date is None else _period_end(to_date),
+        "cdx_url": settings.cdx_url,
+        "archive_url": archive_prefix(settings.archive_url),
+    }
+
+
+def _period_end(timestamp: str) -> str:
+    """The last second of the period a Wayback timestamp names (``2016`` → ``20161231235959``).
+
+    >>> _period_end("2016"), _period_end("201602"), _period_end("20160701140312")
+    ('20161231235959', '20160229235959', '20160701140312')
+    """
+    start = parse_timestamp(timestamp)
+    if len(timestamp) == 4:
+        after = start.replace(year=start.year + 1)
+    elif len(timestamp) == 6:
+        after = (start + timedelta(days=31)).replace(day=1)
+    else:
+        after = start + {8: timedelta(days=1), 10: timedelta(hours=1), 12: timedelta(minutes=1)}.get(
+            len(timestamp), timedelta(seconds=1)
+        )
+    return format_timestamp(after - timedelta(seconds=1))
+
+
+def _start_run(state: CrawlState, identity: dict[str, object], *, resume: bool) -> None:
+    """``state.start_run`` with ``identity``; a resumed state file written by an earlier topicscrape,
+    which stored the range as typed (``2011``), is the same run when its range means the same."""
+    try:
+        state.start_run(identity, resume=resume, identity=identity)
+    except StateMismatch as exc:
+        stored = exc.stored
+        if stored is None or not _same_range_as_typed(stored, identity):
+            raise
+        state.start_run(identity, resume=resume, identity=stored)
+
+
+def _same_range_as_typed(stored: dict[str, object], identity: dict[str, object]) -> bool:
+    """Whether ``stored`` (an identity with the range as typed) is ``identity``."""
+    low, high = stored.get("from"), stored.get("to")
+    for value in (low, high):
+        if value is not None and not (isinstance(value, str) and _TIMESTAMP_RE.match(value)):
+            return False
+    normalised = {
+        **stored,
+        "from": None if low is None else format_timestamp(parse_timestamp(str(low))),
+        "to": None if high is None else _period_end(str(high)),
+    }
+    return normalised == identity
 
 
 async def run_wayback(
@@ -1911,14 +2169,7 @@ async def run_wayback(
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) URL: {url!r}")
     from_date, to_date = cdx_range(settings.from_date, settings.to_date)
-    identity = {
-        "command": "wayback",
-        "url": url,
-        "from": from_date,
-        "to": to_date,
-        "cdx_url": settings.cdx_url,
-        "archive_url": archive_prefix(settings.archive_url),
-    }
+    identity = _identity(url, from_date, to_date, settings)
     owned = state is None
     if state is None:
         state = CrawlState.open(":memory:", clock=clock.now)
@@ -1926,7 +2177,7 @@ async def run_wayback(
     try:
         run = _Run(url, settings=settings, state=state, store=store, progress=progress, clock=clock)
         stack = build_archive_transport(settings, transport=transport, clock=clock)
-        state.start_run(identity, resume=settings.resume, identity=identity)
+        _start_run(state, identity, resume=settings.resume)
         if settings.resume:
             state.requeue_failed()
         else:
@@ -1952,10 +2203,10 @@ async def run_wayback(
             run.stats.cdx_requests = stack.counts["cdx"]
             run.stats.capture_requests = stack.counts["captures"]
         stats = run.stats
-        captures = store.captures()
-        stats.skipped = [(c.url, c.skipped) for c in captures if c.skipped is not None] + stats.skipped
+        stats.skipped = store.skipped() + stats.skipped
         records = merge_records(
-            (record for capture in captures for record in capture.records), all_captures=settings.all_captures
+            (record for capture in store.iter_captures() for record in capture.records),
+            all_captures=settings.all_captures,
         )
         opened = open_sinks() if open_sinks is not None and records else ()
         for sink in (*sinks, *opened):

@@ -66,7 +66,7 @@ SEED_SEEN = {
 }
 """The seed's five teasers: when the archive first and last shows them, 2011-2017."""
 
-ALL_CAPTURES_ROWS = 7 + 10 + 10 + 13 + 5 + 13
+ALL_CAPTURES_ROWS = 7 + 10 + 10 + 13 + 5 + 5 + 13
 """Rows of ``--all-captures`` 2011-2017: one per teaser per capture. The 2016-07-03 repeat adds its
 page 0 (five teasers, stamped with its time); its pages 1 and 2 are the 2016-07-01 captures."""
 
@@ -227,13 +227,14 @@ async def test_full_run_dates_the_seed_teasers(archive: FakeArchive, fake_clock:
     assert all(r.url is not None and "/web/" not in r.url for r in records)
     assert all(r.source_url.startswith(TOPIC) for r in records)
     assert all((r.capture_url or "").startswith(f"{archive.base_url}/web/") for r in records)
-    assert (stats.listed, stats.snapshots, stats.failed) == (8, 6, [])
+    assert (stats.listed, stats.snapshots, stats.failed) == (9, 7, [])
     assert [(c.teasers, len(c.appeared), len(c.disappeared)) for c in stats.changes] == [
         (7, 7, 0),
         (10, 4, 1),
         (10, 1, 1),
         (13, 3, 0),
         (13, 0, 0),  # the 2016-07-03 repeat: the same page, no change
+        (13, 0, 0),  # the 2016-07-05 revisit record of it: a sighting too
         (13, 1, 1),
     ]
 
@@ -241,13 +242,14 @@ async def test_full_run_dates_the_seed_teasers(archive: FakeArchive, fake_clock:
 async def test_identical_and_unreadable_captures_are_never_fetched(
     archive: FakeArchive, fake_clock: FakeClock
 ) -> None:
-    """The repeat is listed but not fetched; the revisit and error captures are filtered; nothing twice."""
+    """The repeat and the revisit record are listed but not fetched (their digest is that of a capture
+    read); the error captures are filtered; nothing twice."""
     stats, _ = await _run(_settings(archive), fake_clock)
     stamps = Counter(_stamp(target) for target in archive.web_log)
     assert stamps.most_common(1)[0][1] == 1
     for never in ("20160703052000", "20160705101010", "20140820000000", "20160701140313", "20101102091500"):
         assert never not in stamps
-    assert stats.identical == 1
+    assert stats.identical == 2
     assert not any("collapse" in q for q in archive.cdx_log)
     assert len(archive.cdx_log) == 3  # the listing, then one lookup for each pager page
     assert all("from=2011&to=2017" in q for q in archive.cdx_log)  # lookups keep to the range too
@@ -282,11 +284,11 @@ async def test_maintenance_capture_is_skipped_with_a_note(
 async def test_all_captures_keeps_one_record_per_teaser_per_capture(
     archive: FakeArchive, fake_clock: FakeClock
 ) -> None:
-    """With all_captures, a teaser listed by six captures gives six records, dated alike."""
+    """With all_captures, a teaser listed by seven captures gives seven records, dated alike."""
     _, records = await _run(_settings(archive, all_captures=True), fake_clock)
     one_year = [r for r in records if r.title == '"Secure Communities" - One Year Later']
-    assert len(one_year) == 6
-    assert len({r.capture_url for r in one_year}) == 6
+    assert len(one_year) == 7
+    assert len({r.capture_url for r in one_year}) == 7
     assert {(r.first_seen, r.last_seen) for r in one_year} == {
         SEED_SEEN['"Secure Communities" - One Year Later']
     }
@@ -367,9 +369,10 @@ async def test_resume_after_a_kill_fetches_nothing_twice(
         )
     assert Counter(archive.web_log).most_common(1)[0][1] == 1
     # Not fetched: the 2013 page 0, read before the kill (for 20130612011500, then listed as
-    # 20130612093000) and that snapshot's page 1; the 2016-07-03 repeat's pages 1 and 2.
-    assert stats.reused == 5
-    assert stats.identical == 1  # the 2016-07-03 repeat's page 0
+    # 20130612093000) and that snapshot's page 1; the pages 1 and 2 of the 2016-07-03 repeat and of
+    # the 2016-07-05 revisit record.
+    assert stats.reused == 7
+    assert stats.identical == 2  # the page 0 of the 2016-07-03 repeat and of the 07-05 revisit
     lines = (tmp_path / "sc.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len({json.loads(line)["id"] for line in lines}) == 16
     clean = FakeArchive()
@@ -436,19 +439,24 @@ SEED_PAGE_0 = [title for title, (first, _) in SEED_SEEN.items() if first == _utc
 async def test_identical_capture_is_a_sighting_not_a_fetch(
     archive: FakeArchive, fake_clock: FakeClock, from_date: str
 ) -> None:
-    """Up to 2016, the seed's new teasers were last seen on the 2016-07-03 repeat of the 07-01 capture,
-    wherever the range starts; the repeat is never fetched, and --summary shows it changed nothing."""
+    """Up to 2016, the seed's new teasers were last seen on the 2016-07-05 revisit record of the 07-01
+    capture (after its 07-03 repeat), wherever the range starts; neither is fetched, and --summary
+    shows they changed nothing."""
     stats, records = await _run(_settings(archive, from_date=from_date, to_date="2016"), fake_clock)
     by_title = {r.title: r for r in records}
     for title in SEED_PAGE_0:
         record = by_title[title]
-        assert record.last_seen == record.archived_at == _utc(2016, 7, 3, 5, 20)
-        assert (record.capture_url or "").endswith(f"/web/20160703052000id_/{TOPIC}")
+        assert record.last_seen == record.archived_at == _utc(2016, 7, 5, 10, 10, 10)
+        assert (record.capture_url or "").endswith(f"/web/20160705101010id_/{TOPIC}")
     if from_date == "2011":
         assert {by_title[t].first_seen for t in SEED_PAGE_0} == {_utc(2016, 7, 1, 14, 3, 12)}
-        assert "20160703052000" not in {_stamp(target) for target in archive.web_log}
+        assert {"20160703052000", "20160705101010"}.isdisjoint(_stamp(target) for target in archive.web_log)
+        assert stats.identical == 2
+        changes = [(len(c.appeared), len(c.disappeared)) for c in stats.changes][-3:]
+        assert changes == [(3, 0), (0, 0), (0, 0)]
+    else:  # the 07-01 capture is out of range: the 07-03 repeat is read, the 07-05 revisit is not
+        assert "20160705101010" not in {_stamp(target) for target in archive.web_log}
         assert stats.identical == 1
-        assert [(len(c.appeared), len(c.disappeared)) for c in stats.changes][-2:] == [(3, 0), (0, 0)]
 
 
 @pytest.mark.parametrize(
@@ -525,8 +533,8 @@ def test_cli_writes_a_spreadsheet_and_a_summary(
     out = capsys.readouterr()
     assert "2013-06-12 09:30" in out.out
     assert "+4" in out.out
-    assert "8 listed" in out.err
-    assert "not fetched: 1 identical to a capture read (same digest)" in out.err
+    assert "9 listed" in out.err
+    assert "not fetched: 2 identical to a capture read (same digest)" in out.err
     assert (tmp_path / "sc.csv.state.sqlite").exists()
 
 

@@ -421,6 +421,53 @@ def test_merge_all_captures_keeps_a_record_per_capture() -> None:
     assert {(r.first_seen, r.last_seen) for r in merged} == {(T0, T0 + timedelta(days=30))}
 
 
+def _merge_reference(records: list[Record]) -> list[Record]:
+    """The merge as first written: every record of a teaser held, then the latest taken (the first
+    read on a tie) and the latest dated one's date."""
+    groups: dict[str, list[Record]] = {}
+    for record in records:
+        groups.setdefault(record.id, []).append(record)
+    least = datetime.min.replace(tzinfo=UTC)
+    merged = []
+    for group in groups.values():
+        times = [r.archived_at for r in group if r.archived_at is not None]
+        seen: dict[str, object] = {
+            "first_seen": min(times, default=None),
+            "last_seen": max(times, default=None),
+        }
+        latest = max(group, key=lambda r: r.archived_at or least)
+        dated = [r for r in group if r.date is not None]
+        if latest.date is None and dated:
+            known = max(dated, key=lambda r: r.archived_at or least)
+            seen = {**seen, "date": known.date, "date_raw": known.date_raw}
+        merged.append(latest.model_copy(update=seen))
+    merged.sort(key=lambda r: (r.first_seen or least, r.archived_at or least, r.page, r.position))
+    return merged
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("ABC"), st.integers(0, 4), st.integers(1, 4), st.sampled_from(["", "Yesterday"])
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_merge_in_one_pass_is_the_grouped_merge(seen: list[tuple[str, int, int, str]]) -> None:
+    """Read once from an iterator (memory per teaser, not per sighting), the merge gives what grouping
+    every sighting first gives, ties in time and dates included."""
+    records = []
+    for name, day, position, raw in seen:
+        record = _teaser_record(f"Story {name}", T0 + timedelta(days=day), position=position)
+        if raw:
+            record = record.model_copy(
+                update={"date": (T0 + timedelta(days=day - 1)).date(), "date_raw": raw}
+            )
+        records.append(record)
+    assert merge_records(iter(records)) == _merge_reference(records)
+
+
 @given(st.lists(st.tuples(st.sampled_from("ABCD"), st.integers(0, 3000)), min_size=1, max_size=20))
 def test_merge_invariants(seen: list[tuple[str, int]]) -> None:
     """One record per id; first_seen/last_seen are the min/max capture time of that id."""
@@ -579,11 +626,31 @@ async def test_iter_cdx_pages_with_the_resume_key(fake_clock: FakeClock) -> None
         "output": ["json"],
         "from": ["2011"],
         "to": ["2017"],
-        "filter": ["statuscode:200", "mimetype:text/html"],
+        "filter": ["statuscode:200|-", "mimetype:text/html|warc/revisit"],
         "showResumeKey": ["true"],
         "limit": ["3"],
     }
     assert second["resumeKey"] == ["k%2C1+2016"]
+
+
+@pytest.mark.parametrize(("ndjson", "warned"), [(False, False), (True, True)])
+async def test_a_full_last_page_is_cut_only_where_no_resume_key_could_say_so(
+    fake_clock: FakeClock, caplog: pytest.LogCaptureFixture, ndjson: bool, warned: bool
+) -> None:
+    """A last page of exactly cdx_page_size rows is whole from the Wayback CDX server (it sends a resume
+    key only when more rows remain); from pywb (NDJSON, paged by page=) it may be cut: a warning."""
+    rows = [_record(f"2016070114031{i}") for i in range(3)]
+    if ndjson:
+        lines = "".join(json.dumps(dict(zip(CDX_FIELDS, row, strict=True))) + "\n" for row in rows)
+        answer = httpx.Response(200, headers={"Content-Type": "text/x-ndjson"}, content=lines.encode())
+    else:
+        answer = _cdx_answer(rows)
+    archive = Archive(fake_clock, cdx=[answer])
+    settings = _settings(cdx_page_size=3)
+    async with _client(settings, archive, fake_clock) as client:
+        found = [r async for r in iter_cdx(client, TOPIC, settings=settings, clock=fake_clock)]
+    assert found == rows
+    assert any("may hold more" in message for message in caplog.messages) is warned
 
 
 async def test_iter_cdx_stops_on_a_resume_key_sent_twice(fake_clock: FakeClock) -> None:

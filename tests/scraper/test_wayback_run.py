@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,15 +54,35 @@ def _page(keys: Sequence[str], page: int = 0, pages: int = 1) -> bytes:
 
 @dataclass(frozen=True)
 class Cap:
-    """One capture the mock archive holds."""
+    """One capture the mock archive holds.
+
+    ``status`` other than 200 is a capture of an error page (played back with that status). A
+    ``revisit_of`` capture is a revisit record of that one: listed as ``warc/revisit``, status ``-``,
+    with its digest, and played back, as the Wayback Machine does, with its bytes and status under
+    the revisit's own time (``body`` unused).
+    """
 
     original: str
     stamp: str
     body: bytes
+    status: int = 200
+    revisit_of: Cap | None = None
 
     def row(self) -> list[str]:
         """Its CDX row."""
-        return [surt(self.original), self.stamp, self.original, "text/html", "200", digest(self.body), "9000"]
+        if self.revisit_of is not None:
+            same = digest(self.revisit_of.body)
+            return [surt(self.original), self.stamp, self.original, "warc/revisit", "-", same, "600"]
+        status = str(self.status)
+        return [
+            surt(self.original),
+            self.stamp,
+            self.original,
+            "text/html",
+            status,
+            digest(self.body),
+            "9000",
+        ]
 
 
 class MockArchive:
@@ -125,7 +146,8 @@ class MockArchive:
                 }
                 if self.link:
                     headers["Link"] = f'<{cap.original}>; rel="original"'
-                return httpx.Response(200, headers=headers, content=cap.body)
+                played = cap.revisit_of or cap
+                return httpx.Response(played.status, headers=headers, content=played.body)
         return httpx.Response(
             404, headers={"X-Archive-Wayback-Runtime-Error": "ResourceNotInArchiveException"}, text="no"
         )
@@ -322,6 +344,144 @@ async def test_resume_refuses_the_state_of_another_run(
         stats, records = await _run(archive, fake_clock, state=state, resume=True)
     assert len(records) == 2
     assert stats.captures_read == 0
+
+
+# -- revisit records -----------------------------------------------------------------------------------
+
+_ORIGINAL = Cap(TOPIC, "20160101000000", _page(["N1", "A1"]))
+REVISITS = [
+    _ORIGINAL,
+    Cap(TOPIC, "20160601000000", b"", revisit_of=_ORIGINAL),
+    Cap(TOPIC, "20170101000000", b"", revisit_of=_ORIGINAL),
+    Cap(TOPIC, "20180101000000", _page(["C1"])),
+]
+"""As the Internet Archive lists a page that did not change: the 2016-06 and 2017-01 captures are
+``warc/revisit`` records (status ``-``) of the 2016-01 one."""
+
+
+async def test_a_revisit_record_is_a_sighting_of_the_capture_it_repeats(fake_clock: FakeClock) -> None:
+    """Revisit records are listed and dated like the capture they repeat, which is read once only."""
+    archive = MockArchive(REVISITS)
+    stats, records = await _run(archive, fake_clock)
+    seen = sorted((r.first_seen, r.last_seen, r.capture_url) for r in records)
+    assert seen == [
+        (_utc(2016, 1, 1), _utc(2017, 1, 1), f"{ORIGIN}/web/20170101000000id_/{TOPIC}"),
+        (_utc(2016, 1, 1), _utc(2017, 1, 1), f"{ORIGIN}/web/20170101000000id_/{TOPIC}"),
+        (_utc(2018, 1, 1), _utc(2018, 1, 1), f"{ORIGIN}/web/20180101000000id_/{TOPIC}"),
+    ]
+    assert archive.web_log == ["20160101000000", "20180101000000"]
+    assert (stats.listed, stats.identical, stats.snapshots) == (4, 2, 4)
+    assert [len(change.appeared) for change in stats.changes] == [2, 0, 0, 1]
+
+
+async def test_a_revisit_of_a_capture_outside_the_range_is_read_by_its_own_url(
+    fake_clock: FakeClock,
+) -> None:
+    """A revisit whose original is not listed is asked for by its id_ URL, which the archive answers
+    with the original's bytes under the revisit's time; the next revisit of it is not fetched."""
+    archive = MockArchive(REVISITS)
+    stats, records = await _run(archive, fake_clock, from_date="2016-03", to_date="2017")
+    assert archive.web_log == ["20160601000000"]
+    assert stats.identical == 1
+    assert {(r.first_seen, r.last_seen) for r in records} == {(_utc(2016, 6, 1), _utc(2017, 1, 1))}
+
+
+async def test_a_revisit_of_an_error_page_gives_no_records(fake_clock: FakeClock) -> None:
+    """A revisit of a capture that is not a 200 page (filtered from the listing) makes no records: the
+    archive plays it back as that error, and the skip says it was a revisit record."""
+    error = Cap(TOPIC, "20160101000000", b"<h1>Not found</h1>", status=404)
+    good = Cap(TOPIC, "20150101000000", _page(["A1"]))
+    archive = MockArchive([good, error, Cap(TOPIC, "20160601000000", b"", revisit_of=error)])
+    stats, records = await _run(archive, fake_clock)
+    assert [(r.first_seen, r.last_seen) for r in records] == [(_utc(2015, 1, 1), _utc(2015, 1, 1))]
+    assert archive.web_log == ["20150101000000", "20160601000000"]
+    ((where, why),) = stats.skipped
+    assert "20160601000000id_" in where
+    assert "revisit record" in why
+    assert stats.failed == []
+
+
+# -- many identical captures ---------------------------------------------------------------------------
+
+
+async def test_identical_captures_are_stored_as_pointers_not_copies(
+    fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """Forty identical captures keep one copy of the records in the state file; the output and a
+    resume give the same sightings as if each had been read."""
+    stamps = [f"2016{month:02d}{day:02d}000000" for month in range(1, 11) for day in (1, 8, 15, 22)]
+    archive = MockArchive([Cap(TOPIC, stamp, _page(["N1", "A1"])) for stamp in stamps])
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        stats, records = await _run(archive, fake_clock, state=state, all_captures=True)
+    assert archive.web_log == [stamps[0]]
+    assert (stats.identical, len(records)) == (39, 80)
+    assert {r.capture_url for r in records} == {f"{ORIGIN}/web/{stamp}id_/{TOPIC}" for stamp in stamps}
+    with sqlite3.connect(path) as db:
+        copies = db.execute("SELECT count(*) FROM wayback_captures WHERE records != '[]'").fetchone()
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT c.url FROM wayback_digests mine JOIN wayback_digests d "
+            "ON d.digest = mine.digest AND d.original = mine.original AND d.url != mine.url "
+            "JOIN wayback_captures c ON c.url = d.url WHERE mine.url = 'x'"
+        ).fetchall()
+    assert copies == (1,)
+    assert all(row[-1].startswith("SEARCH") for row in plan), plan  # no table is scanned
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        again, resumed = await _run(archive, fake_clock, state=state, all_captures=True, resume=True)
+    assert archive.web_log == [stamps[0]]
+    assert again.failed == []
+    assert resumed == records
+
+
+# -- resume identity -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (("2011", "2016"), ("2011-01-01", "2016-12-31")),
+        (("201101", "2016-12"), ("2011-01-01T00:00:00Z", "20161231235959")),
+        ((None, "2016-02"), (None, "2016-02-29")),
+    ],
+)
+async def test_resume_takes_the_same_range_written_differently(
+    fake_clock: FakeClock, tmp_path: Path, first: tuple[str | None, str], then: tuple[str | None, str]
+) -> None:
+    """--resume compares the range as the seconds it covers, not as typed."""
+    archive = MockArchive(UNCHANGED)
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        await _run(archive, fake_clock, state=state, from_date=first[0], to_date=first[1])
+    fetched = len(archive.web_log)
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        stats, _ = await _run(
+            archive, fake_clock, state=state, from_date=then[0], to_date=then[1], resume=True
+        )
+    assert len(archive.web_log) == fetched
+    assert stats.failed == []
+
+
+async def test_resume_takes_a_state_that_stored_the_range_as_typed(
+    fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """A state file from before the range was stored as seconds (``2011``, ``2016``) resumes with the
+    same range; another range is still refused."""
+    archive = MockArchive(UNCHANGED)
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        await _run(archive, fake_clock, state=state, from_date="2011", to_date="2017")
+    with sqlite3.connect(path) as db:
+        (settings,) = db.execute("SELECT settings FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        old = json.loads(settings)
+        old["identity"] = {**old["identity"], "from": "2011", "to": "2017"}
+        db.execute("UPDATE runs SET settings = ?", (json.dumps(old),))
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        stats, _ = await _run(
+            archive, fake_clock, state=state, from_date="2011-01", to_date="2017", resume=True
+        )
+    assert stats.captures_read == 0
+    with CrawlState.open(path, clock=fake_clock.now) as state, pytest.raises(StateMismatch):
+        await _run(archive, fake_clock, state=state, from_date="2012", to_date="2017", resume=True)
 
 
 # -- other archives ----------------------------------------------------------------------------------
