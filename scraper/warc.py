@@ -369,7 +369,7 @@ class _Reader:
             WarcNotAppendable: the file holds no whole record at all (not a WARC, or cut inside its
                 first record); a ``FixtureCorrupt`` and a ``ValueError`` too.
         """
-        records = ArchiveIterator(fh, check_digests=True)
+        records = _Records(fh, check_digests=True)
         pending: WarcResponse | _Cut | None = None
         methods: dict[str, str] = {}  # request record id → method, for responses that name it
         whole = 0  # records read to their end
@@ -494,12 +494,20 @@ class _Reader:
         """The response record at ``offset`` of this file, read again."""
         with self.path.open("rb") as fh:
             fh.seek(offset)
-            for record in ArchiveIterator(fh):
+            for record in _Records(fh):
                 if record.rec_type != "response":
                     return None
                 found = _response(record, self.path)
                 return found if isinstance(found, WarcResponse) else None
         return None
+
+
+class _Records(ArchiveIterator):  # type: ignore[misc]
+    """warcio's record iterator, without the note it writes straight to stderr when a record is not
+    followed by a blank line ("Record not followed by newline…", three lines per record): the
+    reader's own warning names the damage once, through logging, and a CLI error stays one line."""
+
+    INC_RECORD = ""
 
 
 def _each(records: ArchiveIterator, failures: list[str]) -> Iterator[Any]:
@@ -999,7 +1007,7 @@ def _unreadable_at(fh: IO[bytes], size: int, *, gzipped: bool) -> str | None:
     """What stops ``fh`` (``size`` bytes) from reading to its end as a WARC, or None when it does."""
     magic = fh.read(2) == GZIP_MAGIC
     fh.seek(0)
-    records = ArchiveIterator(fh)
+    records = _Records(fh)
     failures: list[str] = []
     seen = 0
     last = 0

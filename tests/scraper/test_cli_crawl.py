@@ -334,10 +334,7 @@ def test_a_crawl_that_cannot_start_leaves_the_output_alone(
     assert main(["crawl", topic.url(), "-o", str(old), "--no-robots", "--delay", "0", *args]) == 2
     err = capsys.readouterr().err
     assert says in err
-    # One line of ours; warcio writes its own notes on a file that is no WARC straight to stderr.
-    ours = [line for line in err.splitlines() if not line.startswith(("WARNING: Record", "    "))]
-    assert len(ours) == 1
-    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1  # warcio's own stderr notes on a junk WARC included
     assert site.requests() == []
     assert old.read_text(encoding="utf-8") == '{"yesterday": true}\n'
 
