@@ -24,6 +24,9 @@ URL with our rules:
   still inflate one network chunk in its outer layer: at most 64 KiB x 1032).
 - **Content type**: pages are ``text/html``, ``application/xhtml+xml``, ``text/plain`` (the text
   dumps the parsers read) or unlabelled; anything else is :class:`~scraper.errors.NotHtml`.
+- **Credentials** in a URL (``https://user:password@host/``) are a secret: :class:`SiteCredentials`
+  takes them off the start URLs once and sends them to that site only, so they reach no record,
+  state file, log line or fixture.
 - **Conditional requests**: pass ``If-None-Match``/``If-Modified-Since`` in ``headers``; a 304
   comes back as ``Fetched(not_modified=True)`` with an empty body.
 """
@@ -31,10 +34,11 @@ URL with our rules:
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import logging
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +66,7 @@ __all__ = [
     "PAGE_CONTENT_TYPES",
     "FetchStats",
     "Fetched",
+    "SiteCredentials",
     "build_client",
     "build_transport",
     "fetch",
@@ -208,6 +213,50 @@ def same_site(a: str | httpx.URL, b: str | httpx.URL) -> bool:
     return site_key(a) == site_key(b)
 
 
+class SiteCredentials(httpx.Auth):
+    """HTTP Basic credentials for the sites whose URLs carried them (``https://user:pw@host/``).
+
+    Why: a URL is written everywhere (records, crawl state, logs, the summary), and its userinfo
+    is a password. :meth:`take_from` takes it off a start URL and keeps it for that URL's origin;
+    every later request to the origin carries it, as a browser's remembered credentials do, and
+    also the same host's https after an http start URL (an upgrade redirect). A request to any
+    other origin never does, redirect or not.
+    """
+
+    def __init__(self) -> None:
+        self._by_origin: dict[tuple[str, str, int], str] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_origin)
+
+    def take_from(self, url: str) -> str:
+        """``url`` without its userinfo (unchanged when it has none); its credentials are kept."""
+        if "@" not in url:
+            return url
+        try:
+            parsed = _parse_url(url)
+        except httpx.InvalidURL:
+            return url  # fetch reports it
+        if not parsed.userinfo:
+            return url
+        token = base64.b64encode(f"{parsed.username}:{parsed.password}".encode()).decode("ascii")
+        value = f"Basic {token}"
+        self._by_origin[_origin(parsed)] = value
+        if parsed.scheme == "http" and _origin(parsed)[2] == DEFAULT_PORTS["http"]:
+            self._by_origin.setdefault(("https", parsed.host.lower(), DEFAULT_PORTS["https"]), value)
+        return str(parsed.copy_with(userinfo=b""))
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        value = self._by_origin.get(_origin(request.url))
+        if value is not None and "Authorization" not in request.headers:
+            request.headers["Authorization"] = value
+        yield request
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    return url.scheme, url.host.lower(), url.port or DEFAULT_PORTS.get(url.scheme, 0)
+
+
 def build_transport(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> httpx.AsyncBaseTransport:
     """The transport stack for ``settings``.
 
@@ -266,6 +315,7 @@ async def fetch(
     site: str | None = None,
     stats: FetchStats | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    auth: httpx.Auth | None = None,
 ) -> Fetched:
     """GET ``url`` with redirects, retries, size and type checks; see the module docstring.
 
@@ -278,6 +328,7 @@ async def fetch(
         site: the URL whose site redirects must stay on (the crawl's start URL); default ``url``.
         stats: counters to update.
         clock: time source; ``Retry-After`` waits go through ``clock.sleep``.
+        auth: for every hop instead of the client's (:class:`SiteCredentials`).
 
     Returns:
         The final response.
@@ -305,7 +356,7 @@ async def fetch(
     while True:
         # The parsed URL goes on to the client: parsing it again from text would cost as much.
         hop, attempts = await _get(
-            client, parsed, settings=settings, headers=headers, stats=stats, clock=clock
+            client, parsed, settings=settings, headers=headers, stats=stats, clock=clock, auth=auth
         )
         if hop.location is None:
             break
@@ -369,6 +420,7 @@ async def _get(
     headers: Mapping[str, str] | None,
     stats: FetchStats,
     clock: Clock,
+    auth: httpx.Auth | None,
 ) -> tuple[_Hop, int]:
     """One hop with retries; returns the answer and the number of tries it took.
 
@@ -380,7 +432,7 @@ async def _get(
     """
     try:
         return await _request_once(
-            client, url, settings=settings, headers=headers, stats=stats, clock=clock
+            client, url, settings=settings, headers=headers, stats=stats, clock=clock, auth=auth
         ), 1
     except Exception as exc:
         if _should_retry(exc) is False:  # a float, even 0.0, means "retry after that long"
@@ -404,7 +456,7 @@ async def _get(
                 await clock.sleep(wait)
             try:
                 hop = await _request_once(
-                    client, url, settings=settings, headers=headers, stats=stats, clock=clock
+                    client, url, settings=settings, headers=headers, stats=stats, clock=clock, auth=auth
                 )
             except Exception as exc:
                 failure = exc
@@ -421,6 +473,7 @@ async def _request_once(
     headers: Mapping[str, str] | None,
     stats: FetchStats,
     clock: Clock,
+    auth: httpx.Auth | None,
 ) -> _Hop:
     """Send one GET and judge the answer within ``total_timeout``; translates httpx errors.
 
@@ -435,7 +488,9 @@ async def _request_once(
         async with deadline:
             request.extensions[DEADLINE_EXTENSION] = deadline
             with _translate_errors(text):
-                response = await client.send(request, stream=True)
+                response = await client.send(
+                    request, stream=True, auth=httpx.USE_CLIENT_DEFAULT if auth is None else auth
+                )
                 try:
                     return await _judge(text, response, settings=settings, stats=stats, clock=clock)
                 finally:

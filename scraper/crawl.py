@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
 from parsers.decode import MAX_INPUT_BYTES
 from parsers.profiles import Profile, resolve_profile
-from scraper.client import Fetched, FetchStats, build_client, fetch, same_site
+from scraper.client import Fetched, FetchStats, SiteCredentials, build_client, fetch, same_site
 from scraper.errors import FetchError, NotHtml, ScraperError
 from scraper.frontier import CrawlState, FrontierItem
 from scraper.politeness import SYSTEM_CLOCK, Clock, host_key
@@ -129,6 +129,8 @@ class _Run:
     progress: Progress | None
     profile: Profile | str | None
     conditional: bool
+    auth: SiteCredentials | None = None
+    """Credentials the start URLs carried, sent to their sites only (never stored with a URL)."""
     seen_in_a_row: dict[str, int] = field(default_factory=dict)
     listed: dict[str, set[int]] = field(default_factory=dict)
     """Per listing being paginated (start URL): a fingerprint of each page's set of teasers, to
@@ -166,7 +168,8 @@ async def crawl(
     """Crawl each start URL and its pagination into ``sinks``.
 
     Args:
-        start_urls: listing pages to start from (several hosts may be mixed).
+        start_urls: listing pages to start from (several hosts may be mixed). Credentials in one
+            (``https://user:pw@host/``) are sent to that site and written nowhere.
         settings: limits, politeness, parser options; ``resume`` continues the saved crawl.
         sinks: where records go; each ``write`` gets the records of one or more finished pages (a
             group commit) and must be durable on return.
@@ -185,6 +188,8 @@ async def crawl(
         ProfileError: ``settings.profile`` names no profile.
     """
     stats = CrawlStats(started=clock.monotonic(), pending=state.pending)
+    credentials = SiteCredentials()
+    start_urls = [credentials.take_from(url) for url in start_urls]
     profile = resolve_profile(settings.profile)
     own_client = client is None
     http = client if client is not None else build_client(settings, clock=clock)
@@ -211,6 +216,7 @@ async def crawl(
         # earlier runs (a database). A file output starts empty, also on --resume: the pages still
         # to fetch were last written to a file an interrupted run has since truncated.
         conditional=bool(sinks) and all(getattr(sink, "cumulative", False) for sink in sinks),
+        auth=credentials or None,
     )
     # Counted as politeness counts them (host and port), so each host can use its whole allowance.
     hosts = {host_key(u) for u in start_urls} or {""}
@@ -290,6 +296,7 @@ async def _process(run: _Run, item: FrontierItem) -> None:
             site=item.start_url,
             stats=stats.fetch,
             clock=run.clock,
+            auth=run.auth,
         )
         if fetched.not_modified and conditional is None:
             # Nothing was offered to compare with: the answer says nothing about the records.

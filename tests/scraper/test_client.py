@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import tracemalloc
 import zlib
@@ -19,6 +20,7 @@ from scraper.client import (
     ACCEPT,
     Fetched,
     FetchStats,
+    SiteCredentials,
     build_client,
     build_transport,
     fetch,
@@ -647,3 +649,64 @@ def test_build_transport_picks_the_stack(tmp_path: Path) -> None:
     assert isinstance(build_transport(Settings()), PoliteTransport)
     with pytest.raises(FileNotFoundError):
         build_transport(Settings(replay=tmp_path / "nope"))
+
+
+# -- credentials in a URL ------------------------------------------------------------------------
+
+
+def _basic(userinfo: bytes) -> str:
+    return "Basic " + base64.b64encode(userinfo).decode()
+
+
+def test_take_from_takes_the_credentials_off_and_leaves_other_urls_alone() -> None:
+    """A URL with user:password@ loses it (percent-escapes decoded into the credentials); others
+    come back exactly as given."""
+    credentials = SiteCredentials()
+    assert not credentials
+    assert credentials.take_from("https://x.gov/a?b=c@d") == "https://x.gov/a?b=c@d"
+    assert not credentials
+    assert credentials.take_from("https://alice:s%40cret@x.gov/news") == "https://x.gov/news"
+    assert credentials
+
+
+async def test_credentials_go_to_their_site_only_also_after_a_redirect() -> None:
+    """Taken off the start URL, the credentials go with every request to its origin and to the
+    same host's https, never to another host a redirect leads to."""
+    credentials = SiteCredentials()
+    start = credentials.take_from("http://alice:s3cret@x.gov/news")
+    sent: dict[str, str | None] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        sent[url] = request.headers.get("Authorization")
+        hops = {"http://x.gov/news": "https://x.gov/news", "https://x.gov/news": "https://cdn.y.org/news"}
+        if url in hops:
+            return httpx.Response(301, headers={"Location": hops[url]})
+        return httpx.Response(200, headers=HTML, content=PAGE)
+
+    settings = _settings(allow_offsite=True)
+    async with build_client(settings, transport=httpx.MockTransport(handler)) as client:
+        fetched = await fetch(client, start, settings=settings, auth=credentials)
+    assert fetched.final_url == "https://cdn.y.org/news"
+    assert sent == {
+        "http://x.gov/news": _basic(b"alice:s3cret"),
+        "https://x.gov/news": _basic(b"alice:s3cret"),
+        "https://cdn.y.org/news": None,
+    }
+
+
+async def test_credentials_do_not_follow_a_downgrade_or_another_port() -> None:
+    """Credentials given for https are not sent over plain http, nor to another port."""
+    credentials = SiteCredentials()
+    credentials.take_from("https://alice:s3cret@x.gov/news")
+    sent = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("Authorization"))
+        return httpx.Response(200, headers=HTML, content=PAGE)
+
+    settings = _settings()
+    async with build_client(settings, transport=httpx.MockTransport(handler)) as client:
+        for url in ("http://x.gov/news", "https://x.gov:8443/news", "https://x.gov/news"):
+            await fetch(client, url, settings=settings, auth=credentials)
+    assert sent == [None, None, _basic(b"alice:s3cret")]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -337,6 +338,28 @@ async def test_a_start_url_given_twice_is_crawled_once_with_a_warning(
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
         f"{second} is a start URL given before (same page once canonical): crawled once"
     ]
+
+
+async def test_credentials_in_a_start_url_are_sent_to_its_site_and_written_nowhere(
+    state: CrawlState, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """user:password@ on a start URL authenticates every page of the listing, and appears in no
+    record, state file or log line (a record goes to a search index, a log to a terminal)."""
+    server = Server()
+    listed = paged_topic(server, "news", 3)
+    server.routes[f"{HOST}/keywords/news?page=2"] = httpx.Response(503, headers=HTML, content=b"busy")
+    caplog.set_level("DEBUG")
+    run = await run_crawl(server, [f"https://alice:s3cret@{HOST}/keywords/news"], state, max_attempts=1)
+    assert shape(run.records) == expected(listed[:6])
+    assert {r.source_url for r in run.records} == {f"{BASE}/keywords/news", f"{BASE}/keywords/news?page=1"}
+    assert len(server.seen) == 3
+    assert {r.headers.get("Authorization") for r in server.seen} == {"Basic YWxpY2U6czNjcmV0"}
+    assert run.stats.failures == [(f"{BASE}/keywords/news?page=2", ANY)]
+    state.close()
+    written = "".join(r.model_dump_json() for r in run.records) + caplog.text
+    written += (tmp_path / "state.sqlite").read_bytes().decode("latin-1")
+    assert "s3cret" not in written
+    assert "alice" not in written
 
 
 async def test_max_pages_stops_the_crawl(state: CrawlState) -> None:
