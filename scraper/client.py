@@ -533,6 +533,9 @@ async def _judge(
 
     content_type = response.headers.get("Content-Type")
     if content_type and content_type.split(";", 1)[0].strip().lower() not in PAGE_CONTENT_TYPES:
+        # Read as an error page is (a small feed or PDF is then recorded, and its replay fails
+        # the same way instead of "not recorded"); a large one is dropped after the limit.
+        await _read_quietly(response, ERROR_BODY_LIMIT)
         raise NotHtml(url, content_type, status=status)
     content = await _read_capped(url, response, settings.max_bytes)
     stats.bytes += len(content)
@@ -648,7 +651,7 @@ class _Inflater:
 
 
 async def _read_quietly(response: httpx.Response, limit: int) -> None:
-    """Read and drop up to ``limit`` bytes of a body nobody needs (errors and redirects).
+    """Read and drop up to ``limit`` bytes of a body nobody needs (errors, redirects, non-pages).
 
     The bytes are not decompressed: nobody reads them, and a broken gzip error page must not hide
     the status it came with.

@@ -353,6 +353,26 @@ def test_parallel_record_runs_into_one_folder_keep_every_page(site: Site, tmp_pa
     assert len(bodies) == 12
 
 
+async def test_a_start_url_that_is_no_page_replays_as_it_failed_live(
+    site: Site, tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    """A start URL answering with a small PDF is recorded, so its replay fails with the same
+    "not an HTML page" as the live crawl did, rather than "not recorded"."""
+    topic = site.add_topic("secure-communities", "Secure Communities", pages=2, per_page=5)
+    site.page("/report.pdf", b"%PDF-1.4\n" + b"0" * 20_000, content_type="application/pdf")
+    start = [topic.url(), site.url("/report.pdf")]
+    record_to = tmp_path / "folder"
+    live, live_stats = await _crawl(start, tmp_path, "live", fake_clock, record=record_to)
+    site.stop()
+    replayed, stats = await _crawl(start, tmp_path, "replay", replay=record_to)
+    assert [r.model_dump() for r in replayed] == [r.model_dump() for r in live]
+    assert len(live) == 10
+    assert stats.failures == live_stats.failures
+    assert [(url, reason.split(":")[0]) for url, reason in stats.failures] == [
+        (site.url("/report.pdf"), "NotHtml")
+    ]
+
+
 # -- bodies cut on the wire ----------------------------------------------------------------------
 
 
