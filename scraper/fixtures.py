@@ -56,7 +56,8 @@ it, and writes the merge, so no process drops another's entries. Where ``flock``
 
 - :class:`RecordingTransport` saves every response it passes on, once its body has been read to
   the end. A body abandoned half-way (too large, a test that read a few bytes of a stream) is not
-  saved: :meth:`CapturingTransport.abandoned` is told, which logs it (the pytest plugin warns).
+  saved: :meth:`CapturingTransport.abandoned` is told, which logs it (the pytest plugin warns);
+  so is a body never closed, when the transport closes.
   It is one :class:`CapturingTransport`, the tee shared with the WARC writer
   (:mod:`scraper.warc`); both work for sync and async clients.
 - :class:`ReplayTransport` serves saved responses and never opens a socket; a URL that is not saved
@@ -883,16 +884,20 @@ class _Tee:
         on_complete: Callable[[bytes], None],
         on_abandoned: Callable[[int], None],
         expected: int | None = None,
+        unsettled: set[_Tee] | None = None,
     ) -> None:
         self._on_complete: Callable[[bytes], None] | None = on_complete
         self._on_abandoned = on_abandoned
         self._expected = expected
         self._chunks: list[bytes] = []
         self._complete = False
+        self._unsettled = unsettled if unsettled is not None else set()
+        self._unsettled.add(self)
 
     def _finish(self) -> None:
         if self._on_complete is None:
             return
+        self._unsettled.discard(self)
         on_complete, self._on_complete = self._on_complete, None
         read = sum(len(chunk) for chunk in self._chunks)
         if self._complete or (self._expected is not None and read == self._expected):
@@ -910,8 +915,9 @@ class _SyncTee(_Tee, httpx.SyncByteStream):
         on_complete: Callable[[bytes], None],
         on_abandoned: Callable[[int], None],
         expected: int | None = None,
+        unsettled: set[_Tee] | None = None,
     ) -> None:
-        super().__init__(on_complete, on_abandoned, expected)
+        super().__init__(on_complete, on_abandoned, expected, unsettled)
         self._inner = inner
 
     def __iter__(self) -> Iterator[bytes]:
@@ -936,8 +942,9 @@ class _AsyncTee(_Tee, httpx.AsyncByteStream):
         on_complete: Callable[[bytes], None],
         on_abandoned: Callable[[int], None],
         expected: int | None = None,
+        unsettled: set[_Tee] | None = None,
     ) -> None:
-        super().__init__(on_complete, on_abandoned, expected)
+        super().__init__(on_complete, on_abandoned, expected, unsettled)
         self._inner = inner
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -978,6 +985,8 @@ class CapturingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ) -> None:
         self.inner = inner
         self._now = now
+        self._unsettled: set[_Tee] = set()
+        """Bodies passed on and not closed yet: settled when the transport closes."""
 
     def capture(self, exchange: Exchange) -> None:
         """Keep ``exchange`` (subclasses say where). Errors propagate to the caller closing the body."""
@@ -1007,6 +1016,7 @@ class CapturingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self._on_complete(request, response, fetched_at),
             self._on_abandoned(request, response),
             _content_length(response.headers),
+            self._unsettled,
         )
         return self._passed_on(response, stream, fetched_at)
 
@@ -1022,18 +1032,27 @@ class CapturingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self._on_complete(request, response, fetched_at),
             self._on_abandoned(request, response),
             _content_length(response.headers),
+            self._unsettled,
         )
         return self._passed_on(response, stream, fetched_at)
 
     def close(self) -> None:
-        """Close a sync ``inner``."""
+        """Close a sync ``inner``, after settling every body its caller never closed."""
+        self._settle()
         if isinstance(self.inner, httpx.BaseTransport):
             self.inner.close()
 
     async def aclose(self) -> None:
-        """Close an async ``inner``."""
+        """Close an async ``inner``, after settling every body its caller never closed."""
+        self._settle()
         if isinstance(self.inner, httpx.AsyncBaseTransport):
             await self.inner.aclose()
+
+    def _settle(self) -> None:
+        """A response never closed (``client.send(stream=True)`` left open) is captured if its
+        body was read whole, else :meth:`abandoned` hears of it: never lost without a word."""
+        for tee in list(self._unsettled):
+            tee._finish()
 
     def _fetched_at(self) -> datetime:
         # Whole seconds, as index.json stores it, so a recorded and a replayed crawl report the same time.

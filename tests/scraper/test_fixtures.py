@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import zlib
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -735,6 +736,44 @@ async def test_an_abandoned_body_is_logged_with_its_url(
     assert "https://x.gov/page" not in folder
     assert "not recording https://x.gov/page (HTTP 200)" in caplog.text
     assert "alice" not in caplog.text
+
+
+class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body sent in several chunks, as from the network."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
+
+
+async def test_a_response_never_closed_is_named_when_the_transport_closes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A streamed response read half-way and never closed (sync or async) is not saved, and closing
+    the client says so, with the URL: it is not lost without a word."""
+    chunked = httpx.MockTransport(
+        lambda r: httpx.Response(
+            200, headers=[("Content-Type", "text/html")], stream=_Chunks(b"<p>a", b"b</p>")
+        )
+    )
+    folder = FixtureFolder(tmp_path)
+    with caplog.at_level(logging.INFO, logger="scraper.fixtures"):
+        with httpx.Client(transport=RecordingTransport(chunked, folder)) as client:
+            response = client.send(client.build_request("GET", "https://x.gov/sync"), stream=True)
+            assert next(response.iter_raw()) == b"<p>a"
+            assert "x.gov/sync" not in caplog.text  # still open: nothing is settled yet
+        async with httpx.AsyncClient(transport=RecordingTransport(chunked, folder)) as aclient:
+            aresponse = await aclient.send(aclient.build_request("GET", "https://x.gov/async"), stream=True)
+            assert await aresponse.aiter_raw().__anext__() == b"<p>a"
+    assert len(folder) == 0
+    assert "not recording https://x.gov/sync (HTTP 200): its body was closed after 4 bytes" in caplog.text
+    assert "not recording https://x.gov/async (HTTP 200): its body was closed after 4 bytes" in caplog.text
 
 
 def test_a_body_read_to_its_content_length_is_recorded_though_not_iterated_to_the_end(tmp_path: Path) -> None:
