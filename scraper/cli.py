@@ -27,8 +27,10 @@ import stamina.instrumentation
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_text_dump, parse_topic_page
 from parsers.decode import decode_html
@@ -66,7 +68,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(
+    stderr=True, highlight=False, soft_wrap=True, markup=False
+)  # paths, URLs and titles hold [brackets]
 logger = logging.getLogger(__name__)
 
 
@@ -78,7 +82,7 @@ class Backend(StrEnum):
 
 
 def _fail(message: str, code: ExitCode = ExitCode.UNREADABLE) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", markup=True)
+    err.print(f"[red]error:[/] {escape(message)}", markup=True)
     return typer.Exit(int(code))
 
 
@@ -129,19 +133,27 @@ def _parse_one(
     yield parse_topic_page(data, url=page_url, profile=profile, backend=backend), None
 
 
+class _PartlyRead(ParseError):
+    """A file of several pages (a WARC) read only in part: what was read is written (exit 1)."""
+
+
 def _parse_warc(
     path: str, *, backend: str, profile: Profile | str | None
 ) -> Iterator[tuple[TopicPage, dt.datetime | None]]:
-    """Every listing page in a WARC file; a capture without teasers is skipped with a note, and
-    if none has teasers the file counts as a page without teasers (exit 1)."""
-    try:
-        pages = list(iter_warc_pages(path))
-    except (OSError, ValueError) as exc:
-        raise ParseError(_one_line(exc)) from exc
-    if not pages:
-        raise ParseError("the WARC file holds no HTML response")
-    listed = 0
-    for page in pages:
+    """Every listing page in a WARC file, read as it streams; a capture without teasers is skipped
+    with a note, and if none has teasers the file counts as a page without teasers (exit 1). Cut or
+    damaged records (each warned about) make it a file read in part (exit 1)."""
+    damage: list[str] = []
+    pages = iter_warc_pages(path, damage=damage)
+    listed = seen = 0
+    while True:
+        try:
+            page = next(pages, None)
+        except (OSError, ValueError) as exc:
+            raise ParseError(_one_line(exc)) from exc
+        if page is None:
+            break
+        seen += 1
         try:
             parsed = parse_topic_page(
                 page.body, url=page.url, profile=profile, backend=backend, content_type=page.content_type
@@ -151,6 +163,10 @@ def _parse_warc(
             continue
         listed += 1
         yield parsed, page.fetched_at
+    if damage:
+        raise _PartlyRead(f"{path}: read in part: cut or damaged records were skipped (warned above)")
+    if not seen:
+        raise ParseError("the WARC file holds no HTML response")
     if not listed:
         raise NoTeasersFound(path, None)
 
@@ -224,7 +240,12 @@ def parse(
                     _warn_unresolved(path, page)
             except NoTeasersFound:
                 empty += 1
-                err.print(f"[yellow]warning:[/] {path}: no teasers found (try --profile)", markup=True)
+                err.print(
+                    f"[yellow]warning:[/] {escape(path)}: no teasers found (try --profile)", markup=True
+                )
+            except _PartlyRead as exc:
+                empty += 1
+                err.print(f"[yellow]warning:[/] {escape(str(exc))}", markup=True)
             except ParseError as exc:
                 unreadable += 1
                 said = str(exc)
@@ -281,7 +302,7 @@ def validate(
                 bad += 1
                 err.print(f"{file}:{number}: {reason}", markup=False)
     summary = f"{file}: {total - bad} of {total} records valid"
-    err.print(summary if not bad else f"[red]{summary}[/]", markup=True)
+    err.print(summary if not bad else f"[red]{escape(summary)}[/]", markup=True)
     if bad:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
@@ -1143,7 +1164,7 @@ def search(
         return
     table = Table("date", "title", "url", box=None, show_edge=False)
     for rec in found:
-        table.add_row(str(rec.date or ""), rec.title, rec.url or rec.source_url)
+        table.add_row(str(rec.date or ""), Text(rec.title), Text(rec.url or rec.source_url))
     Console(soft_wrap=False).print(table)
     err.print(f"{len(found)} record(s)", markup=False)
 

@@ -77,11 +77,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 import httpx
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
+from warcio.bufferedreaders import ChunkedDataReader, DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
@@ -270,7 +270,7 @@ class WarcPage(NamedTuple):
     fetched_at: datetime | None
 
 
-def read_warc(path: str | Path) -> Iterator[WarcResponse]:
+def read_warc(path: str | Path, *, damage: list[str] | None = None) -> Iterator[WarcResponse]:
     """Every whole response in the WARC at ``path``, in file order.
 
     Reads ``response`` records, and ``revisit`` records resolved to the payload they refer to (by
@@ -279,7 +279,8 @@ def read_warc(path: str | Path) -> Iterator[WarcResponse]:
     warning, as is a response whose body does not match its Content-Encoding, and one whose body is
     cut (see the module docstring). ``request`` records only lend their method to their response.
     Other record types (warcinfo, metadata, resource) are skipped. Compressed (one gzip member per
-    record) and plain WARCs are both read.
+    record) and plain WARCs are both read. ``damage`` gets one line per cut response and for a
+    part of the file that cannot be read (each also warned about).
 
     Raises:
         FileNotFoundError: no such file.
@@ -287,10 +288,13 @@ def read_warc(path: str | Path) -> Iterator[WarcResponse]:
             (a ``ValueError`` too).
     """
     for found in _read_all(Path(path)):
+        if isinstance(found, WarcResponse):
+            yield found
+            continue
         if isinstance(found, _Cut):
             _warn_cut(Path(path), found)
-        elif isinstance(found, WarcResponse):
-            yield found
+        if damage is not None:
+            damage.append(found.problem)
 
 
 def _read_all(path: Path) -> Iterator[WarcResponse | _Cut | _Broken]:
@@ -302,15 +306,16 @@ def _warn_cut(path: Path, cut: _Cut) -> None:
     logger.warning("%s: skipping the response for %s: %s", path, cut.response.url, cut.problem)
 
 
-def iter_warc_pages(path: str | Path) -> Iterator[WarcPage]:
+def iter_warc_pages(path: str | Path, *, damage: list[str] | None = None) -> Iterator[WarcPage]:
     """The pages in a WARC worth parsing: GET responses with a 2xx status whose media type is HTML
-    (:data:`PAGE_MEDIA_TYPES`) or not given. A page whose body is cut is skipped with a warning.
+    (:data:`PAGE_MEDIA_TYPES`) or not given. A page whose body is cut is skipped with a warning,
+    and named in ``damage`` (see :func:`read_warc`).
 
     Raises:
         FileNotFoundError: no such file.
         FixtureCorrupt: the file is not a WARC file (a ``ValueError`` too).
     """
-    for response in read_warc(path):
+    for response in read_warc(path, damage=damage):
         if response.method != "GET" or not 200 <= response.status < 300:
             continue
         content_type = response.header("Content-Type")
@@ -502,12 +507,30 @@ class _Reader:
         return None
 
 
+class _QuietReader(DecompressingBufferedReader):  # type: ignore[misc]
+    """warcio's reader, without the line it writes straight to stderr when a gzip member breaks off
+    half-way ("Error -3 while decompressing data"): the cut is found and warned about anyway."""
+
+    def _decompress(self, data: bytes) -> bytes:
+        if self.decompressor and data and self.num_block_read:
+            try:
+                return cast(bytes, self.decompressor.decompress(data))
+            except zlib.error:
+                return b""  # what warcio returns, after its note
+        return cast(bytes, super()._decompress(data))
+
+
 class _Records(ArchiveIterator):  # type: ignore[misc]
-    """warcio's record iterator, without the note it writes straight to stderr when a record is not
-    followed by a blank line ("Record not followed by newline…", three lines per record): the
-    reader's own warning names the damage once, through logging, and a CLI error stays one line."""
+    """warcio's record iterator, without the notes it writes straight to stderr: when a record is
+    not followed by a blank line ("Record not followed by newline…", three lines per record), and
+    when a gzip member breaks off (:class:`_QuietReader`). The reader's own warning names the
+    damage once, through logging, and a CLI error stays one line."""
 
     INC_RECORD = ""
+
+    def __init__(self, fileobj: IO[bytes], **kwargs: Any) -> None:
+        super().__init__(fileobj, **kwargs)
+        self.reader.__class__ = _QuietReader
 
 
 def _each(records: ArchiveIterator, failures: list[str]) -> Iterator[Any]:

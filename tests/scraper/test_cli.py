@@ -381,3 +381,63 @@ def test_parse_of_a_warc_without_teasers_is_exit_1(
     assert "no teasers found" in err
     assert main(["parse", str(_warc_of(tmp_path, []))]) == 3
     assert "holds no HTML response" in capsys.readouterr().err
+
+
+def test_parse_of_a_damaged_warc_writes_what_it_can_read_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bytes damaged inside the second capture's gzip member: the first page's records are written,
+    the damage is warned about once per cause, warcio prints nothing of its own, and the exit is 1."""
+    warc = _dhs_warc(tmp_path)
+    data = bytearray(warc.read_bytes())
+    members = [i for i in range(len(data)) if data[i : i + 3] == b"\x1f\x8b\x08"]
+    responses = members[1::2]  # each page is a request member then a response member
+    if len(responses) < 2:
+        responses = members[1:]
+    middle = (responses[1] + (members[members.index(responses[1]) + 1])) // 2
+    for k in range(middle, middle + 40):
+        data[k] ^= 0x5A
+    warc.write_bytes(bytes(data))
+    assert main(["parse", str(warc)]) == 1
+    captured = capsys.readouterr()
+    records = _records(captured.out)
+    assert records
+    assert {r.page for r in records} == {0}
+    assert "read in part: cut or damaged records were skipped (warned above)" in captured.err
+    assert "Error -3" not in captured.err  # warcio's own line; our warning (logging) names the cause
+
+
+def test_search_prints_titles_with_brackets_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A title holding "[/]" or "[bold]" is printed as written: Rich markup in data is not markup
+    (it made `search` crash with a MarkupError)."""
+    page = tmp_path / "page.html"
+    title = "Remarks [/] on [bold]detainers[/bold] [PDF]"
+    shown = b"Securing our Communities: Resources for Small and Medium Businesses</a>"
+    page.write_bytes(PAGE0.read_bytes().replace(shown, title.encode() + b"</a>", 1))
+    assert main(["parse", str(page), "--url", URL, "-o", str(tmp_path / "out.jsonl")]) == 0
+    records = [Record.model_validate_json(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert title in {r.title for r in records}
+    with SqliteSink(tmp_path / "db.sqlite") as sink:
+        sink.write(records)
+    capsys.readouterr()
+    assert main(["search", str(tmp_path / "db.sqlite"), "detainers"]) == 0
+    out = capsys.readouterr().out  # a table wrapped to the terminal's width
+    assert "Remarks [/] on" in out
+    assert "[bold]detainers[/bold] [PDF]" in out
+
+
+def test_messages_print_paths_with_brackets_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """File names holding "[red]" or "[bold]" are named as they are in errors and warnings."""
+    empty, bare = tmp_path / "[red]x.html", tmp_path / "[bold]y.html"
+    empty.write_bytes(b"")
+    bare.write_bytes(b"<html><body><p>hi</p></body></html>")
+    assert main(["parse", str(bare)]) == 1
+    assert f"warning: {bare}: no teasers found" in capsys.readouterr().err
+    assert main(["validate", str(bare)]) == 1
+    assert f"{bare}: 0 of 1 records valid" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path / "[red]missing.jsonl")]) == 3
+    assert f"{tmp_path / '[red]missing.jsonl'}" in capsys.readouterr().err
