@@ -40,8 +40,11 @@ empty payload is left alone, as a HEAD response has one). What each command does
   when the URL is asked for: the crawl lists that page as failed, ``serve`` answers 500.
 - A file that cannot be read on from some record (it ends inside that record's headers or first
   line, or warcio trips over what is left of them, whatever it raises: :data:`UNREADABLE_ERRORS`)
-  gives one WARNING with the byte offset, and every whole record before it is used. Only a file
-  with no whole record at all (not a WARC, or cut inside its first record) raises
+  gives one WARNING with the byte offset, and every whole record before it is used. Damage in the
+  middle (a gzip member or header lines garbled) costs only the records it hits: the reader finds
+  the next whole record (:func:`_next_record`: a gzip member that inflates to ``WARC/1.x``, or a
+  ``WARC/1.x`` line in a plain file) and reads on, with a WARNING naming the bytes skipped. Only
+  a file with no whole record at the start (not a WARC, or cut inside its first record) raises
   :class:`~scraper.errors.WarcNotAppendable`, a ``FixtureCorrupt``.
 - A request record whose request line is cut (``G``) lends no method (:func:`_request_method`);
   its response stays a GET, with a warning.
@@ -349,6 +352,10 @@ class _Broken:
 
     offset: int
     problem: str
+    cause: str = ""
+    """What is wrong, without what is lost (the file may be read on after it)."""
+    warned: bool = False
+    """Whether the damage was warned about already (a cut response, with its URL)."""
 
 
 def _with_method(found: WarcResponse | _Cut, method: str) -> WarcResponse | _Cut:
@@ -374,6 +381,34 @@ class _Reader:
             WarcNotAppendable: the file holds no whole record at all (not a WARC, or cut inside its
                 first record); a ``FixtureCorrupt`` and a ``ValueError`` too.
         """
+        size = self.path.stat().st_size
+        first = True
+        while True:
+            broken: list[_Broken] = []
+            yield from self._segment(fh, broken, size, first=first)
+            if not broken:
+                return
+            first = False
+            damage = broken[0]
+            resume = _next_record(fh, damage.offset + 1)
+            if resume is None:
+                if not damage.warned:
+                    logger.warning("%s: %s", self.path, damage.problem)
+                yield damage
+                return
+            problem = (
+                f"{damage.cause}: bytes {damage.offset} to {resume} are skipped, and the file is read on "
+                f"from the next whole record, at byte {resume}"
+            )
+            logger.warning("%s: %s", self.path, problem)
+            yield _Broken(damage.offset, problem)
+            fh.seek(resume)
+
+    def _segment(
+        self, fh: IO[bytes], broken: list[_Broken], size: int, *, first: bool
+    ) -> Iterator[WarcResponse | _Cut | _Broken]:
+        """The responses from ``fh``'s position to the end of the file, or to the first damage
+        (put in ``broken``, not yet warned about: the file may be read on after it)."""
         records = _Records(fh, check_digests=True)
         pending: WarcResponse | _Cut | None = None
         methods: dict[str, str] = {}  # request record id → method, for responses that name it
@@ -407,8 +442,7 @@ class _Reader:
                     whole += 1
         except PAYLOAD_ERRORS as exc:  # reading a body: damaged compressed bytes
             failures.append(_one_line(exc))
-        size = self.path.stat().st_size
-        if whole == 0 and size > 0:
+        if first and whole == 0 and size > 0:
             what = failures[0] if failures else f"it ends inside its first record, after {size} bytes"
             raise WarcNotAppendable(self.path, f"is not a readable WARC file: {what}")
         if pending is not None:
@@ -419,18 +453,17 @@ class _Reader:
             # warcio stops quietly at a record whose headers the file ends inside of, and raises
             # (ArchiveLoadFailed, or worse) at one whose first lines are cut or damaged.
             why = f"a record cannot be read ({failures[0]})" if failures else "the file ends inside a record"
+            cause = f"{why}{f' (of {uri})' if uri else ''}"
             problem = (
-                f"{why}{f' (of {uri})' if uri else ''}: its last {size - offset} bytes "
+                f"{cause}: its last {size - offset} bytes "
                 f"(from byte {offset}) cannot be read; the {whole} whole records before it are used"
             )
-            logger.warning("%s: %s", self.path, problem)
-            yield _Broken(offset, problem)
+            broken.append(_Broken(offset, problem, cause))
         elif short is not None:
             offset, kind = short
             problem = f"the file ends inside its last record (a {kind} record, from byte {offset})"
-            if kind != "response":  # a cut response was warned about with its URL and byte counts
-                logger.warning("%s: %s", self.path, problem)
-            yield _Broken(offset, problem)
+            # A cut response was warned about with its URL and byte counts.
+            broken.append(_Broken(offset, problem, f"a {kind} record is cut", warned=kind == "response"))
 
     def _request(self, record: Any) -> str | None:
         """The method of a request record, or None (warned about when its request line is cut)."""
@@ -647,7 +680,7 @@ def _payload(record: Any, status: int, headers: list[tuple[str, str]]) -> bytes 
 
 def _why_cut(path: Path, offset: int) -> str:
     """Why the record at ``offset`` ended early: the file ends inside it, or its gzip data is corrupt
-    (warcio then stops reading, and the records after it are lost too)."""
+    (the file is then read on from the next whole record, :func:`_next_record`)."""
     with path.open("rb") as fh:
         fh.seek(offset)
         if fh.read(2) != GZIP_MAGIC:
@@ -660,11 +693,42 @@ def _why_cut(path: Path, offset: int) -> str:
                 while inflater.unconsumed_tail and not inflater.eof:
                     inflater.decompress(inflater.unconsumed_tail, 64 * 1024)
             except zlib.error as exc:
-                after = path.stat().st_size - offset
-                return f"the file is corrupt inside the record ({exc}): its last {after} bytes are not read"
+                return f"the file is corrupt inside the record ({exc})"
             if inflater.eof:
                 return "the record holds fewer bytes than its WARC Content-Length"
     return "the file ends inside the record"
+
+
+RESYNC_CHUNK = 1024 * 1024
+"""Bytes scanned at a time for the next record after damaged ones."""
+
+
+def _next_record(fh: IO[bytes], offset: int) -> int | None:
+    """Where the next whole record starts at or after ``offset``: a gzip member that inflates to
+    ``WARC/1.x`` (a compressed WARC holds one member per record), or a ``WARC/1.x`` line in a plain
+    one. None if there is none: the damage runs to the end of the file."""
+    fh.seek(0)
+    compressed = fh.read(2) == GZIP_MAGIC
+    marker = b"\x1f\x8b\x08" if compressed else b"\nWARC/1."
+    while True:
+        fh.seek(offset)
+        chunk = fh.read(RESYNC_CHUNK + TAIL_PEEK)  # a candidate near the end still gets its peek
+        if not chunk:
+            return None
+        at = chunk.find(marker)
+        while 0 <= at < RESYNC_CHUNK:
+            if not compressed:
+                return offset + at + 1
+            try:
+                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(chunk[at : at + TAIL_PEEK], 16)
+            except zlib.error:
+                head = b""
+            if head.startswith((b"WARC/1.0\r\n", b"WARC/1.1\r\n")):
+                return offset + at
+            at = chunk.find(marker, at + 1)
+        if len(chunk) <= RESYNC_CHUNK:
+            return None
+        offset += RESYNC_CHUNK
 
 
 def _tail_uri(path: Path, offset: int) -> str | None:
@@ -787,7 +851,7 @@ class WarcArchive:
             if isinstance(found, _Cut):
                 archive._add_cut(found)
             elif isinstance(found, _Broken):
-                archive._broken = found
+                archive._broken = archive._broken or found  # the first damage
             else:
                 archive.add(found)
         return archive

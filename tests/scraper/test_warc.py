@@ -701,10 +701,11 @@ def test_a_file_ending_inside_record_headers_warns_with_the_offset(
     )
 
 
-def test_a_corrupt_gzip_member_says_the_rest_of_the_file_is_lost(
+def test_a_corrupt_gzip_member_is_skipped_and_the_records_after_it_are_read(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """A damaged gzip member ends what warcio reads: the cut record's warning says the rest is lost."""
+    """A damaged gzip member loses its own record only: the reader finds the next member that
+    holds a record and reads on, warns with the skipped bytes, and warcio prints nothing."""
     path = tmp_path / "damaged.warc.gz"
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=True, warc_version="1.1")
@@ -713,14 +714,42 @@ def test_a_corrupt_gzip_member_says_the_rest_of_the_file_is_lost(
         _response(writer, "https://x.gov/big", BIG)
         end = fh.tell()
         _response(writer, "https://x.gov/c", b"<p>c</p>")
+        _response(writer, "https://x.gov/d", b"<p>d</p>")
     data = bytearray(path.read_bytes())
     data[(start + end) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     with caplog.at_level(logging.WARNING, logger="scraper.warc"):
-        assert [r.url for r in read_warc(path)] == ["https://x.gov/a"]
+        damage: list[str] = []
+        assert [r.url for r in read_warc(path, damage=damage)] == [
+            "https://x.gov/a",
+            "https://x.gov/c",
+            "https://x.gov/d",
+        ]
     assert "https://x.gov/big: cut short (" in caplog.text
     assert "the file is corrupt inside the record" in caplog.text
-    capfd.readouterr()  # warcio's own note on stderr
+    assert f"the file is read on from the next whole record, at byte {end}" in caplog.text
+    assert len(damage) == 2  # the cut response, and the bytes skipped after it
+    assert capfd.readouterr().err == ""
+
+
+def test_a_damaged_record_in_a_plain_warc_is_skipped_and_the_rest_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In an uncompressed WARC, a record whose header lines are garbled is skipped up to the next
+    ``WARC/1.x`` line, and the records after it are read."""
+    path = tmp_path / "plain.warc"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False, warc_version="1.1")
+        _response(writer, "https://x.gov/a", b"<p>a</p>")
+        start = fh.tell()
+        _response(writer, "https://x.gov/b", b"<p>b</p>")
+        _response(writer, "https://x.gov/c", b"<p>c</p>")
+    data = bytearray(path.read_bytes())
+    data[start : start + 8] = b"GARBAGE!"  # the second record's "WARC/1.1" line
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="scraper.warc"):
+        assert [r.url for r in read_warc(path)] == ["https://x.gov/a", "https://x.gov/c"]
+    assert "the file is read on from the next whole record" in caplog.text
 
 
 def test_a_chunked_payload_digested_after_dechunking_is_whole(tmp_path: Path) -> None:
