@@ -37,7 +37,14 @@ from parsers.decode import decode_html
 from parsers.profiles import Profile, resolve_profile
 from parsers.text import looks_like_text_dump
 from scraper.crawl import RUN_IDENTITY, CrawlStats, crawl
-from scraper.errors import FixtureMissing, RateLimited, ScraperError, StateMismatch
+from scraper.errors import (
+    FixtureMissing,
+    NothingToResume,
+    RateLimited,
+    ScraperError,
+    StateInUse,
+    StateMismatch,
+)
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
@@ -406,8 +413,10 @@ class _Display:
             )
 
 
-def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False) -> None:
-    """The end-of-crawl summary on standard error: counts, errors by kind, every failed page."""
+def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False, resumable: bool = True) -> None:
+    """The end-of-crawl summary on standard error: counts, errors by kind, every failed page, and
+    what to run next (``resumable``: the state file is kept, so ``--resume`` can go on)."""
+    go_on = "run the same command with --resume" if resumable else "run the same command again"
     f = stats.fetch
     lines = [
         f"pages: {stats.pages} parsed, {stats.not_modified} unchanged (304), "
@@ -428,16 +437,18 @@ def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False) -> No
     for url, reason in stats.failures[:50]:
         lines.append(f"  failed {url}: {reason}")
     if len(stats.failures) > 50:
-        lines.append(f"  … and {len(stats.failures) - 50} more failures (listed in {state})")
+        listed = f" (listed in {state})" if resumable else ""
+        lines.append(f"  … and {len(stats.failures) - 50} more failures{listed}")
     if interrupted:
-        lines.append(f"interrupted: state saved in {state}; run the same command with --resume to go on")
-    elif stats.retryable:
-        lines.append(
-            f"{stats.retryable} of the failed pages may pass later: run the same command with --resume "
-            "to retry them"
-        )
-    elif stats.failures:
-        lines.append("the failed pages fail for the reasons above; a retry alone will not fix them")
+        lines.append(f"interrupted: state saved in {state}; {go_on} to go on" if resumable else "interrupted")
+    else:
+        if stats.queued:  # only --max-pages ends a crawl with pages still queued
+            more = f"{go_on} to go on" if resumable else "raise --max-pages to take them too"
+            lines.append(f"--max-pages reached with {stats.queued} page(s) still queued: {more}")
+        if stats.retryable:
+            lines.append(f"{stats.retryable} of the failed pages may pass later: {go_on} to retry them")
+        elif stats.failures:
+            lines.append("the failed pages fail for the reasons above; a retry alone will not fix them")
     err.print("\n".join(lines), markup=False)
 
 
@@ -455,8 +466,10 @@ def _run_crawl(
     quiet: bool,
     state_path: Path,
     stdout: bool = False,
+    resumable: bool = True,
 ) -> None:
-    """Open sinks and state, run the crawl, print the summary, exit with the documented code."""
+    """Open sinks and state, run the crawl, print the summary, exit with the documented code.
+    ``resumable``: the state file outlives the run (not ``record``'s), so ``--resume`` is advice."""
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
@@ -484,6 +497,8 @@ def _run_crawl(
         stack.enter_context(_quiet_logs(quiet))
         try:  # the state first: outputs are opened (a new crawl empties them) only once it is usable
             state = stack.enter_context(CrawlState.open(state_path))
+        except StateInUse as exc:
+            raise _fail(str(exc), ExitCode.USAGE) from exc
         except (OSError, ValueError, sqlite3.Error) as exc:
             raise _fail(f"cannot use the crawl state {state_path}: {_one_line(exc)}", ExitCode.USAGE) from exc
         stamina.instrumentation.set_on_retry_hooks(
@@ -491,9 +506,15 @@ def _run_crawl(
         )
         # The run is on record before the outputs are emptied: killed in between, --resume redoes it.
         try:
-            state.start_run(settings.model_dump(mode="json"), resume=settings.resume, identity=RUN_IDENTITY)
+            state.start_run(
+                settings.model_dump(mode="json"), resume=settings.resume, identity=RUN_IDENTITY, frontier=True
+            )
         except StateMismatch as exc:
             raise _fail(f"{exc}; drop --resume, or give this crawl its own --state", ExitCode.USAGE) from exc
+        except NothingToResume as exc:
+            raise _fail(str(exc), ExitCode.USAGE) from exc
+        if settings.resume:
+            _check_outputs_kept(outputs, state)
         try:
             sinks: list[Sink] = [
                 stack.enter_context(closing(open_sink(p, resume=settings.resume))) for p in outputs
@@ -512,11 +533,13 @@ def _run_crawl(
         except KeyboardInterrupt:
             display.__exit__()
             if display.stats is not None and not quiet:
-                _summary(display.stats, state=state_path, interrupted=True)
-            else:
+                _summary(display.stats, state=state_path, interrupted=True, resumable=resumable)
+            elif resumable:
                 err.print(
                     f"interrupted: state saved in {state_path}; run the same command with --resume to go on"
                 )
+            else:
+                err.print("interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except FileNotFoundError as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
@@ -524,8 +547,21 @@ def _run_crawl(
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
     assert stats is not None
     if not quiet:
-        _summary(stats, state=state_path)
+        _summary(stats, state=state_path, resumable=resumable)
     raise typer.Exit(int(_crawl_exit(stats)))
+
+
+def _check_outputs_kept(outputs: list[Path], state: CrawlState) -> None:
+    """Refuse to resume into an output that is gone (moved, deleted) while the saved crawl has
+    finished pages: their records are in that file, and the resumed run would not write them again."""
+    written = state.records_done()
+    for path in outputs:
+        if written and str(path) != "-" and (not path.exists() or path.stat().st_size == 0):
+            raise _fail(
+                f"{path} is missing or empty, but the crawl saved in {state.path} already wrote "
+                f"{written} records to it; put it back, or crawl again without --resume",
+                ExitCode.USAGE,
+            )
 
 
 def _distinct_files(outputs: list[Path], state: Path) -> None:
@@ -993,6 +1029,8 @@ def wayback_command(
         stack.enter_context(_quiet_logs(quiet))
         try:
             crawl_state = stack.enter_context(CrawlState.open(state_path)) if state_path is not None else None
+        except StateInUse as exc:
+            raise _fail(str(exc), ExitCode.USAGE) from exc
         except (OSError, ValueError, sqlite3.Error) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
 
@@ -1096,7 +1134,9 @@ def record(
         None, record=to, max_pages=max_pages, delay=delay, obey_robots=False if no_robots else None
     )
     with tempfile.TemporaryDirectory(prefix="topicscrape-record-") as tmp:
-        _run_crawl(urls, settings, outputs=[], quiet=quiet, state_path=Path(tmp) / "state.sqlite")
+        _run_crawl(
+            urls, settings, outputs=[], quiet=quiet, state_path=Path(tmp) / "state.sqlite", resumable=False
+        )
 
 
 @app.command()

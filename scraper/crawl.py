@@ -35,7 +35,7 @@ from scraper.errors import FetchError, NotHtml, ScraperError
 from scraper.frontier import CrawlState, FrontierItem
 from scraper.politeness import SYSTEM_CLOCK, Clock, host_key
 from scraper.settings import Settings
-from scraper.sinks import RejectsSink, Sink
+from scraper.sinks import RejectsSink, Sink, SqliteSink
 
 __all__ = ["RUN_IDENTITY", "CrawlStats", "crawl"]
 
@@ -188,13 +188,21 @@ async def crawl(
         ProfileError: ``settings.profile`` names no profile.
     """
     stats = CrawlStats(started=clock.monotonic(), pending=state.pending)
+    empty = next((s for s in sinks if isinstance(s, SqliteSink) and not s.cumulative), None)
+    if settings.stop_at_seen is not None and empty is not None and not settings.resume:
+        # Earlier runs' teasers are known from the state file, but this database holds none of
+        # them (new or rebuilt): stopping at them would leave it with the newest pages only.
+        logger.info("%s holds no records yet: --stop-at-seen is off for this run", empty.path)
+        settings = settings.model_copy(update={"stop_at_seen": None})
     credentials = SiteCredentials()
     start_urls = [credentials.take_from(url) for url in start_urls]
     profile = resolve_profile(settings.profile)
     own_client = client is None
     http = client if client is not None else build_client(settings, clock=clock)
     if not state.in_run:  # else the caller started it (before emptying its outputs)
-        state.start_run(settings.model_dump(mode="json"), resume=settings.resume, identity=RUN_IDENTITY)
+        state.start_run(
+            settings.model_dump(mode="json"), resume=settings.resume, identity=RUN_IDENTITY, frontier=True
+        )
     if settings.resume:
         # The summary of the earlier run promised that --resume tries its failed pages again.
         state.requeue_failed()
@@ -217,6 +225,8 @@ async def crawl(
         # to fetch were last written to a file an interrupted run has since truncated.
         conditional=bool(sinks) and all(getattr(sink, "cumulative", False) for sink in sinks),
         auth=credentials or None,
+        # --max-pages counts the pages of the whole crawl, also those done before a --resume.
+        claimed=state.counts().done if settings.resume else 0,
     )
     # Counted as politeness counts them (host and port), so each host can use its whole allowance.
     hosts = {host_key(u) for u in start_urls} or {""}

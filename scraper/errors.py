@@ -35,10 +35,12 @@ __all__ = [
     "FixtureMissing",
     "NotArchived",
     "NotHtml",
+    "NothingToResume",
     "OffsiteRedirect",
     "RateLimited",
     "RedirectLoop",
     "ScraperError",
+    "StateInUse",
     "StateMismatch",
     "TooLarge",
     "WarcNotAppendable",
@@ -219,6 +221,33 @@ class StateMismatch(ScraperError):
         what = _describe(self.stored) if self.stored is not None else "one that did not record what it was"
         super().__init__(
             f"{path} holds the state of another run ({what}), not of this one ({_describe(self.wanted)})"
+        )
+
+
+class StateInUse(ScraperError):
+    """Another run holds the state file: two runs on one frontier would take each other's pages
+    and write their records twice. Wait for it to end, or give this run its own state file
+    (``--state``, or another ``-o``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"the crawl state {path} is in use (another topicscrape run holds it); wait for it to end, "
+            "or give this run its own --state"
+        )
+
+
+class NothingToResume(ScraperError):
+    """``--resume`` of a state file whose last run finished with nothing left to do: continuing it
+    would fetch nothing (a daily job that always passes ``--resume`` would never crawl again). Run
+    the same command without ``--resume``."""
+
+    def __init__(self, path: str | Path, ended_at: str | None) -> None:
+        self.path = Path(path)
+        when = f" at {ended_at}" if ended_at else ""
+        super().__init__(
+            f"nothing to resume: the last run saved in {path} finished{when} with every page done; "
+            "run the same command without --resume to crawl again"
         )
 
 

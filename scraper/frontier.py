@@ -47,10 +47,12 @@ kept with ``resume=True``): a ``304`` brings no body, so a fresh output file wou
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -66,7 +68,12 @@ from urllib.parse import urlsplit, urlunsplit
 # it leaves out for our purpose (default ports, an empty path).
 from w3lib.url import canonicalize_url
 
-from scraper.errors import StateMismatch
+from scraper.errors import NothingToResume, StateInUse, StateMismatch
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "IDENTITY_KEY",
@@ -96,6 +103,9 @@ DEFAULT_STATE_NAME = "topicscrape.state.sqlite"
 """The state file's name when a crawl has neither ``-o`` nor ``--db`` (current directory)."""
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+LOCK_SUFFIX = ".lock"
+"""Appended to the state file's name for the lock a run holds while it has the state open."""
 
 CANONICAL_CACHE_SIZE = 8192
 """URLs whose canonical form is remembered. A page is canonicalised when it is queued and again when
@@ -249,6 +259,51 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
+class _RunLock:
+    """One run at a time per state file: an exclusive ``flock`` on ``<state>.lock``, held from
+    :meth:`CrawlState.open` to :meth:`CrawlState.close` and released by the kernel if the process
+    dies (a kill -9 leaves nothing to clean up). The lock file is removed on release; a run that
+    locked a file removed under it tries again. Where ``flock`` does not exist (Windows) nothing
+    is locked."""
+
+    def __init__(self, path: Path, fd: int | None) -> None:
+        self._path = path
+        self._fd = fd
+
+    @classmethod
+    def take(cls, state: Path) -> _RunLock:
+        """Lock ``state``.
+
+        Raises:
+            StateInUse: another run (in this process or another) holds it.
+        """
+        path = state.with_name(state.name + LOCK_SUFFIX)
+        if fcntl is None:  # pragma: no cover - Windows
+            return cls(path, None)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise StateInUse(state) from None
+            try:
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    return cls(path, fd)
+            except FileNotFoundError:
+                pass
+            os.close(fd)  # released and removed by its holder meanwhile: lock the new one
+
+    def release(self) -> None:
+        """Remove the lock file and unlock (in that order, so no one locks a file being removed)."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._path)
+        os.close(self._fd)
+        self._fd = None
+
+
 class CrawlState:
     """The crawl's persistent state in one SQLite file. Use :meth:`open`, as a context manager.
 
@@ -269,6 +324,7 @@ class CrawlState:
         self.in_run = False
         """Between :meth:`start_run` and :meth:`end_run`: a caller may start the run before it
         opens (and empties) its outputs, so that a kill in between leaves a run to ``--resume``."""
+        self._run_lock: _RunLock | None = None
 
     @classmethod
     def open(cls, path: Path | str, *, clock: Callable[[], dt.datetime] = _now_utc) -> Self:
@@ -280,10 +336,12 @@ class CrawlState:
 
         Raises:
             ValueError: the file was written by a newer topicscrape, or is not a state file.
+            StateInUse: another run (another process, or another open state) holds the file.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves so each call is one explicit transaction.
+        lock = _RunLock.take(path)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             conn.row_factory = sqlite3.Row
@@ -307,11 +365,15 @@ class CrawlState:
             conn.execute(f"PRAGMA user_version={STATE_SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             conn.close()
+            lock.release()
             raise ValueError(f"{path} is not a topicscrape crawl state file: {exc}") from exc
         except BaseException:
             conn.close()
+            lock.release()
             raise
-        return cls(conn, path, clock)
+        state = cls(conn, path, clock)
+        state._run_lock = lock
+        return state
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -368,9 +430,12 @@ class CrawlState:
         return _iso(self._clock())
 
     def close(self) -> None:
-        """Close the connection (a WAL checkpoint happens on the last close)."""
+        """Close the connection (a WAL checkpoint happens on the last close) and let another run in."""
         with self._lock:
             self._conn.close()
+            if self._run_lock is not None:
+                self._run_lock.release()
+                self._run_lock = None
 
     def __enter__(self) -> Self:
         return self
@@ -386,14 +451,20 @@ class CrawlState:
     # -- runs ------------------------------------------------------------------------------------
 
     def start_run(
-        self, settings: Mapping[str, object], *, resume: bool, identity: Mapping[str, object] | None = None
+        self,
+        settings: Mapping[str, object],
+        *,
+        resume: bool,
+        identity: Mapping[str, object] | None = None,
+        frontier: bool = False,
     ) -> int:
         """Begin a run (or, with ``resume``, continue the last unfinished one) and return its id.
 
         With ``resume=False`` the frontier is emptied: a new crawl fetches every page again (with
         conditional requests where validators are known). With ``resume=True`` the last run that did
         not end as ``done`` is continued, and pages a killed process left ``in_progress`` go back to
-        the queue; if there is no such run a new one starts and the frontier is kept as it is.
+        the queue; if there is no such run a new one starts and the frontier is kept as it is (its
+        failed pages are tried again), unless every page in it is done.
 
         Args:
             settings: a JSON-serialisable summary of the options (stored for the record).
@@ -403,9 +474,13 @@ class CrawlState:
                 file must have stored the same, or nothing is changed and :class:`StateMismatch` is
                 raised: continuing another run's frontier would mix its pages into this one. None
                 (``crawl``, for now) checks nothing.
+            frontier: the run works through the frontier (``crawl``; ``wayback`` keeps its own
+                tables): with ``resume``, a last run that finished with every page done is an error.
 
         Raises:
             StateMismatch: ``resume`` with an ``identity`` the last run did not store.
+            NothingToResume: ``frontier`` and ``resume``, and the last run finished with every page
+                done.
         """
         record = dict(settings) if identity is None else {**settings, IDENTITY_KEY: dict(identity)}
         summary = json.dumps(record, sort_keys=True, default=str)
@@ -417,6 +492,8 @@ class CrawlState:
                 row = conn.execute(
                     "SELECT id FROM runs WHERE outcome != 'done' ORDER BY id DESC LIMIT 1"
                 ).fetchone()
+                if row is None and frontier:
+                    self._check_something_left(conn)
             if row is not None:
                 run_id = int(row["id"])
                 conn.execute(
@@ -437,6 +514,16 @@ class CrawlState:
             if requeued:
                 logger.info("resume: %d page(s) interrupted mid-fetch go back to the queue", requeued)
         return run_id
+
+    def _check_something_left(self, conn: sqlite3.Connection) -> None:
+        """Raise :class:`NothingToResume` if the last run finished and left no page to fetch (none
+        queued, none failed): ``--resume`` would do nothing at all."""
+        last = conn.execute("SELECT ended_at FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        if last is None:
+            return  # a new state file: the run starts
+        left = conn.execute("SELECT 1 FROM frontier WHERE status != 'done' LIMIT 1").fetchone()
+        if left is None:
+            raise NothingToResume(self.path, last["ended_at"])
 
     def _check_identity(self, conn: sqlite3.Connection, identity: Mapping[str, object]) -> None:
         """Raise :class:`StateMismatch` unless the file's last run (if any) stored ``identity``."""
@@ -673,6 +760,15 @@ class CrawlState:
                 )
                 new += max(cur.rowcount, 0)
         return new
+
+    def records_done(self) -> int:
+        """Records of the pages the frontier holds as done (written to the outputs by this crawl,
+        before any ``--resume``; a ``304`` page counts the records it had)."""
+        row = self._read(
+            "SELECT coalesce(sum(p.records), 0) FROM frontier f JOIN pages p ON p.canonical = f.canonical "
+            "WHERE f.status = 'done'"
+        )[0]
+        return int(row[0])
 
     def counts(self) -> CrawlCounts:
         """Frontier status counts plus the current run's record figures, for the summary."""

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def comparable(path: Path) -> dict[str, dict[str, Any]]:
 
 def db_records(path: Path) -> dict[str, dict[str, Any]]:
     """The SQLite records by id, without fetched_at; fails if an id appears twice."""
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         conn.row_factory = sqlite3.Row
         rows = [dict(row) for row in conn.execute("SELECT * FROM records")]
         assert conn.execute("SELECT count(*) FROM records_fts").fetchone()[0] == len(rows)
@@ -183,7 +184,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_records(crawl_site: Crawl, t
     assert db_records(tmp_path / "out.sqlite") == crawl_site.baseline
     # Resumed, not restarted: only the pages in flight at the kill were fetched twice.
     assert listing_requests(crawl_site.site) - before <= 15 + 2
-    with sqlite3.connect(tmp_path / "out.jsonl.state.sqlite") as state:
+    with closing(sqlite3.connect(tmp_path / "out.jsonl.state.sqlite")) as state:
         assert state.execute("SELECT outcome, resumes FROM runs").fetchall() == [("done", 1)]
 
 
@@ -193,7 +194,7 @@ def test_ctrl_c_saves_state_exits_130_and_resume_finishes(crawl_site: Crawl, tmp
     assert stopped.returncode == 130, stopped.stderr
     assert "--resume" in stopped.stderr
     assert "Traceback" not in stopped.stderr
-    with sqlite3.connect(tmp_path / "out.jsonl.state.sqlite") as state:
+    with closing(sqlite3.connect(tmp_path / "out.jsonl.state.sqlite")) as state:
         assert state.execute("SELECT outcome FROM runs").fetchall() == [("interrupted",)]
     partial = comparable(tmp_path / "out.jsonl")
     assert len(partial) < 150
@@ -204,13 +205,14 @@ def test_ctrl_c_saves_state_exits_130_and_resume_finishes(crawl_site: Crawl, tmp
 
 
 def test_resume_without_a_kill_changes_nothing(crawl_site: Crawl, tmp_path: Path) -> None:
-    """--resume after a finished crawl fetches nothing again and leaves the output as it was."""
+    """--resume after a finished crawl is refused (exit 2: nothing to resume), fetches nothing and
+    leaves the output as it was."""
     out = tmp_path / "out.jsonl"
     args = [*command(crawl_site, tmp_path)[3:], "-q"]  # main() takes the arguments after the program
     assert main(args) == 0
     first = out.read_bytes()
     before = listing_requests(crawl_site.site)
-    assert main([*args, "--resume"]) == 0
+    assert main([*args, "--resume"]) == 2
     assert out.read_bytes() == first
     assert listing_requests(crawl_site.site) == before
     assert json.loads(first.splitlines()[0])["schema_version"] == 1

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from types import FrameType
 
@@ -346,7 +347,7 @@ def test_a_backend_set_in_the_config_file_is_used(site: Site, tmp_path: Path) ->
     config.write_text('backend = "soup"\ndelay = 0\nobey_robots = false\n', encoding="utf-8")
     out = tmp_path / "out.jsonl"
     assert main(["crawl", topic.url(), "-o", str(out), "--config", str(config), "-q"]) == 0
-    with sqlite3.connect(tmp_path / "out.jsonl.state.sqlite") as state:
+    with closing(sqlite3.connect(tmp_path / "out.jsonl.state.sqlite")) as state:
         (settings,) = state.execute("SELECT settings FROM runs").fetchone()
     state.close()
     assert json.loads(settings)["backend"] == "soup"
@@ -354,7 +355,7 @@ def test_a_backend_set_in_the_config_file_is_used(site: Site, tmp_path: Path) ->
         main(["crawl", topic.url(), "-o", str(out), "--config", str(config), "--backend", "lexbor", "-q"])
         == 0
     )
-    with sqlite3.connect(tmp_path / "out.jsonl.state.sqlite") as state:
+    with closing(sqlite3.connect(tmp_path / "out.jsonl.state.sqlite")) as state:
         backends = [json.loads(row[0])["backend"] for row in state.execute("SELECT settings FROM runs")]
     state.close()
     assert backends == ["soup", "lexbor"]
@@ -564,5 +565,84 @@ def test_state_option_puts_the_state_where_asked(tmp_path: Path) -> None:
     assert replay(SECURE_COMMUNITIES, out=out, extra=("--state", str(state), "-q")) == 0
     assert state.is_file()
     assert not (tmp_path / "out.jsonl.state.sqlite").exists()
-    with sqlite3.connect(state) as conn:
+    with closing(sqlite3.connect(state)) as conn:
         assert conn.execute("SELECT count(*) FROM frontier WHERE status='done'").fetchone()[0] == 3
+
+
+# -- one run per state file, and what --resume can go on with -------------------------------------
+
+
+def test_max_pages_then_resume_then_nothing_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--max-pages says how many pages are still queued and how to go on; --resume takes them;
+    a --resume of the finished crawl is a one-line usage error saying to drop --resume."""
+    out = tmp_path / "out.jsonl"
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--max-pages", "1")) == 0
+    said = capsys.readouterr().err
+    assert (
+        "--max-pages reached with 1 page(s) still queued: run the same command with --resume to go on" in said
+    )
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--max-pages", "1", "--resume")) == 0
+    assert len(records(out)) == 5  # the budget was spent before the resume: nothing more
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--resume",)) == 0
+    assert len(records(out)) == 13
+    capsys.readouterr()
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--resume",)) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("error: nothing to resume: the last run saved in")
+    assert "run the same command without --resume to crawl again" in said
+    assert said.count("\n") == 1
+    assert len(records(out)) == 13  # refused before the output was touched
+
+
+def test_resume_refuses_an_output_that_is_gone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A crawl stopped half-way, its output moved away: --resume would lose the records of the pages
+    done, so it is refused, naming the file; put back, the resume goes on."""
+    out = tmp_path / "out.jsonl"
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--max-pages", "1")) == 0
+    moved = out.rename(tmp_path / "moved.jsonl")
+    capsys.readouterr()
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--resume",)) == 2
+    said = capsys.readouterr().err
+    assert f"{out} is missing or empty, but the crawl saved in" in said
+    assert "already wrote 5 records to it; put it back, or crawl again without --resume" in said
+    moved.rename(out)
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--resume",)) == 0
+    assert len(records(out)) == 13
+
+
+def test_a_second_crawl_on_a_state_in_use_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """While a run holds the state file (an overlapping cron job), another crawl with it exits 2 in
+    one line, before its output is touched."""
+    out = tmp_path / "out.jsonl"
+    out.write_text("yesterday\n")
+    with CrawlState.open(tmp_path / "out.jsonl.state.sqlite"):
+        assert replay(SECURE_COMMUNITIES, out=out) == 2
+    said = capsys.readouterr().err
+    assert said == (
+        f"error: the crawl state {out}.state.sqlite is in use (another topicscrape run holds it); "
+        "wait for it to end, or give this run its own --state\n"
+    )
+    assert out.read_text() == "yesterday\n"
+    assert replay(SECURE_COMMUNITIES, out=out) == 0
+
+
+def test_record_advice_never_names_resume(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`record` has no --resume (its state is temporary): its summary says to run it again, or to
+    raise --max-pages."""
+    topic = site.add_topic("adv", "Advice", pages=3, per_page=2)
+    site.route(topic.path + "?page=1", Reply(status=503, body="busy"))
+    code = main(["record", topic.url(), "--to", str(tmp_path / "fx"), "--no-robots", "--delay", "0"])
+    assert code == 1
+    said = capsys.readouterr().err
+    assert "--resume" not in said
+    assert "may pass later: run the same command again to retry them" in said
+    assert (
+        main(["record", topic.url(), "--to", str(tmp_path / "fx2"), "--no-robots", "--max-pages", "1"]) == 0
+    )
+    said = capsys.readouterr().err
+    assert "--resume" not in said
+    assert "--max-pages reached with 1 page(s) still queued: raise --max-pages to take them too" in said

@@ -10,6 +10,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -757,6 +758,25 @@ async def test_a_new_database_gets_every_page_though_the_state_knows_them(
     with sqlite3.connect(tmp_path / "rebuilt.sqlite") as conn:
         assert conn.execute("SELECT count(*) FROM records").fetchone()[0] == 6
     conn.close()
+
+
+async def test_stop_at_seen_is_off_for_an_empty_database(state: CrawlState, tmp_path: Path) -> None:
+    """The state knows every teaser from yesterday, but today's database is new (rebuilt): it gets
+    every page, not only those before N known teasers; the next day stops early again."""
+    server = Server()
+    paged_topic(server, "daily", 5)
+    url = f"{BASE}/keywords/daily"
+    options = Settings(delay=0, obey_robots=False, stop_at_seen=3)
+    pages = []
+    for name in ("old.sqlite", "rebuilt.sqlite", "rebuilt.sqlite"):
+        server.seen.clear()
+        with SqliteSink(tmp_path / name) as sink:
+            async with build_client(options, transport=httpx.MockTransport(server)) as client:
+                stats = await crawl([url], settings=options, sinks=[sink], state=state, client=client)
+        pages.append(stats.pages)
+    assert pages == [5, 5, 1]
+    with closing(sqlite3.connect(tmp_path / "rebuilt.sqlite")) as conn:
+        assert conn.execute("SELECT count(*) FROM records").fetchone()[0] == 15
 
 
 async def test_a_resumed_file_output_gets_every_page_it_lacks(state: CrawlState) -> None:

@@ -11,13 +11,14 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.errors import StateMismatch
+from scraper.errors import NothingToResume, StateInUse, StateMismatch
 from scraper.frontier import (
     STATE_SCHEMA_VERSION,
     CrawlState,
@@ -253,8 +254,23 @@ def test_resume_continues_the_interrupted_run(tmp_path: Path) -> None:
         assert state.start_run({}, resume=True) == first
         assert state.counts().new_records == 1
         state.end_run("done")
+    with CrawlState.open(path) as state, pytest.raises(NothingToResume, match="run the same command without"):
+        state.start_run({}, resume=True, frontier=True)  # a finished crawl with nothing left
+
+
+def test_resume_after_a_run_that_left_failures_tries_them_again(tmp_path: Path) -> None:
+    """A run that finished with a failed page can be resumed (a new run, the failed page kept)."""
+    path = tmp_path / "state.sqlite"
     with CrawlState.open(path) as state:
-        assert state.start_run({}, resume=True) != first  # a finished run is not continued
+        first = state.start_run({}, resume=False)
+        state.add(START, start_url=START, page=0)
+        state.claim()
+        state.mark_failed(START, "FetchError: HTTP 503")
+        state.end_run("done")
+    with CrawlState.open(path) as state:
+        assert state.start_run({}, resume=True, frontier=True) != first
+        assert state.requeue_failed() == 1
+        assert [item.url for item in state.claim()] == [START]
 
 
 def test_new_run_empties_the_frontier_but_keeps_history(tmp_path: Path) -> None:
@@ -473,7 +489,7 @@ def test_kill_9_then_resume_gives_the_uninterrupted_output(tmp_path: Path) -> No
 
 
 def test_transaction_commits_several_pages_at_once(tmp_path: Path) -> None:
-    """Done marks and next pages made inside transaction() are seen by others only after it ends."""
+    """Done marks and next pages made inside transaction() are committed together when it ends."""
     path = tmp_path / "state.sqlite"
     pages = [f"{START}?page={n}" for n in range(3)]
     with CrawlState.open(path) as state:
@@ -485,11 +501,26 @@ def test_transaction_commits_several_pages_at_once(tmp_path: Path) -> None:
             for item in claimed:
                 state.add(item.url + "&next=1", start_url=START, page=1)
                 state.mark_done(item.url, records=1, ids=[f"{item.page:024x}"])
-            with sqlite3.connect(path) as other:
-                assert other.execute("SELECT count(*) FROM frontier WHERE status='done'").fetchone() == (0,)
-        with sqlite3.connect(path) as other:
-            assert other.execute("SELECT count(*) FROM frontier WHERE status='done'").fetchone() == (3,)
+            assert state._conn.in_transaction
+        assert not state._conn.in_transaction
         assert state.pending() == 3
+    with closing(sqlite3.connect(path)) as other:
+        assert other.execute("SELECT count(*) FROM frontier WHERE status='done'").fetchone() == (3,)
+
+
+def test_a_second_run_on_one_state_file_is_refused(tmp_path: Path) -> None:
+    """While one run holds the state file, opening it again (another process, an overlapping cron
+    job) raises StateInUse naming the file; once closed, it opens again."""
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path) as state:
+        state.start_run({}, resume=False)
+        with pytest.raises(StateInUse, match=r"state\.sqlite is in use \(another topicscrape run holds it\)"):
+            CrawlState.open(path)
+        script = f"from scraper.frontier import CrawlState\nCrawlState.open({str(path)!r})"
+        other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+        assert "StateInUse" in other.stderr
+    with CrawlState.open(path) as again:
+        assert again.start_run({}, resume=True) == state.run_id
 
 
 def test_transaction_rolls_back_everything_on_an_error(state: CrawlState) -> None:
@@ -552,7 +583,7 @@ def test_resume_with_another_identity_is_refused_and_changes_nothing(
         state.start_run(other, resume=True, identity=other)
     assert (refused.value.path, refused.value.stored, refused.value.wanted) == (path, RUN_A, other)
     assert str(path) in str(refused.value)
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("SELECT count(*), max(outcome) FROM runs").fetchone() == (1, "interrupted")
         assert conn.execute("SELECT count(*) FROM frontier").fetchone() == (1,)
 

@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -417,7 +418,7 @@ async def test_identical_captures_are_stored_as_pointers_not_copies(
     assert archive.web_log == [stamps[0]]
     assert (stats.identical, len(records)) == (39, 80)
     assert {r.capture_url for r in records} == {f"{ORIGIN}/web/{stamp}id_/{TOPIC}" for stamp in stamps}
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         copies = db.execute("SELECT count(*) FROM wayback_captures WHERE records != '[]'").fetchone()
         plan = db.execute(
             "EXPLAIN QUERY PLAN SELECT c.url FROM wayback_digests mine JOIN wayback_digests d "
@@ -470,11 +471,12 @@ async def test_resume_takes_a_state_that_stored_the_range_as_typed(
     path = tmp_path / "state.sqlite"
     with CrawlState.open(path, clock=fake_clock.now) as state:
         await _run(archive, fake_clock, state=state, from_date="2011", to_date="2017")
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         (settings,) = db.execute("SELECT settings FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         old = json.loads(settings)
         old["identity"] = {**old["identity"], "from": "2011", "to": "2017"}
         db.execute("UPDATE runs SET settings = ?", (json.dumps(old),))
+        db.commit()
     with CrawlState.open(path, clock=fake_clock.now) as state:
         stats, _ = await _run(
             archive, fake_clock, state=state, from_date="2011-01", to_date="2017", resume=True
