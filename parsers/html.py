@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from pydantic import ValidationError
+
 from parsers.backends import Node, get_backend
 from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_truncated, normalize_space
 from parsers.dates import find_date, find_relative, parse_date
@@ -87,9 +89,15 @@ PRESCAN_TAGS = 5_000
 quadratic in nesting depth (lexbor takes minutes on 100,000 nested ``<div>``s); fewer tags cannot
 nest deep enough to matter, and counting ``<`` is a memchr-speed scan."""
 
-# Containers that never close implicitly, so open minus close tags estimates the depth.
+# Elements that never close implicitly (no void, raw-text or auto-closing ones like <p>, <li>,
+# <td>, <a>), so open minus close tags estimates the depth. The HTML ones nest even written as
+# <div/>; from SVG only <svg> and <g>, whose children are mostly self-closing shapes.
 _CONTAINERS = (
     "div|span|section|article|aside|nav|header|footer|main|ul|ol|dl|table|blockquote|b|i|em|strong|font"
+    "|address|center|details|dialog|dir|fieldset|figcaption|figure|hgroup|menu|search|summary|pre|listing"
+    "|legend|label|small|big|u|s|strike|sub|sup|code|abbr|cite|q|mark|time|var|kbd|samp|bdi|bdo|ins|del"
+    "|map|object|canvas|video|audio|picture|template|slot|output|meter|progress|data|dfn|tt|marquee"
+    "|applet|blink|ruby|datalist|svg|math|g"
 )
 _TAG_RE = re.compile(rf"<(/?)(?:{_CONTAINERS})[\s/>]", re.IGNORECASE)
 _TAG_RE_BYTES = re.compile(_TAG_RE.pattern.encode(), re.IGNORECASE)
@@ -303,11 +311,14 @@ def parse_topic_page(
         # Backends can trip over pathological markup in ways no page should reach; report it as
         # unreadable input rather than crash a million-page run.
         raise ParseError(f"cannot read the page at {url}: {exc}") from exc
-    return TopicPage(
-        url=url,
-        topic=(topic if topic and not is_boilerplate(topic) else None),
-        page=page_index(url) if page is None else page,
-        teasers=tuple(teasers),
-        next_url=next_url,
-        profile=name,
-    )
+    try:
+        return TopicPage(
+            url=url,
+            topic=(topic if topic and not is_boilerplate(topic) else None),
+            page=page_index(url) if page is None else page,
+            teasers=tuple(teasers),
+            next_url=next_url,
+            profile=name,
+        )
+    except ValidationError as exc:  # ``url`` itself is unusable (``https://e.gov:99999/``, ``http://``)
+        raise ParseError(f"not a usable page URL: {url!r}") from exc

@@ -22,6 +22,7 @@ from contextlib import ExitStack, closing, contextmanager, nullcontext, suppress
 from enum import IntEnum, StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
+from urllib.parse import urlsplit
 
 import stamina.instrumentation
 import typer
@@ -33,7 +34,7 @@ from rich.table import Table
 from rich.text import Text
 
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_text_dump, parse_topic_page
-from parsers.decode import decode_html
+from parsers.decode import MAX_INPUT_BYTES, decode_html
 from parsers.profiles import Profile, resolve_profile
 from parsers.text import looks_like_text_dump
 from scraper.crawl import RUN_IDENTITY, CrawlStats, crawl
@@ -48,7 +49,7 @@ from scraper.errors import (
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
-from scraper.sinks import Sink, default_rejects_path, open_sink
+from scraper.sinks import RejectsSink, Sink, default_rejects_path, open_sink
 from scraper.sinks import search as search_records
 from scraper.warc import check_appendable, is_warc_path, iter_warc_pages, open_fixtures, warc_to_folder
 from scraper.wayback import WaybackEvent, WaybackStats, archive_prefix, cdx_range, run_wayback
@@ -110,11 +111,15 @@ def _resolve_profile(value: str | None) -> Profile | str | None:
 
 
 def _read_input(path: str) -> bytes:
+    """The file's bytes, or ParseError. Reads one byte past the parser's limit and no more, so
+    ``/dev/zero`` or a 3 GB file is refused as too large instead of filling memory."""
+    limit = MAX_INPUT_BYTES + 1
     if path == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(limit)
     file = Path(path)
     try:
-        return file.read_bytes()
+        with file.open("rb") as fh:
+            return fh.read(limit)
     except FileNotFoundError as exc:
         raise ParseError("no such file") from exc
     except IsADirectoryError as exc:
@@ -197,6 +202,45 @@ def _is_dump(data: bytes) -> bool:
         return False
 
 
+_STDOUT_REJECTS = Path("topicscrape.rejects.jsonl")
+"""Where teasers that fail validation go when records go to standard output."""
+
+_OTHER_FORMATS = (".csv", ".sqlite", ".sqlite3", ".db", ".bulk.ndjson", ".html", ".htm", ".warc", ".warc.gz")
+"""Output names ``parse -o`` refuses: formats it does not write (``crawl`` does), or an input's kind."""
+
+
+def _is_page_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL with a host (what a record's URL must be)."""
+    try:
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)
+
+
+def _check_parse_output(output: Path | None, paths: list[str]) -> None:
+    """Refuse an output that is one of the inputs (opening it would empty it before it is read),
+    and one named for another format (``parse`` writes JSON Lines only)."""
+    if output is None or str(output) == "-":
+        return
+    for path in paths:
+        if path != "-" and output.exists() and Path(path).exists() and output.samefile(path):
+            said = f"{output} is an input too: writing it would erase it; choose another -o"
+            raise _fail(said, ExitCode.USAGE)
+    if output.name.lower().endswith(_OTHER_FORMATS):
+        raise _fail(
+            f"{output}: parse writes JSON Lines; name the output .jsonl (for CSV or SQLite, "
+            "crawl the saved pages: topicscrape crawl URL --replay DIR -o out.csv)",
+            ExitCode.USAGE,
+        )
+
+
+def _rejection(exc: ValidationError) -> str:
+    """A validation error as one line: ``field: message; field: message``."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
 @app.command()
 def parse(
     paths: Annotated[
@@ -235,13 +279,30 @@ def parse(
     3 if no file could be read at all.
     """
     chosen = _resolve_profile(profile)
+    if url is not None and not _is_page_url(url):
+        raise _fail(
+            f"--url {url!r} is not an absolute http(s) URL, e.g. https://www.dhs.gov/news", ExitCode.USAGE
+        )
+    _check_parse_output(output, paths)
     out = _open_output(output)
-    written = unreadable = empty = 0
+    rejects: RejectsSink | None = None
+    rejects_path = (
+        default_rejects_path(output) if output is not None and str(output) != "-" else _STDOUT_REJECTS
+    )
+    written = unreadable = empty = rejected = 0
     try:
         for path in paths:
             try:
                 for page, fetched_at in _parse_one(path, url=url, backend=backend.value, profile=chosen):
-                    for record in page.to_records(fetched_at=fetched_at):
+                    for teaser in page.teasers:
+                        try:
+                            record = page.record(teaser, fetched_at=fetched_at)
+                        except ValidationError as exc:
+                            rejected += 1
+                            rejects = rejects or RejectsSink(rejects_path, resume=False)
+                            data = teaser.model_dump(mode="json")
+                            rejects.reject(_rejection(exc), source_url=page.url, data=data)
+                            continue
                         out.write(record.model_dump_json() + "\n")
                         written += 1
                     _warn_unresolved(path, page)
@@ -262,6 +323,13 @@ def parse(
             out.close()
         else:
             out.flush()
+        if rejects is not None:
+            rejects.close()
+    if rejected:
+        err.print(
+            f"warning: {rejected} teaser(s) failed validation: written to {rejects_path} with the reason",
+            markup=False,
+        )
     if unreadable and unreadable + empty == len(paths):
         raise typer.Exit(int(ExitCode.UNREADABLE))
     if unreadable or empty:

@@ -22,6 +22,7 @@ from parsers import (
 )
 from parsers.backends import BACKENDS, BLOCK_TAGS, get_backend
 from parsers.clean import is_boilerplate
+from parsers.html import _too_deep_to_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 DHS = ROOT / "fixtures" / "dhs"
@@ -234,6 +235,30 @@ def test_bad_input_raises_a_parse_error(data: bytes, error: type[ParseError], ba
     """Unreadable input raises the specific ParseError subclass, never anything else."""
     with pytest.raises(error):
         parse_topic_page(data, url="https://example.gov/", backend=backend)
+
+
+@pytest.mark.parametrize("tag", ["center", "fieldset", "pre", "details", "address", "figure", "label"])
+def test_deep_nesting_of_any_container_is_refused_before_parsing(tag: str) -> None:
+    """100,000 nested <center>s (or <fieldset>s, <pre>s…) are estimated too deep before the quadratic
+    tree building starts, as <div>s are, and InputTooLarge is raised."""
+    html = f"<html><body>{f'<{tag}>' * 100_000}x"
+    assert _too_deep_to_parse(html)
+    with pytest.raises(InputTooLarge, match="nested more than"):
+        parse_topic_page(html, url="https://example.gov/")
+
+
+def test_many_unclosed_list_items_and_paragraphs_are_not_deep() -> None:
+    """<li>, <p>, <td>, <a> and void tags close themselves or never open: thousands of them unclosed
+    (a sloppy but real page) are not taken for deep nesting."""
+    html = "<ul>" + "<li><a href='/x'>item<br><img src='i.png'><p>text" * 3_000 + "</ul>"
+    assert not _too_deep_to_parse(html)
+
+
+@pytest.mark.parametrize("url", ["https://e.gov:99999/", "http://", "notaurl"])
+def test_an_unusable_page_url_is_a_parse_error(url: str) -> None:
+    """A page URL no record could carry is a ParseError naming it, never a pydantic error."""
+    with pytest.raises(ParseError, match="not a usable page URL"):
+        parse_topic_page((DHS / "www.dhs.gov" / "keywords-secure-communities.html").read_bytes(), url=url)
 
 
 def test_huge_input_is_refused_before_parsing() -> None:

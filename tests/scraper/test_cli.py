@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -441,3 +442,67 @@ def test_messages_print_paths_with_brackets_as_they_are(
     assert f"{bare}: 0 of 1 records valid" in capsys.readouterr().err
     assert main(["validate", str(tmp_path / "[red]missing.jsonl")]) == 3
     assert f"{tmp_path / '[red]missing.jsonl'}" in capsys.readouterr().err
+
+
+def test_parse_refuses_to_write_over_its_own_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`parse page.html -o page.html` would erase the page before reading it: a usage error, the
+    page left whole (the same for a WARC file)."""
+    page = tmp_path / "page.html"
+    page.write_bytes(PAGE0.read_bytes())
+    assert main(["parse", str(page), "-o", str(page)]) == 2
+    assert f"{page} is an input too: writing it would erase it" in capsys.readouterr().err
+    assert page.read_bytes() == PAGE0.read_bytes()
+
+
+def test_parse_refuses_an_output_named_for_another_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """parse writes JSON Lines: `-o out.csv` is a usage error naming the way to get CSV, not a JSON
+    file with a .csv name."""
+    assert main(["parse", str(PAGE0), "-o", str(tmp_path / "out.csv")]) == 2
+    assert "parse writes JSON Lines; name the output .jsonl" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("url", ["notaurl", "/relative/page", "ftp://x.gov/y", "https://e.gov:99999/"])
+def test_parse_with_an_unusable_url_is_a_usage_error(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """--url that no record could carry is one line, exit 2 (it was a pydantic traceback)."""
+    assert main(["parse", str(PAGE0), "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: --url {url!r} is not an absolute http(s) URL, e.g. https://www.dhs.gov/news\n"
+
+
+def test_parse_sends_a_teaser_that_fails_validation_to_the_rejects_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A teaser the record contract refuses is written to the rejects file with the reason, the
+    others are written, and a warning names the file (it was a traceback and no records)."""
+    from parsers.records import TopicPage
+
+    made = TopicPage.record
+
+    def refuse_the_second(page: TopicPage, teaser: Any, **kwargs: Any) -> Record:
+        if teaser.position == 2:  # as the contract refuses a record: a real ValidationError
+            Record.model_validate({**made(page, teaser, **kwargs).model_dump(), "url": "javascript:x"})
+        return made(page, teaser, **kwargs)
+
+    monkeypatch.setattr(TopicPage, "record", refuse_the_second)
+    out = tmp_path / "out.jsonl"
+    assert main(["parse", str(PAGE0), "--url", URL, "-o", str(out)]) == 0
+    records = [Record.model_validate_json(line) for line in out.read_text().splitlines()]
+    assert [r.position for r in records] == [1, 3, 4, 5]
+    rejects = tmp_path / "out.rejects.jsonl"
+    (rejected,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert rejected["reason"].startswith("url: ")
+    assert rejected["source_url"] == URL
+    assert f"1 teaser(s) failed validation: written to {rejects}" in capsys.readouterr().err
+
+
+def test_parse_of_an_endless_input_is_refused_without_reading_it_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """/dev/zero (or a many-GB file) is read only past the size limit, then refused in one line."""
+    assert main(["parse", "/dev/zero"]) == 3
+    assert capsys.readouterr().err.startswith("error: /dev/zero: ")
