@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -41,6 +42,7 @@ from scraper.crawl import RUN_IDENTITY, CrawlStats, crawl
 from scraper.errors import (
     FixtureMissing,
     NothingToResume,
+    OutputFailed,
     RateLimited,
     ScraperError,
     StateInUse,
@@ -609,6 +611,14 @@ def _run_crawl(
             else:
                 err.print("interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except OutputFailed as exc:
+            display.__exit__()
+            if isinstance(exc.cause, BrokenPipeError):
+                raise  # the reader of standard output went away: main() ends quietly
+            again = (
+                f"run the same command with --resume (state in {state_path})" if resumable else "run it again"
+            )
+            raise _fail(f"{exc}; the crawl stopped: fix that, then {again}") from exc
         except FileNotFoundError as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
         except ParseError as exc:  # a bad --profile
@@ -1330,4 +1340,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("interrupted")
         return int(ExitCode.INTERRUPTED)
+    except (BrokenPipeError, OutputFailed) as exc:
+        if isinstance(exc, OutputFailed) and not isinstance(exc.cause, BrokenPipeError):
+            raise
+        # `topicscrape … | head`: the reader has what it wanted. Stop as quietly as a Unix tool,
+        # without Python's own "Exception ignored … BrokenPipeError" when it flushes at exit.
+        _discard_stdout()
+        return int(ExitCode.PARTIAL)
+    except OSError as exc:  # standard output on a full disk, a file system gone: one line
+        err.print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
+        _discard_stdout()
+        return int(ExitCode.UNREADABLE)
     return int(ExitCode.OK)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so the final flush cannot fail again."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

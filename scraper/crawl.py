@@ -31,7 +31,7 @@ from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_p
 from parsers.decode import MAX_INPUT_BYTES
 from parsers.profiles import Profile, resolve_profile
 from scraper.client import Fetched, FetchStats, SiteCredentials, build_client, fetch, same_site
-from scraper.errors import FetchError, NotHtml, ScraperError
+from scraper.errors import FetchError, NotHtml, OutputFailed, ScraperError
 from scraper.frontier import CrawlState, FrontierItem
 from scraper.politeness import SYSTEM_CLOCK, Clock, host_key
 from scraper.settings import Settings
@@ -137,6 +137,8 @@ class _Run:
     spot a pager that goes round under new URLs (``?page=2&sid=<random>``). Dropped when the
     listing ends, so memory follows the listings in flight, not the pages crawled."""
     claimed: int = 0
+    stop: OutputFailed | None = None
+    """Set when an output cannot be written: no page is claimed any more, and the crawl raises it."""
     rejects: RejectsSink | None = None
     """Opened on the first reject, so a clean crawl leaves no empty rejects file behind."""
     group: _GroupCommit = field(init=False)
@@ -186,6 +188,7 @@ async def crawl(
 
     Raises:
         ProfileError: ``settings.profile`` names no profile.
+        OutputFailed: a sink could not write; the crawl stopped as if interrupted (``--resume``).
     """
     stats = CrawlStats(started=clock.monotonic(), pending=state.pending)
     empty = next((s for s in sinks if isinstance(s, SqliteSink) and not s.cumulative), None)
@@ -234,7 +237,7 @@ async def crawl(
     outcome = "failed"
     try:
         await _Pool(run).run(workers)
-        outcome = "done"
+        outcome = "done" if run.stop is None else "interrupted"
     except (asyncio.CancelledError, KeyboardInterrupt):  # a second Ctrl-C raises in whatever code runs
         outcome = "interrupted"
         raise
@@ -247,6 +250,8 @@ async def crawl(
             run.rejects.close()
         if own_client:
             await http.aclose()
+    if run.stop is not None:
+        raise run.stop
     return stats
 
 
@@ -271,7 +276,9 @@ class _Pool:
         async with self.changed:
             while True:
                 limit = run.settings.max_pages
-                if not self.ready and (limit is None or run.claimed < limit):
+                if run.stop is not None:  # an output failed: the claimed pages go back on --resume
+                    self.ready.clear()
+                elif not self.ready and (limit is None or run.claimed < limit):
                     batch = CLAIM_BATCH if limit is None else min(CLAIM_BATCH, limit - run.claimed)
                     self.ready.extend(run.state.claim(batch))
                     run.claimed += len(self.ready)
@@ -317,6 +324,8 @@ async def _process(run: _Run, item: FrontierItem) -> None:
             await _unchanged(run, item, fetched)
         else:
             await _store(run, item, fetched, await _parse(run, item, fetched))
+    except OutputFailed as exc:  # not this page's fault, and every page would fail: stop
+        run.stop = run.stop or exc
     except NotHtml as exc:
         if item.page == 0:  # a start URL that is a PDF or a feed: the crawl got nothing it was asked for
             _fail(run, item, exc)
@@ -402,8 +411,18 @@ async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPag
 
 def _write(sinks: Sequence[Sink], records: list[Record]) -> int:
     """Write to every sink; return the most records one took (a re-crawl's file output takes them
-    all again, while its database beside it only counts the ones it did not hold)."""
-    return max([sink.write(records) for sink in sinks])  # every sink; a file takes what a database had
+    all again, while its database beside it only counts the ones it did not hold).
+
+    Raises:
+        OutputFailed: a sink could not write (its ``OSError`` is the cause).
+    """
+    most = 0
+    for sink in sinks:  # every sink; a file takes what a database had
+        try:
+            most = max(most, sink.write(records))
+        except OSError as exc:
+            raise OutputFailed(getattr(sink, "path", None) or "-", exc) from exc
+    return most
 
 
 class _GroupCommit:

@@ -37,6 +37,7 @@ __all__ = [
     "NotHtml",
     "NothingToResume",
     "OffsiteRedirect",
+    "OutputFailed",
     "RateLimited",
     "RedirectLoop",
     "ScraperError",
@@ -222,6 +223,24 @@ class StateMismatch(ScraperError):
         super().__init__(
             f"{path} holds the state of another run ({what}), not of this one ({_describe(self.wanted)})"
         )
+
+
+class OutputFailed(ScraperError):
+    """An output could not be written (a full disk, a closed pipe, a file system gone). Every later
+    page would fail the same way, so the crawl stops as if interrupted: the pages whose records
+    were not written are not done, and ``--resume`` fetches them again once the output can be
+    written.
+
+    Attributes:
+        path: the output (``-`` for standard output).
+        cause: the ``OSError`` the write raised.
+    """
+
+    def __init__(self, path: str | Path, cause: OSError) -> None:
+        self.path = str(path)
+        self.cause = cause
+        where = "standard output" if self.path == "-" else self.path
+        super().__init__(f"cannot write {where}: {cause.strerror or cause}")
 
 
 class StateInUse(ScraperError):

@@ -506,3 +506,38 @@ def test_parse_of_an_endless_input_is_refused_without_reading_it_all(
     """/dev/zero (or a many-GB file) is read only past the size limit, then refused in one line."""
     assert main(["parse", "/dev/zero"]) == 3
     assert capsys.readouterr().err.startswith("error: /dev/zero: ")
+
+
+def test_a_closed_pipe_ends_quietly_and_a_full_disk_in_one_line(tmp_path: Path) -> None:
+    """`topicscrape … | head` stops without a traceback (exit 1); standard output on a full disk
+    (/dev/full) is one error line, exit 3, for a plain command and for a crawl."""
+    command = [sys.executable, "-m", "scraper"]
+    many = [str(PAGE0)] * 100  # some 400 KB of records: more than a pipe holds
+    with subprocess.Popen(
+        [*command, "parse", *many], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as piped:
+        assert piped.stdout is not None
+        assert piped.stderr is not None
+        assert piped.stdout.read(1) == b"{"
+        piped.stdout.close()
+        assert piped.stderr.read() == b""
+        assert piped.wait(timeout=60) == 1
+    crawl = [
+        "crawl",
+        URL,
+        "--replay",
+        str(ROOT / "fixtures" / "dhs"),
+        "--state",
+        str(tmp_path / "state.sqlite"),
+    ]
+    for args, said in [
+        (["schema"], "error: No space left on device\n"),
+        (crawl, "error: cannot write standard output: No space left on device; the crawl stopped"),
+    ]:
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [*command, *args], stdout=full, stderr=subprocess.PIPE, text=True, check=False
+            )
+        assert done.returncode == 3
+        assert done.stderr.startswith(said)
+        assert done.stderr.count("\n") == 1

@@ -24,6 +24,7 @@ import scraper.crawl as crawl_module
 from parsers import Record, Teaser, TopicPage
 from scraper.client import build_client
 from scraper.crawl import RUN_IDENTITY, CrawlStats, crawl
+from scraper.errors import OutputFailed
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
 from scraper.sinks import JsonlSink, SqliteSink
@@ -860,3 +861,35 @@ async def test_an_unexpected_error_on_one_page_is_listed_and_the_crawl_goes_on(
     assert {r.topic for r in run.records} == {"Good"}
     assert run.stats.failures == [(f"{BASE}/keywords/cursed", "RuntimeError: a bug in a profile")]
     assert run.stats.errors == {"RuntimeError": 1}
+
+
+@dataclass
+class FullDisk(MemorySink):
+    """A sink whose disk fills up after ``room`` writes."""
+
+    room: int = 1
+
+    def write(self, records: Sequence[Record]) -> int:
+        if self.room == 0:
+            raise OSError(28, "No space left on device")
+        self.room -= 1
+        return super().write(records)
+
+
+async def test_an_output_that_cannot_be_written_stops_the_crawl_and_resume_finishes(
+    state: CrawlState,
+) -> None:
+    """A full disk stops the crawl at once (every later page would fail the same way) with
+    OutputFailed naming the output; the run is left interrupted, so --resume writes the rest."""
+    server = Server()
+    listed = paged_topic(server, "disk", 4)
+    url = f"{BASE}/keywords/disk"
+    options = Settings(delay=0, obey_robots=False)
+    full = FullDisk(path=Path("out.jsonl"), room=1)
+    async with build_client(options, transport=httpx.MockTransport(server)) as client:
+        with pytest.raises(OutputFailed, match=r"cannot write out\.jsonl: No space left on device"):
+            await crawl([url], settings=options, sinks=[full], state=state, client=client)
+    assert len(server.seen) == 2  # page 1 failed to be written: no page after it was fetched
+    assert state.counts().done == 1
+    resumed = await run_crawl(server, [url], state, resume=True)
+    assert shape(full.records + resumed.records) == expected(listed)
