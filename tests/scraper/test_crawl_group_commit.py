@@ -20,6 +20,7 @@ import pytest
 from parsers import Record
 from scraper.client import build_client
 from scraper.crawl import CrawlStats, _GroupCommit, crawl
+from scraper.errors import OutputFailed
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
 
@@ -105,7 +106,8 @@ async def test_pages_finishing_together_share_one_write_and_one_transaction(stat
 
 
 async def test_a_failed_write_fails_its_pages_and_marks_none_done(state: CrawlState) -> None:
-    """A sink that cannot write: every page of the group gets the error; none is marked done."""
+    """A sink that cannot write: every page of the group gets the error (OutputFailed, from the
+    sink's OSError); none is marked done."""
     sink = CheckingSink(fail=True)
     group = _GroupCommit(SimpleNamespace(sinks=[sink], state=state, stats=CrawlStats()))  # type: ignore[arg-type]
     log: list[Any] = []
@@ -113,7 +115,8 @@ async def test_a_failed_write_fails_its_pages_and_marks_none_done(state: CrawlSt
         *(group.commit([_record(n)], _finisher(state, sink, n, log)) for n in range(3)),
         return_exceptions=True,
     )
-    assert all(isinstance(result, OSError) for result in results)
+    assert all(isinstance(result, OutputFailed) for result in results)
+    assert all(isinstance(result.cause, OSError) for result in results if isinstance(result, OutputFailed))
     assert log == []
     assert state.counts().done == 0
     assert state.counts().in_progress == 5
