@@ -51,7 +51,14 @@ from scraper.errors import (
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
-from scraper.sinks import RejectsSink, Sink, default_rejects_path, open_sink
+from scraper.sinks import (
+    RejectsSink,
+    SearchQueryError,
+    Sink,
+    check_output,
+    default_rejects_path,
+    open_sink,
+)
 from scraper.sinks import search as search_records
 from scraper.warc import check_appendable, is_warc_path, iter_warc_pages, open_fixtures, warc_to_folder
 from scraper.wayback import WaybackEvent, WaybackStats, archive_prefix, cdx_range, run_wayback
@@ -562,6 +569,7 @@ def _run_crawl(
             raise _fail(_naming(settings.record, exc, "cannot record into"), ExitCode.USAGE) from exc
     _resolve_profile(settings.profile)  # a typo in --profile stops the crawl before any output opens
     _distinct_files(outputs, state_path)
+    _check_outputs(outputs, resume=settings.resume, bulk_index=settings.bulk_index)
     stats: CrawlStats | None = None
     with ExitStack() as stack:
         stack.enter_context(_quiet_logs(quiet))
@@ -587,7 +595,10 @@ def _run_crawl(
             _check_outputs_kept(outputs, state)
         try:
             sinks: list[Sink] = [
-                stack.enter_context(closing(open_sink(p, resume=settings.resume))) for p in outputs
+                stack.enter_context(
+                    closing(open_sink(p, resume=settings.resume, bulk_index=settings.bulk_index))
+                )
+                for p in outputs
             ]
         except (OSError, ValueError) as exc:
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
@@ -686,6 +697,18 @@ def _outputs(output: list[Path] | None, db: Path | None) -> list[Path]:
     return [p for p in (output or []) if str(p) != "-"] + ([db] if db is not None else [])
 
 
+def _first_file(output: list[Path] | None) -> Path | None:
+    """The first ``-o`` that is a file (not ``-``)."""
+    return next((p for p in output or [] if str(p) != "-"), None)
+
+
+def _config_outputs(output: list[Path] | None, settings: Settings) -> list[Path]:
+    """Every output: the ``-o`` flags, else the ``output`` of a ``--config`` file; then ``db``
+    (the flag's, else the file's: ``settings`` has both, flags first)."""
+    files = output or ([settings.output] if settings.output is not None else [])
+    return _outputs(files, settings.db)
+
+
 def _to_stdout(output: list[Path] | None) -> bool:
     """``-o -`` was given: standard output too, whatever files are written beside it."""
     return any(str(p) == "-" for p in output or [])
@@ -708,6 +731,13 @@ DbOption = Annotated[
         "--db and no -o asks for changed pages only (ETag/Last-Modified)."
     ),
 ]
+BulkIndexOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The _index of a .bulk.ndjson output's action lines (Elasticsearch/OpenSearch rules: "
+        'lowercase, no spaces or \\/*?"<>|,#).  \\[default: topicscrape]'
+    ),
+]
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -716,7 +746,7 @@ ConfigOption = Annotated[
         "max_attempts, backoff_initial, backoff_max, max_crawl_delay, max_redirects, proxy."
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="No progress and no summary.")]
 
 
 @app.command("crawl")
@@ -724,6 +754,7 @@ def crawl_command(
     urls: Annotated[list[str], typer.Argument(help="Topic listing pages to start from.", show_default=False)],
     output: OutputOption = None,
     db: DbOption = None,
+    bulk_index: BulkIndexOption = None,
     replay: Annotated[
         Path | None,
         typer.Option(help="Answer every request from this fixture folder (or .warc.gz); opens no socket."),
@@ -750,12 +781,20 @@ def crawl_command(
     resume: Annotated[
         bool,
         typer.Option(
-            "--resume", help="Go on with the crawl saved in the state file (after a kill or Ctrl-C)."
+            "--resume",
+            metavar="",
+            help="Go on with the crawl saved in the state file (after a kill or Ctrl-C); refused "
+            "when it finished with nothing left to do.",
         ),
     ] = False,
-    no_robots: Annotated[bool, typer.Option("--no-robots", help="Do not fetch or obey robots.txt.")] = False,
+    no_robots: Annotated[
+        bool, typer.Option("--no-robots", metavar="", help="Do not fetch or obey robots.txt.")
+    ] = False,
     allow_offsite: Annotated[
-        bool, typer.Option("--allow-offsite", help="Follow redirects and next-page links to other sites.")
+        bool,
+        typer.Option(
+            "--allow-offsite", metavar="", help="Follow redirects and next-page links to other sites."
+        ),
     ] = False,
     stop_at_seen: Annotated[
         int | None,
@@ -819,8 +858,9 @@ def crawl_command(
     outputs = _outputs(output, db)
     settings = _settings(
         config,
-        output=outputs[0] if outputs else None,
+        output=_first_file(output),
         db=db,
+        bulk_index=bulk_index,
         replay=replay,
         record=record,
         max_pages=max_pages,
@@ -839,6 +879,7 @@ def crawl_command(
         max_bytes=max_bytes,
         retry_after_cap=retry_after_cap,
     )
+    outputs = _config_outputs(output, settings)
     state_path = settings.state or default_state_path(settings.output, settings.db)
     _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path, stdout=_to_stdout(output))
 
@@ -985,19 +1026,14 @@ def _wayback_mismatch(exc: StateMismatch) -> str:
     return f"{exc.path} belongs to {whose}; {way_out}"
 
 
-def _wayback_check_outputs(outputs: list[Path], *, unique: bool) -> None:
-    """Refuse an output format that cannot take this run's records (exit 2), before the run and
-    without opening the output: outputs are opened, and emptied, only when there are records to
-    write, so a run that fails leaves the previous output as it was."""
-    with tempfile.TemporaryDirectory() as probe:
-        for number, path in enumerate(outputs):
-            # open_sink judges by the file name: the same name in an empty folder of our own.
-            folder = Path(probe) / str(number)
-            folder.mkdir()
-            try:
-                open_sink(folder / path.name, resume=False, unique=unique).close()
-            except (OSError, ValueError) as exc:
-                raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+def _check_outputs(outputs: list[Path], *, resume: bool, bulk_index: str, unique: bool = True) -> None:
+    """Refuse (exit 2) any output that could not be opened, before the state file or any output is
+    touched: a later output that fails must not find an earlier one already emptied."""
+    for path in outputs:
+        try:
+            check_output(path, resume=resume, bulk_index=bulk_index, unique=unique)
+        except (OSError, ValueError) as exc:
+            raise _fail(_one_line(exc), ExitCode.USAGE) from exc
 
 
 @app.command("wayback")
@@ -1012,6 +1048,7 @@ def wayback_command(
     ] = None,
     output: OutputOption = None,
     db: DbOption = None,
+    bulk_index: BulkIndexOption = None,
     cdx_url: Annotated[
         str | None,
         typer.Option(help="CDX search endpoint.  \\[default: https://web.archive.org/cdx/search/cdx]"),
@@ -1029,11 +1066,17 @@ def wayback_command(
     ] = None,
     all_captures: Annotated[
         bool,
-        typer.Option("--all-captures", help="One record per teaser per capture (not with SQLite outputs)."),
+        typer.Option(
+            "--all-captures", metavar="", help="One record per teaser per capture (not with SQLite outputs)."
+        ),
     ] = False,
     summary: Annotated[
         bool,
-        typer.Option("--summary", help="Print, per capture date, how many teasers appeared and disappeared."),
+        typer.Option(
+            "--summary",
+            metavar="",
+            help="Print, per capture date, how many teasers appeared and disappeared.",
+        ),
     ] = False,
     state: Annotated[
         Path | None,
@@ -1041,7 +1084,9 @@ def wayback_command(
     ] = None,
     resume: Annotated[
         bool,
-        typer.Option("--resume", help="Go on with the run saved in the state file; captures read are kept."),
+        typer.Option(
+            "--resume", metavar="", help="Go on with the run saved in the state file; captures read are kept."
+        ),
     ] = False,
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Captures read at once.  \\[default: 2]")
@@ -1076,8 +1121,9 @@ def wayback_command(
     outputs, stdout = _outputs(output, db), _to_stdout(output)
     settings = _settings(
         config,
-        output=outputs[0] if outputs else None,
+        output=_first_file(output),
         db=db,
+        bulk_index=bulk_index,
         replay=replay,
         from_date=from_date,
         to_date=to_date,
@@ -1095,13 +1141,16 @@ def wayback_command(
         raise _fail(f"--archive-url: {exc}", ExitCode.USAGE) from exc
     if settings.replay is not None and not settings.replay.exists():
         raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
+    outputs = _config_outputs(output, settings)
     state_path = settings.state or (default_state_path(settings.output, settings.db) if outputs else None)
     if settings.resume and (state_path is None or not state_path.exists()):
         raise _fail(
             "--resume needs the state file of an earlier run (--state FILE, or -o/--db)", ExitCode.USAGE
         )
     unique = not settings.all_captures
-    _wayback_check_outputs(outputs, unique=unique)
+    # Outputs are opened, and emptied, only when there are records to write: a run that fails
+    # leaves the previous output as it was.
+    _check_outputs(outputs, resume=False, bulk_index=settings.bulk_index, unique=unique)
     stats: WaybackStats | None = None
     with ExitStack() as stack:
         stack.enter_context(_quiet_logs(quiet))
@@ -1116,7 +1165,10 @@ def wayback_command(
             # Called at the end, with records to write: a run that read nothing leaves the outputs be.
             # resume=False even with --resume: the merged output is rewritten whole.
             sinks: list[Sink] = [
-                stack.enter_context(closing(open_sink(p, resume=False, unique=unique))) for p in outputs
+                stack.enter_context(
+                    closing(open_sink(p, resume=False, unique=unique, bulk_index=settings.bulk_index))
+                )
+                for p in outputs
             ]
             if stdout or not sinks:
                 sinks.append(open_sink("-", unique=unique))
@@ -1175,7 +1227,9 @@ def record(
     delay: Annotated[
         float | None, typer.Option(min=0, help="Seconds between requests to one host.  \\[default: 1.0]")
     ] = None,
-    no_robots: Annotated[bool, typer.Option("--no-robots", help="Do not fetch or obey robots.txt.")] = False,
+    no_robots: Annotated[
+        bool, typer.Option("--no-robots", metavar="", help="Do not fetch or obey robots.txt.")
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Save pages and their pagination as fixtures, to replay offline forever.
@@ -1262,7 +1316,9 @@ def search(
         ),
     ],
     limit: Annotated[int, typer.Option(min=1, help="Most records to print.")] = 20,
-    json_lines: Annotated[bool, typer.Option("--json", help="Print JSON Lines instead of a table.")] = False,
+    json_lines: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print JSON Lines instead of a table.")
+    ] = False,
 ) -> None:
     """Full-text search over a crawl database; best matches first.
 
@@ -1272,6 +1328,8 @@ def search(
         raise _fail(f"{db}: no such database (write one with `topicscrape crawl … --db {db}`)")
     try:
         found = search_records(db, query, limit)
+    except SearchQueryError as exc:
+        raise _fail(f'{exc}; search for words, e.g. "secure communities"', ExitCode.USAGE) from exc
     except ValueError as exc:  # not a (topicscrape) database: the message names the file
         raise _fail(_one_line(exc)) from exc
     except (OSError, sqlite3.Error) as exc:

@@ -411,7 +411,7 @@ async def _store(run: _Run, item: FrontierItem, fetched: Fetched, page: TopicPag
 
 def _write(sinks: Sequence[Sink], records: list[Record]) -> int:
     """Write to every sink; return the most records one took (a re-crawl's file output takes them
-    all again, while its database beside it only counts the ones it did not hold).
+    all again, while its database beside it counts only the rows it inserted or changed).
 
     Raises:
         OutputFailed: a sink could not write (its ``OSError`` is the cause).

@@ -135,6 +135,9 @@ class Settings(BaseModel):
     db: Path | None = None
     """SQLite output database (``--db``)."""
 
+    bulk_index: str = "topicscrape"
+    """The ``_index`` of every action line in a ``.bulk.ndjson`` output (``--bulk-index``)."""
+
     state: Path | None = None
     """SQLite crawl-state file, so an interrupted crawl can go on (``--state``)."""
 

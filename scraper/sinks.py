@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, ClassVar, Protocol, Self, runtime_checkable
+from typing import IO, Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 from parsers.records import Record
 
@@ -45,9 +45,11 @@ __all__ = [
     "CsvSink",
     "JsonlSink",
     "RejectsSink",
+    "SearchQueryError",
     "Sink",
     "SqliteSink",
     "StreamSink",
+    "check_output",
     "default_rejects_path",
     "open_sink",
     "search",
@@ -69,6 +71,8 @@ _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 _SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 _BULK_SUFFIXES = (".bulk.ndjson", ".bulk.jsonl", ".bulk")
 _BAD_INDEX_CHARS = '"*\\<|,>/?#: '  # Elasticsearch's index-name rules (OpenSearch's are the same)
+MAX_INDEX_NAME_BYTES = 255
+"""Longest index name Elasticsearch accepts, in UTF-8 bytes (its "Create index API" page)."""
 _CHUNK = 500  # SQLite's bound-parameter limit is 999 on old builds
 
 
@@ -84,7 +88,8 @@ class Sink(Protocol):
     path: Path
 
     def write(self, records: Sequence[Record]) -> int:
-        """Store a batch; return how many records were new to this sink (the rest were already there)."""
+        """Store a batch; return how many records this sink took: those new to it and, for a
+        cumulative sink, those whose stored row they changed (the rest were already there as given)."""
         ...
 
     def close(self) -> None:
@@ -131,6 +136,16 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _directory_error(path: Path) -> ValueError:
+    return ValueError(f"{path} is a directory: give a file name")
+
+
+def _cannot_write(path: Path, exc: OSError) -> ValueError:
+    """One line for an output the system will not let us create or open: the path and the reason."""
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return ValueError(f"{path} cannot be written: {exc.strerror or exc}{where}")
 
 
 _RECORD_ID = re.compile(r"[0-9a-f]{24}")
@@ -224,7 +239,12 @@ class _AppendFile(_Closing):
             raise
 
     def _open(self, resume: bool) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise _directory_error(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _cannot_write(self.path, exc) from exc
         created = not self.path.exists()
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         missing_newline = False
@@ -238,7 +258,10 @@ class _AppendFile(_Closing):
                 os.truncate(self.path, good)
         else:
             flags |= os.O_TRUNC
-        self._fd = os.open(self.path, flags, 0o644)
+        try:
+            self._fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            raise _cannot_write(self.path, exc) from exc
         if missing_newline:
             self._append(b"\n")
         if self.path.stat().st_size == 0:
@@ -452,15 +475,7 @@ class BulkSink(_AppendFile):
     def __init__(
         self, path: Path | str, *, index: str = "topicscrape", resume: bool = False, unique: bool = True
     ) -> None:
-        if (
-            not index
-            or index != index.lower()
-            or index.startswith(("-", "_", "+"))
-            or any(c in index for c in _BAD_INDEX_CHARS)
-        ):
-            raise ValueError(
-                f"not a valid search index name: {index!r} (lowercase; no spaces or {_BAD_INDEX_CHARS})"
-            )
+        _check_index_name(index)
         self.index = index
         super().__init__(path, resume=resume, unique=unique)
 
@@ -475,6 +490,28 @@ class BulkSink(_AppendFile):
         if _record_key(_json_object(lines[1])) != action["_id"]:
             raise ValueError("document id differs from the action's _id")
         return str(action["_id"])
+
+
+def _check_index_name(index: str) -> None:
+    """Refuse an index name Elasticsearch (and OpenSearch) would refuse when the file is loaded, hours
+    after the crawl: lowercase only; none of ``\\ / * ? " < > | , # :`` or whitespace; not starting
+    with ``-``, ``_`` or ``+``; not ``.`` or ``..``; at most :data:`MAX_INDEX_NAME_BYTES` bytes.
+
+    Raises:
+        ValueError: one line naming the index and the rules.
+    """
+    if (
+        not index
+        or index != index.lower()
+        or index.startswith(("-", "_", "+"))
+        or index in (".", "..")
+        or any(c in _BAD_INDEX_CHARS or c.isspace() for c in index)
+        or len(index.encode("utf-8", "surrogatepass")) > MAX_INDEX_NAME_BYTES
+    ):
+        raise ValueError(
+            f"not a valid search index name: {index!r} (lowercase; none of {_BAD_INDEX_CHARS.strip()} "
+            f"or spaces; not starting with -, _ or +; not . or ..; at most {MAX_INDEX_NAME_BYTES} bytes)"
+        )
 
 
 class CsvSink(_AppendFile):
@@ -690,6 +727,76 @@ _UPSERT = (
 )
 
 
+_SIGHTING_FIELDS = frozenset({"fetched_at", "archived_at", "capture_url", "first_seen", "last_seen"})
+"""When and from which capture a teaser was seen: a row whose upsert moves only these is the same
+teaser seen again, not a changed one (see :meth:`SqliteSink.write`)."""
+
+_CONTENT_SQL = ", ".join(name for name in FIELDS if name != "id" and name not in _SIGHTING_FIELDS)
+
+# SQLite result codes (the low byte of an extended code) that mean the file, its folder or the disk
+# refuse us, rather than a file that is not a records database.
+_SQLITE_CANNOT_WRITE = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_AUTH,
+    }
+)
+_SQLITE_IN_USE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _sqlite_failure(path: Path, exc: sqlite3.Error) -> ValueError:
+    """One line for a database that cannot be opened, told by what SQLite says went wrong: a file
+    we may not write is still a records database, and must not be called "not a records database"."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    if primary in _SQLITE_CANNOT_WRITE:
+        return ValueError(f"{path} cannot be written: {exc}")
+    if primary in _SQLITE_IN_USE:
+        return ValueError(f"{path} is in use by another program: {exc}; try again when it is done")
+    return ValueError(f"{path} is not a topicscrape records database: {exc}; give another file name")
+
+
+def _check_records_database(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a SQLite file that is neither empty (no tables: a new database) nor a records database
+    this topicscrape can write, before anything is written to it: ``--db`` naming someone else's
+    database (or the crawl state) must not get our tables added.
+
+    Raises:
+        ValueError: one line naming the file.
+        sqlite3.DatabaseError: the file is no SQLite database (see :func:`_sqlite_failure`).
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > RECORDS_SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} is a records database version {version}; this topicscrape reads up "
+            f"to {RECORDS_SCHEMA_VERSION}: use a newer topicscrape or another file name"
+        )
+    tables = {
+        row[0]
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        if not row[0].startswith("sqlite_")  # SQLite's own (sqlite_sequence, sqlite_stat1)
+    }
+    if not tables:
+        return
+    if "records" not in tables:
+        shown = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
+        raise ValueError(
+            f"{path} is not a topicscrape records database (it holds other tables: {shown}); "
+            "give another file name"
+        )
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    missing = [name for name in ("seq", *FIELDS) if name not in columns]
+    if missing:
+        raise ValueError(
+            f"{path} is not a topicscrape records database (its records table has no "
+            f"{', '.join(missing[:3])}{', …' if len(missing) > 3 else ''} column); give another file name"
+        )
+
+
 def _sql_row(record: Record) -> tuple[object, ...]:
     # RFC 3339 UTC strings ("2016-07-01T12:00:00Z") sort as text in time order, so min()/max() work.
     data = record.model_dump(mode="json")
@@ -706,7 +813,9 @@ class SqliteSink(_Closing):
         path: the database file (created with its folder if missing).
 
     Raises:
-        ValueError: the file is not a SQLite database, or was written by a newer topicscrape.
+        ValueError: one line naming the file: it is a directory, cannot be written (permissions, a
+            read-only file or disk), is in use, is not a SQLite database, holds tables of something
+            else, or was written by a newer topicscrape.
     """
 
     cumulative: bool
@@ -715,17 +824,20 @@ class SqliteSink(_Closing):
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if self.path.is_dir():
+            raise _directory_error(self.path)
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _cannot_write(self.path, exc) from exc
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _sqlite_failure(self.path, exc) from exc
+        try:
+            _check_records_database(conn, self.path)  # before WAL mode rewrites the file's header
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > RECORDS_SCHEMA_VERSION:
-                raise ValueError(
-                    f"{self.path} is a records database version {version}; this topicscrape reads up "
-                    f"to {RECORDS_SCHEMA_VERSION}"
-                )
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(_RECORDS_DDL)
             # Not executescript(): it commits first, and the schema must appear all at once or not at all.
@@ -734,9 +846,9 @@ class SqliteSink(_Closing):
             conn.execute(f"PRAGMA user_version={RECORDS_SCHEMA_VERSION}")
             conn.execute("COMMIT")
             self.cumulative = conn.execute("SELECT EXISTS (SELECT 1 FROM records)").fetchone()[0] == 1
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             conn.close()
-            raise ValueError(f"{self.path} is not a topicscrape records database: {exc}") from exc
+            raise _sqlite_failure(self.path, exc) from exc
         except BaseException:
             conn.close()
             raise
@@ -744,7 +856,15 @@ class SqliteSink(_Closing):
         self._lock = threading.Lock()
 
     def write(self, records: Sequence[Record]) -> int:
-        """Upsert the batch in one committed transaction; return how many ids were not in the table."""
+        """Upsert the batch in one committed transaction; return how many rows it inserted or changed.
+
+        A row counts as changed when the upsert changed what it says about the teaser (title, link,
+        excerpt, date, topic, page, position, ...), so a re-crawl that retitled 3 teasers and moved 54
+        reports 57 where 0 were new. A teaser only seen again does not count: an upsert that moves
+        nothing but when and where it was seen (``fetched_at``, ``archived_at``, ``capture_url``,
+        ``first_seen``, ``last_seen``, which every re-crawl or later capture changes) leaves nothing
+        a consumer of the records would need to take (or an index to reindex) again.
+        """
         if not records:
             return 0
         with self._lock:
@@ -757,19 +877,14 @@ class SqliteSink(_Closing):
         conn.execute("BEGIN IMMEDIATE")
         try:
             ids = list(dict.fromkeys(record.id for record in records))
-            existing: set[str] = set()
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                existing.update(
-                    row[0] for row in conn.execute(f"SELECT id FROM records WHERE id IN ({marks})", chunk)
-                )
+            before = _stored_content(conn, ids)
             conn.executemany(_UPSERT, [_sql_row(record) for record in records])
+            after = _stored_content(conn, ids)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        return len(ids) - len(existing)
+        return sum(before.get(record_id) != after.get(record_id) for record_id in ids)
 
     def close(self) -> None:
         """Close the connection."""
@@ -777,6 +892,17 @@ class SqliteSink(_Closing):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _stored_content(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[object, ...]]:
+    """The stored rows of ``ids`` (those the table holds), less their sighting fields."""
+    rows: dict[str, tuple[object, ...]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT id, {_CONTENT_SQL} FROM records WHERE id IN ({marks})", chunk):
+            rows[row[0]] = tuple(row[1:])
+    return rows
 
 
 def _split_sql(script: str) -> list[str]:
@@ -792,6 +918,13 @@ def _split_sql(script: str) -> list[str]:
 
 
 _FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+
+
+class SearchQueryError(ValueError):
+    """A search query with nothing to search for: only FTS5 operators (``AND``, ``OR OR``, ``NOT``).
+
+    The user's mistake, not the database's: the CLI reports it as a usage error.
+    """
 
 
 def _fts_fallback(query: str) -> str:
@@ -814,6 +947,8 @@ def search(db_path: Path | str, query: str, limit: int = 20) -> list[Record]:
 
     Raises:
         FileNotFoundError: there is no file at ``db_path``.
+        SearchQueryError: the query is not valid FTS5 and holds no word once its stray operators
+            are dropped (``AND``, ``OR OR``, ``NOT``).
         ValueError: the file is not a topicscrape records database.
     """
     path = Path(db_path)
@@ -839,8 +974,12 @@ def search(db_path: Path | str, query: str, limit: int = 20) -> list[Record]:
         try:
             rows = conn.execute(sql, (query, limit)).fetchall()
         except sqlite3.OperationalError as exc:
+            words = _fts_fallback(query)
+            if not words:  # FTS5 would fail on the empty query too, and call it a syntax error
+                shown = " ".join(query.split())
+                raise SearchQueryError(f'the query "{shown}" holds no word to search for') from exc
             logger.debug("not an FTS5 query (%s); searching the words instead: %r", exc, query)
-            rows = conn.execute(sql, (_fts_fallback(query), limit)).fetchall()
+            rows = conn.execute(sql, (words, limit)).fetchall()
     finally:
         conn.close()
     return [Record.model_validate(dict(row)) for row in rows]
@@ -858,38 +997,135 @@ def default_rejects_path(output: Path) -> Path:
     return output.with_suffix(".rejects.jsonl")
 
 
-def open_sink(
-    path: Path | str, *, resume: bool = False, index: str = "topicscrape", unique: bool = True
-) -> Sink:
-    """Open the sink the file name asks for.
+_OutputFormat = Literal["bulk", "jsonl", "sqlite", "csv"]
 
-    ``*.bulk.ndjson`` (also ``.bulk.jsonl``, ``.bulk``) → :class:`BulkSink`; ``.jsonl``, ``.ndjson``,
-    ``.jsonlines`` → :class:`JsonlSink`; ``-`` → :class:`StreamSink` (standard output);
-    ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink` (cumulative, ``resume`` changes
-    nothing); ``.csv`` → :class:`CsvSink`.
 
-    ``unique=False`` writes every record even when its id was written before (``wayback
-    --all-captures``: one row per teaser per capture); only for output written whole in one go.
+def _output_format(path: Path, *, unique: bool) -> _OutputFormat:
+    """Which sink the file name asks for: ``"bulk"``, ``"jsonl"``, ``"sqlite"`` or ``"csv"``.
 
     Raises:
         ValueError: an unknown suffix (the message lists the known ones), or ``unique=False`` for
             SQLite, which keeps one row per teaser id.
     """
-    if str(path) == "-":
-        return StreamSink(unique=unique)
-    path = Path(path)
     name = path.name.lower()
     if name.endswith(_BULK_SUFFIXES):
-        return BulkSink(path, index=index, resume=resume, unique=unique)
+        return "bulk"
     if name.endswith(_JSONL_SUFFIXES):
-        return JsonlSink(path, resume=resume, unique=unique)
+        return "jsonl"
     if name.endswith(_SQLITE_SUFFIXES):
         if not unique:
             raise ValueError(
                 f"{path.name}: SQLite keeps one row per teaser id; write all captures to .jsonl or .csv"
             )
-        return SqliteSink(path)
+        return "sqlite"
     if name.endswith(".csv"):
-        return CsvSink(path, resume=resume, unique=unique)
+        return "csv"
     known = ", ".join((*_JSONL_SUFFIXES, *_SQLITE_SUFFIXES, ".csv", *_BULK_SUFFIXES))
     raise ValueError(f"cannot tell the output format of {path.name!r}: use one of {known}")
+
+
+def open_sink(
+    path: Path | str, *, resume: bool = False, bulk_index: str = "topicscrape", unique: bool = True
+) -> Sink:
+    """Open the sink the file name asks for.
+
+    ``*.bulk.ndjson`` (also ``.bulk.jsonl``, ``.bulk``) → :class:`BulkSink`, whose action lines
+    name ``bulk_index``; ``.jsonl``, ``.ndjson``, ``.jsonlines`` → :class:`JsonlSink`; ``-`` →
+    :class:`StreamSink` (standard output); ``.sqlite``, ``.sqlite3``, ``.db`` → :class:`SqliteSink`
+    (cumulative, ``resume`` changes nothing); ``.csv`` → :class:`CsvSink`.
+
+    A file sink opened without ``resume`` empties its file: call :func:`check_output` on every
+    output before opening the first, so that one that cannot be opened costs no other its records.
+
+    ``unique=False`` writes every record even when its id was written before (``wayback
+    --all-captures``: one row per teaser per capture); only for output written whole in one go.
+
+    Raises:
+        ValueError: one line naming the file: an unknown suffix (the message lists the known ones),
+            ``unique=False`` for SQLite (which keeps one row per teaser id), an invalid
+            ``bulk_index`` for a bulk file, or a file that cannot be opened (see
+            :func:`check_output`).
+        OSError: a file to resume that cannot be read.
+    """
+    if str(path) == "-":
+        return StreamSink(unique=unique)
+    path = Path(path)
+    kind = _output_format(path, unique=unique)
+    if kind == "bulk":
+        return BulkSink(path, index=bulk_index, resume=resume, unique=unique)
+    if kind == "jsonl":
+        return JsonlSink(path, resume=resume, unique=unique)
+    if kind == "sqlite":
+        return SqliteSink(path)
+    return CsvSink(path, resume=resume, unique=unique)
+
+
+def check_output(
+    path: Path | str, *, resume: bool, bulk_index: str = "topicscrape", unique: bool = True
+) -> None:
+    """Refuse an output that :func:`open_sink` with the same arguments could not open, without
+    creating, emptying or changing anything.
+
+    Opening a file output for a new crawl empties it, so a command with several outputs checks them
+    all first: a ``--db`` that turns out to be a directory must not fail after yesterday's ``-o``
+    beside it has been emptied. Checked: the name's format (and ``bulk_index`` for a bulk file);
+    the path is no directory; an existing file may be written (and, to resume, read); a new file's
+    nearest existing folder is a folder we may create files in (``open_sink`` creates the missing
+    ones). A SQLite file must also be one :class:`SqliteSink` takes: a SQLite database that is empty
+    or a records database of this version or older, in a folder we may write (for its ``-wal`` and
+    ``-shm`` files). It is read with SQLite's ``immutable`` flag, which creates no ``-wal`` or
+    ``-shm`` file as a read-only open does; when a ``-wal`` file is there (a crawl is writing, or
+    one was killed) it is read read-only with that log. ``"-"`` (standard output) always passes.
+
+    What remains for :func:`open_sink` to find is a race (the file changed in between) and the
+    content of a file to resume, which it reads anyway: resuming never empties a file.
+
+    Raises:
+        ValueError: one line naming the path and what to do, as :func:`open_sink` would raise it.
+    """
+    if str(path) == "-":
+        return
+    path = Path(path)
+    kind = _output_format(path, unique=unique)
+    if kind == "bulk":
+        _check_index_name(bulk_index)
+    if path.is_dir():
+        raise _directory_error(path)
+    if not path.exists():
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise ValueError(f"{path} cannot be written: {folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"{path} cannot be written: no permission to create files in {folder}")
+        return
+    if not os.access(path, os.W_OK):
+        raise ValueError(f"{path} cannot be written: no permission to write it")
+    if kind != "sqlite":
+        if resume and not os.access(path, os.R_OK):
+            raise ValueError(f"{path} cannot be resumed: no permission to read it")
+        return
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"{path} cannot be written: no permission to create files in {folder} (SQLite keeps "
+            "its write-ahead log beside the database)"
+        )
+    _check_database_file(path)
+
+
+def _check_database_file(path: Path) -> None:
+    """:func:`check_output` for an existing SQLite file: read it, leaving no file behind."""
+    wal = path.with_name(path.name + "-wal")
+    flags = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True)
+    except sqlite3.Error as exc:
+        raise _sqlite_failure(path, exc) from exc
+    try:
+        _check_records_database(conn, path)
+    except sqlite3.Error as exc:
+        raise _sqlite_failure(path, exc) from exc
+    finally:
+        conn.close()

@@ -646,3 +646,80 @@ def test_record_advice_never_names_resume(
     said = capsys.readouterr().err
     assert "--resume" not in said
     assert "--max-pages reached with 1 page(s) still queued: raise --max-pages to take them too" in said
+
+
+@pytest.mark.parametrize("bad", ["folder.sqlite", "text.sqlite", "folder.jsonl", "out.txt"])
+def test_an_output_that_cannot_be_opened_empties_no_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    """Yesterday's -o file is kept whole when a later output (a --db that is a folder or a text
+    file, a -o that is a folder or of an unknown kind) cannot be used: exit 2 in one line, and no
+    state file is left behind."""
+    keep = tmp_path / "keep.jsonl"
+    keep.write_text("yesterday\n")
+    (tmp_path / "folder.sqlite").mkdir()
+    (tmp_path / "folder.jsonl").mkdir()
+    (tmp_path / "text.sqlite").write_text("not a database\n")
+    flag = "--db" if bad.endswith(".sqlite") else "-o"
+    code = main(
+        ["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "-o", str(keep), flag, str(tmp_path / bad)]
+    )
+    assert code == 2
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1
+    assert bad in said
+    assert keep.read_text() == "yesterday\n"
+    assert not (tmp_path / "keep.jsonl.state.sqlite").exists()
+
+
+def test_search_of_operators_only_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`search DB AND` holds no word: exit 2 saying so, not "the database is broken" (exit 3)."""
+    db = tmp_path / "out.sqlite"
+    assert main(["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "--db", str(db), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["search", str(db), "AND"]) == 2
+    said = capsys.readouterr().err
+    assert 'the query "AND" holds no word to search for' in said
+    assert str(db) not in said
+
+
+def test_bulk_index_names_the_index_of_every_action_line(tmp_path: Path) -> None:
+    """--bulk-index sets the _index of a .bulk.ndjson output; a name Elasticsearch refuses is exit 2."""
+    out = tmp_path / "out.bulk.ndjson"
+    assert (
+        main(
+            [
+                "crawl",
+                SECURE_COMMUNITIES,
+                "--replay",
+                str(FIXTURES),
+                "-o",
+                str(out),
+                "--bulk-index",
+                "dhs-news",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    actions = [json.loads(line) for line in out.read_text().splitlines()[::2]]
+    assert len(actions) == 13
+    assert {a["index"]["_index"] for a in actions} == {"dhs-news"}
+    assert (
+        main(
+            [
+                "crawl",
+                SECURE_COMMUNITIES,
+                "--replay",
+                str(FIXTURES),
+                "-o",
+                str(out),
+                "--bulk-index",
+                "DHS News",
+            ]
+        )
+        == 2
+    )
+    assert len(out.read_text().splitlines()) == 26  # refused before the output was touched

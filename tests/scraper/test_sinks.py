@@ -25,6 +25,7 @@ from scraper.sinks import (
     CsvSink,
     JsonlSink,
     RejectsSink,
+    SearchQueryError,
     Sink,
     SqliteSink,
     _KeyIndex,
@@ -276,20 +277,44 @@ def test_sqlite_has_one_column_per_record_field(tmp_path: Path) -> None:
 
 
 def test_sqlite_upsert_updates_instead_of_duplicating(tmp_path: Path) -> None:
-    """A re-crawl of the same teaser updates its row; write() counts only new ids."""
+    """A re-crawl of the same teaser updates its row instead of adding one."""
     path = tmp_path / "records.sqlite"
     records = dhs_records()
     later = dhs_records(fetched_at=FETCHED + dt.timedelta(days=30))
     changed = later[0].model_copy(update={"title": "Securing our Communities: Resources for Businesses"})
     with SqliteSink(path) as sink:
         assert sink.write(records) == len(records)
-        assert sink.write([changed, *later[1:]]) == 0
+        assert sink.write([changed, *later[1:]]) == 1  # the retitled one; the rest only refetched
     with SqliteSink(path) as sink:  # a later process, same database
         assert sink.write(dhs_records(page=1)[4:]) == 1  # the URL-less teaser is keyed by its page
     assert _rows(path, "SELECT count(*) FROM records") == [(len(records) + 1,)]
     assert _rows(path, f"SELECT title, fetched_at FROM records WHERE id='{changed.id}'") == [
         ("Securing our Communities: Resources for Businesses", "2016-07-31T12:00:00Z")
     ]
+
+
+def test_sqlite_write_counts_rows_inserted_or_changed(tmp_path: Path) -> None:
+    """write() counts new rows and rows whose content changed, not rows only seen again."""
+    path = tmp_path / "records.sqlite"
+    records = dhs_records()
+    later = dhs_records(fetched_at=FETCHED + dt.timedelta(days=1))
+    retitled = later[0].model_copy(update={"title": "Securing our Communities: Resources"})
+    moved = later[1].model_copy(update={"position": 9})
+    resighted = later[2].model_copy(
+        update={
+            "archived_at": FETCHED,
+            "capture_url": "https://web.archive.org/web/2016/x",
+            "last_seen": FETCHED,
+        }
+    )
+    fresh = dhs_records(page=1)[4]  # the URL-less teaser is keyed by its page: a new id
+    with SqliteSink(path) as sink:
+        assert sink.write(records) == len(records)
+        assert sink.write(records) == 0  # identical
+        assert sink.write(later) == 0  # only fetched_at moved
+        assert sink.write([retitled, moved, resighted, *later[3:], fresh, fresh]) == 3
+        assert sink.write([moved, retitled]) == 0
+    assert _rows(path, "SELECT count(*) FROM records") == [(len(records) + 1,)]
 
 
 def test_sqlite_keeps_earliest_first_seen_and_latest_last_seen(tmp_path: Path) -> None:
@@ -446,6 +471,20 @@ def test_search_understands_fts_syntax(tmp_path: Path) -> None:
     assert {r.id for r in search(path, '"community network"')} == {records[1].id}
 
 
+@pytest.mark.parametrize("query", ["AND", "NOT", "OR OR", "AND OR NOT", " NOT\n AND "])
+def test_search_of_operators_alone_is_a_query_error(tmp_path: Path, query: str) -> None:
+    """A query of FTS5 operators alone raises SearchQueryError, one line quoting the query."""
+    path = tmp_path / "records.sqlite"
+    with SqliteSink(path) as sink:
+        sink.write(dhs_records())
+    with pytest.raises(SearchQueryError) as info:
+        search(path, query)
+    assert isinstance(info.value, ValueError)
+    assert str(info.value) == f'the query "{" ".join(query.split())}" holds no word to search for'
+    assert search(path, "NEAR") == []  # NEAR without "(" is a word to FTS5, and stays one
+    assert search(path, "Mayorkas AND") == [dhs_records()[1]]
+
+
 def test_search_errors_name_the_problem(tmp_path: Path) -> None:
     """A missing file or a database that is not ours raise clear errors; a blank query finds nothing."""
     with pytest.raises(FileNotFoundError):
@@ -587,11 +626,41 @@ def test_bulk_resume_cuts_an_action_without_its_document(tmp_path: Path) -> None
     assert [doc["id"] for doc in lines[1::2]] == [r.id for r in records]
 
 
-@pytest.mark.parametrize("index", ["", "Topics", "my index", "a/b", "_hidden", "x*"])
+@pytest.mark.parametrize(
+    "index",
+    [
+        "",
+        "Topics",
+        "my index",
+        "a/b",
+        "_hidden",
+        "x*",
+        ".",
+        "..",
+        "+plus",
+        "a\\b",
+        "tab\tname",
+        "a" * 256,
+        "é" * 128,
+    ],
+)
 def test_bulk_rejects_invalid_index_names(tmp_path: Path, index: str) -> None:
-    """Index names Elasticsearch would refuse are refused up front."""
-    with pytest.raises(ValueError, match="index name"):
+    """Index names Elasticsearch would refuse are refused up front, in one line, by open_sink too."""
+    with pytest.raises(ValueError, match="index name") as info:
         BulkSink(tmp_path / "r.bulk.ndjson", index=index)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="index name"):
+        open_sink(tmp_path / "r.bulk.ndjson", bulk_index=index)
+    assert not (tmp_path / "r.bulk.ndjson").exists()
+
+
+@pytest.mark.parametrize("index", ["dhs-news", "a" * 255, "é" * 127, ".hidden-ok", "news.2016"])
+def test_open_sink_passes_the_bulk_index_through(tmp_path: Path, index: str) -> None:
+    """open_sink(bulk_index=...) names that index in every action line."""
+    path = tmp_path / "r.bulk.ndjson"
+    with open_sink(path, bulk_index=index) as sink:
+        sink.write(dhs_records()[:2])
+    assert [line["index"]["_index"] for line in read_jsonl(path)[::2]] == [index, index]  # type: ignore[index]
 
 
 # -- rejects --------------------------------------------------------------------------------------
@@ -680,8 +749,12 @@ def searchable_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @given(query=st.text(st.characters(codec="utf-8"), max_size=30))
 def test_search_never_raises_on_user_text(searchable_db: Path, query: str) -> None:
-    """Whatever a user types, search() returns a list of records instead of raising."""
-    hits = search(searchable_db, query)
+    """Whatever a user types, search() returns a list of records, or says it holds no word."""
+    try:
+        hits = search(searchable_db, query)
+    except SearchQueryError:
+        assert all(word in {"AND", "OR", "NOT", "NEAR"} for word in query.replace("\x00", " ").split())
+        return
     assert all(isinstance(hit, Record) for hit in hits)
     assert len(hits) <= len(_SEED)
 
