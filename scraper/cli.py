@@ -47,6 +47,7 @@ from scraper.errors import (
     ScraperError,
     StateInUse,
     StateMismatch,
+    WarcNotAppendable,
 )
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
@@ -171,7 +172,7 @@ def _parse_warc(
         try:
             page = next(pages, None)
         except (OSError, ValueError) as exc:
-            raise ParseError(_one_line(exc)) from exc
+            raise ParseError(_read_problem(exc)) from exc
         if page is None:
             break
         seen += 1
@@ -412,20 +413,57 @@ def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:
     return None
 
 
+_FLAG_NAMES = {
+    "read_timeout": "--timeout",
+    "obey_robots": "--no-robots",
+    "from_date": "--from",
+    "to_date": "--to",
+}
+"""Settings fields whose flag is not ``--`` + the field's name with ``-`` for ``_``."""
+
+
 def _settings(config: Path | None, **flags: object) -> Settings:
-    """Settings from an optional TOML file, overridden by the flags the user gave."""
+    """Settings from an optional TOML file, overridden by the flags the user gave. A bad value is
+    named as the user wrote it: the flag (``--cdx-url``), or the config file and its key."""
     try:
         if config is not None:
             return Settings.from_toml(config, **flags)
         return Settings(**{k: v for k, v in flags.items() if v is not None})
-    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
-        raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+    except FileNotFoundError as exc:
+        raise _fail(f"--config {config}: no such file", ExitCode.USAGE) from exc
+    except OSError as exc:
+        raise _fail(f"--config {config}: {exc.strerror or exc}", ExitCode.USAGE) from exc
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(map(str, error["loc"]))
+            said = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                said = "not a setting (the keys are the flags' names; see --help)"
+            if not key:
+                where = f"{config}" if config is not None else "settings"
+            elif flags.get(key) is not None or config is None:
+                where = _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+            else:
+                where = f"{config}: {key}"
+            problems.append(f"{where}: {said}")
+        raise _fail("; ".join(problems), ExitCode.USAGE) from exc
+    except ValueError as exc:  # not TOML
+        raise _fail(f"--config {config}: not a TOML file: {_one_line(exc)}", ExitCode.USAGE) from exc
 
 
 def _naming(path: Path, exc: BaseException, doing: str) -> str:
     """``exc`` in one line that names ``path`` once (errors about a fixture file start with it)."""
-    said = _one_line(exc)
+    said = _read_problem(exc)
     return said if said.startswith(str(path)) else f"{doing} {path}: {said}"
+
+
+def _read_problem(exc: BaseException) -> str:
+    """``exc`` in one line, for a file being read: a WARC that cannot be recorded into is named with
+    what is wrong with it, without the advice about recording into it."""
+    if isinstance(exc, WarcNotAppendable):
+        return f"{exc.source}: {exc.problem}"
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -1257,7 +1295,7 @@ def record(
         except FileNotFoundError as exc:
             raise _fail(f"{from_warc}: no such file") from exc
         except (OSError, ValueError) as exc:
-            raise _fail(f"{from_warc}: {_one_line(exc)}") from exc
+            raise _fail(_naming(from_warc, exc, "cannot read")) from exc
         err.print(f"saved {saved} response(s) from {from_warc} into {to}", markup=False)
         return
     if not urls:
@@ -1331,7 +1369,7 @@ def search(
     except SearchQueryError as exc:
         raise _fail(f'{exc}; search for words, e.g. "secure communities"', ExitCode.USAGE) from exc
     except ValueError as exc:  # not a (topicscrape) database: the message names the file
-        raise _fail(_one_line(exc)) from exc
+        raise _fail(f"{_one_line(exc)}; search reads what crawl writes with --db FILE.sqlite") from exc
     except (OSError, sqlite3.Error) as exc:
         raise _fail(f"{db}: {_one_line(exc)}") from exc
     if json_lines:

@@ -197,10 +197,13 @@ def open_fixtures(path: str | Path) -> ResponseSource:
         FileNotFoundError: there is no such file or folder.
         FixtureCorrupt: the file is not a readable WARC, or the folder's index is broken (a
             ``ValueError`` too).
+        ValueError: the path is a file of another kind.
     """
     path = Path(path)
     if is_warc_path(path):
         return _load_once(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is neither a fixture folder nor a WARC file (.warc, .warc.gz)")
     if not path.is_dir():
         raise FileNotFoundError(f"fixture folder not found: {path}")
     return FixtureFolder.load(path)
@@ -300,8 +303,18 @@ def read_warc(path: str | Path, *, damage: list[str] | None = None) -> Iterator[
             damage.append(found.problem)
 
 
+WARC_STARTS = (GZIP_MAGIC, b"WARC/", b"filedesc://")
+"""How a WARC file (compressed or not) or an ARC file begins; anything else is not one, though
+warcio, lenient, reads the lines of an HTML page as ARC records."""
+
+
 def _read_all(path: Path) -> Iterator[WarcResponse | _Cut | _Broken]:
     with path.open("rb") as fh:
+        start = fh.read(16)
+        if start and not start.startswith(WARC_STARTS):
+            shown = start.decode("ascii", "replace").split("\n", 1)[0]
+            raise WarcNotAppendable(path, f"is not a WARC file (it begins {shown!r}, not 'WARC/')")
+        fh.seek(0)
         yield from _Reader(path).responses(fh)
 
 

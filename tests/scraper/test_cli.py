@@ -322,7 +322,7 @@ def test_serve_of_a_file_that_is_no_fixture_says_so(
     notes.write_text("not fixtures\n", encoding="utf-8")
     assert main(["serve", str(notes), "--port", "0"]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert f"cannot serve {notes}" in err
+    assert f"{notes} is neither a fixture folder nor a WARC file" in err
     assert "--port" not in err
 
 

@@ -257,6 +257,7 @@ def test_search_of_another_database_is_one_line(tmp_path: Path, capsys: pytest.C
         assert main(["search", str(path), "ice"]) == 3
         err = capsys.readouterr().err
         assert f"{path} is {reason}" in " ".join(err.split())
+        assert "search reads what crawl writes with --db FILE.sqlite" in err
         assert "Traceback" not in err
 
 
@@ -723,3 +724,70 @@ def test_bulk_index_names_the_index_of_every_action_line(tmp_path: Path) -> None
         == 2
     )
     assert len(out.read_text().splitlines()) == 26  # refused before the output was touched
+
+
+@pytest.mark.parametrize(
+    ("config", "flags", "said"),
+    [
+        (None, ["--config", "nowhere.toml"], "error: --config nowhere.toml: no such file\n"),
+        (
+            "dealy = 2\n",
+            [],
+            "error: {config}: dealy: not a setting (the keys are the flags' names; see --help)\n",
+        ),
+        ("delay = [\n", [], "error: --config {config}: not a TOML file: "),
+        ("delay = -1\n", [], "error: {config}: delay: Input should be greater than or equal to 0\n"),
+        (None, ["--user-agent", ""], "error: --user-agent: String should have at least 1 character\n"),
+    ],
+    ids=["missing-file", "unknown-key", "not-toml", "bad-value-in-file", "bad-flag"],
+)
+def test_setting_errors_name_the_flag_or_the_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: str | None, flags: list[str], said: str
+) -> None:
+    """A bad setting is named as the user wrote it: the flag, or the config file and its key; a
+    missing or broken --config file says so (exit 2, one line)."""
+    path = tmp_path / "crawl.toml"
+    if config is not None:
+        path.write_text(config, encoding="utf-8")
+        flags = ["--config", str(path)]
+    assert main(["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(said.format(config=path))
+    assert err.count("\n") == 1
+
+
+def test_config_output_and_db_are_used(tmp_path: Path) -> None:
+    """`output` and `db` in a --config file are the outputs when no flag names them."""
+    config = tmp_path / "crawl.toml"
+    config.write_text(
+        f'output = "{tmp_path / "out.jsonl"}"\ndb = "{tmp_path / "out.sqlite"}"\n', encoding="utf-8"
+    )
+    assert main(["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "--config", str(config), "-q"]) == 0
+    assert len(records(tmp_path / "out.jsonl")) == 13
+    with closing(sqlite3.connect(tmp_path / "out.sqlite")) as conn:
+        assert conn.execute("SELECT count(*) FROM records").fetchone()[0] == 13
+
+
+@pytest.mark.parametrize("name", ["page.html", "page.warc.gz"])
+def test_a_file_that_is_no_fixture_folder_or_warc_is_named_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """--replay, serve, parse and record --from-warc of an HTML page (even one named .warc.gz) say
+    what it is not, in one line, without advice about recording into it."""
+    page = tmp_path / name
+    page.write_bytes((FIXTURES / "www.dhs.gov" / "keywords-287g.html").read_bytes())
+    runs = [
+        ["crawl", SECURE_COMMUNITIES, "--replay", str(page)],
+        ["serve", str(page)],
+        ["record", "--from-warc", str(page), "--to", str(tmp_path / "fx")],
+    ]
+    if name.endswith(".warc.gz"):
+        runs.append(["parse", str(page)])
+    for args in runs:
+        assert main(args) in (2, 3)
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, args
+        assert f"{page}" in err
+        assert "nothing can be recorded" not in err
+        assert "re-record" not in err
+    assert not (tmp_path / "fx").exists()

@@ -490,12 +490,14 @@ def test_not_a_warc_is_a_value_error(tmp_path: Path) -> None:
     is to move it away, not to record into it again; a missing one is FileNotFoundError."""
     path = tmp_path / "fake.warc.gz"
     path.write_bytes(b"<html>not a warc</html>")
-    with pytest.raises(ValueError, match="not a readable WARC"):
+    with pytest.raises(ValueError, match="is not a WARC file"):
         list(read_warc(path))
     with pytest.raises(FixtureCorrupt) as caught:
         WarcArchive.load(path)
     assert isinstance(caught.value, WarcNotAppendable)
-    assert str(caught.value).startswith(f"{path}: is not a readable WARC file: ")
+    assert str(caught.value).startswith(
+        f"{path}: is not a WARC file (it begins '<html>not a warc', not 'WARC/')"
+    )
     assert f"move it away with `mv {path} {tmp_path / 'fake.broken.warc.gz'}`" in str(caught.value)
     with pytest.raises(FileNotFoundError):
         WarcArchive.load(tmp_path / "missing.warc.gz")
