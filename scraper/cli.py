@@ -149,7 +149,7 @@ def _parse_one(
     data = _read_input(path)
     source = None if path == "-" else Path(path)
     page_url = url or (source.resolve().as_uri() if source else "file:///dev/stdin")
-    if path.endswith(".txt") or ((profile is None or profile == "text") and _is_dump(data)):
+    if profile == "text" or ((path.endswith(".txt") or profile is None) and _is_dump(data)):
         yield parse_text_dump(decode_html(data), url=url, source=source), None
         return
     yield parse_topic_page(data, url=page_url, profile=profile, backend=backend), None
@@ -359,14 +359,20 @@ def schema() -> None:
 def validate(
     file: Annotated[
         Path,
-        typer.Argument(help="A JSON Lines file of records, or '-' for standard input.", show_default=False),
+        typer.Argument(
+            help="A JSON Lines file of records (or a .bulk.ndjson output), or '-' for standard input.",
+            show_default=False,
+        ),
     ],
 ) -> None:
     """Check a JSON Lines file against the record schema; report every bad line by number.
 
     Example: [bold]topicscrape validate records.jsonl[/], or [bold]… | topicscrape validate -[/]
 
-    Exit 0 if every line is a valid record, 1 if any is not, 3 if the file cannot be read.
+    A search-engine bulk file (crawl -o out.bulk.ndjson) is read as action and record lines in
+    pairs: each record is checked, and its action's _id must be the record's id. The first
+    50 bad lines are listed, then a count. Exit 0 if every line is a valid record, 1 if any is
+    not, 3 if the file cannot be read (or is no JSON Lines at all: CSV, HTML, a database).
     """
     stdin = str(file) == "-"
     try:
@@ -375,25 +381,84 @@ def validate(
         raise _fail(f"{file}: {exc.strerror or exc}") from exc
     bad = total = 0
     seen: dict[str, int] = {}
+    action: tuple[int, str | None] | None = None  # a bulk file's pending action line: (number, _id)
+    bulk = False
     with nullcontext(handle) if stdin else handle:
         for number, raw in enumerate(handle, 1):
-            if number == 1 and (b"\0" in raw or raw.startswith(_BINARY_MAGIC)):  # JSON holds no NUL
-                raise _fail(f"{file}: not a JSON Lines file (binary data: a database or an archive?)")
             if not raw.strip():
                 continue
+            if not total and action is None:
+                _check_first_line(file, raw)
+                bulk = _bulk_action(raw) is not None
+            if bulk and action is None:
+                found = _bulk_action(raw)
+                if found is not None:
+                    action = (number, found[1])
+                    continue
+                reason: str | None = "a bulk file's record line with no action line before it"
+            else:
+                reason = _check_line(raw, number, seen)
+                if reason is None and action is not None:
+                    reason = _bulk_mismatch(raw, action)
+                action = None
             total += 1
-            reason = _check_line(raw, number, seen)
             if reason:
                 bad += 1
-                err.print(f"{file}:{number}: {reason}", markup=False)
+                if bad <= MAX_LISTED_LINES:
+                    err.print(f"{file}:{number}: {reason}", markup=False)
+    if action is not None:
+        bad += 1
+        total += 1
+        err.print(f"{file}:{action[0]}: a bulk action line with no record line after it", markup=False)
+    if bad > MAX_LISTED_LINES:
+        err.print(f"{file}: … and {bad - MAX_LISTED_LINES} more bad lines", markup=False)
     summary = f"{file}: {total - bad} of {total} records valid"
     err.print(summary if not bad else f"[red]{escape(summary)}[/]", markup=True)
     if bad:
         raise typer.Exit(int(ExitCode.PARTIAL))
 
 
+MAX_LISTED_LINES = 50
+"""Bad lines ``validate`` lists one by one; past this, a count (a wrong file is not 500 lines)."""
+
 _BINARY_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd")
 """gzip, zip, bzip2, xz and zstd: a compressed file may hold no NUL in its first line."""
+
+_BULK_ACTIONS = frozenset({"index", "create", "update", "delete"})
+
+
+def _check_first_line(file: Path, raw: bytes) -> None:
+    """Refuse (exit 3) a file that is no JSON Lines at all, naming what it looks like."""
+    head = raw.lstrip()
+    if b"\0" in raw or raw.startswith(_BINARY_MAGIC):  # JSON holds no NUL
+        raise _fail(f"{file}: not a JSON Lines file (binary data: a database or an archive?)")
+    if head.startswith(b"<"):
+        raise _fail(f"{file}: not a JSON Lines file (markup: an HTML page? `topicscrape parse` reads those)")
+    if head.startswith(b"schema_version,") or head.lstrip(b"\xef\xbb\xbf").startswith(b"schema_version,"):
+        raise _fail(f"{file}: a CSV output, not JSON Lines; validate reads .jsonl and .bulk.ndjson outputs")
+
+
+def _bulk_action(raw: bytes) -> tuple[str, str | None] | None:
+    """``(action, _id)`` if the line is a search-engine bulk action line, else None."""
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(line, dict) or len(line) != 1:
+        return None
+    ((kind, meta),) = line.items()
+    if kind not in _BULK_ACTIONS or not isinstance(meta, dict):
+        return None
+    found = meta.get("_id")
+    return kind, found if isinstance(found, str) else None
+
+
+def _bulk_mismatch(raw: bytes, action: tuple[int, str | None]) -> str | None:
+    """Why a bulk record line does not go with its action line (its ``_id`` names another record)."""
+    record_id = json.loads(raw).get("id")
+    if action[1] != record_id:
+        return f"the action on line {action[0]} has _id {action[1]!r}, the record id {record_id!r}"
+    return None
 
 
 def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:

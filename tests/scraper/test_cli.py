@@ -438,8 +438,10 @@ def test_messages_print_paths_with_brackets_as_they_are(
     bare.write_bytes(b"<html><body><p>hi</p></body></html>")
     assert main(["parse", str(bare)]) == 1
     assert f"warning: {bare}: no teasers found" in capsys.readouterr().err
-    assert main(["validate", str(bare)]) == 1
-    assert f"{bare}: 0 of 1 records valid" in capsys.readouterr().err
+    junk = tmp_path / "[bold]y.jsonl"
+    junk.write_text("{}\n")
+    assert main(["validate", str(junk)]) == 1
+    assert f"{junk}: 0 of 1 records valid" in capsys.readouterr().err
     assert main(["validate", str(tmp_path / "[red]missing.jsonl")]) == 3
     assert f"{tmp_path / '[red]missing.jsonl'}" in capsys.readouterr().err
 
@@ -541,3 +543,49 @@ def test_a_closed_pipe_ends_quietly_and_a_full_disk_in_one_line(tmp_path: Path) 
         assert done.returncode == 3
         assert done.stderr.startswith(said)
         assert done.stderr.count("\n") == 1
+
+
+def test_validate_reads_a_bulk_file_in_pairs_and_refuses_csv_and_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crawl's .bulk.ndjson validates (action + record pairs, _id = id); a swapped _id or a
+    missing record line is reported; a CSV output or an HTML page is one line, exit 3."""
+    from scraper.sinks import open_sink
+
+    records = _records_of_page0()
+    for name in ("out.bulk.ndjson", "out.csv"):
+        with open_sink(tmp_path / name) as sink:
+            sink.write(records)
+    bulk = tmp_path / "out.bulk.ndjson"
+    assert main(["validate", str(bulk)]) == 0
+    assert f"{bulk}: 5 of 5 records valid" in capsys.readouterr().err
+    lines = bulk.read_text().splitlines()
+    lines[0] = lines[0].replace(records[0].id, records[1].id)
+    bulk.write_text("\n".join(lines[:-1]) + "\n")  # the last record line is gone too
+    assert main(["validate", str(bulk)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bulk}:2: the action on line 1 has _id {records[1].id!r}, the record id {records[0].id!r}" in err
+    assert f"{bulk}:9: a bulk action line with no record line after it" in err
+    assert main(["validate", str(tmp_path / "out.csv")]) == 3
+    assert "a CSV output, not JSON Lines" in capsys.readouterr().err
+    assert main(["validate", str(PAGE0)]) == 3
+    assert "not a JSON Lines file (markup: an HTML page?" in capsys.readouterr().err
+
+
+def test_validate_lists_the_first_50_bad_lines_then_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file of 530 bad lines is 50 lines of reasons, a count of the rest and the summary."""
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text('{"id": 1}\n' * 530)
+    assert main(["validate", str(junk)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 52
+    assert err[-2] == f"{junk}: … and 480 more bad lines"
+    assert err[-1] == f"{junk}: 0 of 530 records valid"
+
+
+def _records_of_page0() -> list[Record]:
+    from parsers import parse_topic_page
+
+    return parse_topic_page(PAGE0.read_bytes(), url=URL).to_records()
