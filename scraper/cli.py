@@ -593,7 +593,14 @@ class _Display:
             )
 
 
-def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False, resumable: bool = True) -> None:
+def _summary(
+    stats: CrawlStats,
+    *,
+    state: Path,
+    interrupted: bool = False,
+    resumable: bool = True,
+    rejects: Path | None = None,
+) -> None:
     """The end-of-crawl summary on standard error: counts, errors by kind, every failed page, and
     what to run next (``resumable``: the state file is kept, so ``--resume`` can go on)."""
     go_on = "run the same command with --resume" if resumable else "run the same command again"
@@ -602,7 +609,7 @@ def _summary(stats: CrawlStats, *, state: Path, interrupted: bool = False, resum
         f"pages: {stats.pages} parsed, {stats.not_modified} unchanged (304), "
         f"{len(stats.skipped)} skipped, {stats.failed} failed",
         f"records: {stats.records} found, {stats.written} written, {stats.new_records} new, "
-        f"{stats.rejected} rejected",
+        f"{stats.rejected} rejected" + (f" (in {rejects})" if stats.rejected and rejects else ""),
         f"http: {f.requests} requests, {f.retries} retries, {f.rate_limited} rate-limited "
         f"({f.waited:.0f} s waited), {f.bytes / 1e6:.1f} MB",
         f"time: {stats.duration:.1f} s "
@@ -717,7 +724,9 @@ def _run_crawl(
         except KeyboardInterrupt:
             display.__exit__()
             if display.stats is not None and not quiet:
-                _summary(display.stats, state=state_path, interrupted=True, resumable=resumable)
+                _summary(
+                    display.stats, state=state_path, interrupted=True, resumable=resumable, rejects=rejects
+                )
             elif resumable:
                 err.print(
                     f"interrupted: state saved in {state_path}; run the same command with --resume to go on"
@@ -738,9 +747,12 @@ def _run_crawl(
         except ParseError as exc:  # a bad --profile
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
     assert stats is not None
+    code = _crawl_exit(stats)
     if not quiet:
-        _summary(stats, state=state_path, resumable=resumable)
-    raise typer.Exit(int(_crawl_exit(stats)))
+        _summary(stats, state=state_path, resumable=resumable, rejects=rejects)
+    elif code == ExitCode.UNREADABLE:  # -q silences the summary, not the news that nothing worked
+        err.print(f"error: no page could be read ({stats.failed} failed); run without -q to see why")
+    raise typer.Exit(int(code))
 
 
 def _check_outputs_kept(outputs: list[Path], state: CrawlState) -> None:
@@ -839,6 +851,20 @@ BulkIndexOption = Annotated[
     typer.Option(
         help="The _index of a .bulk.ndjson output's action lines (Elasticsearch/OpenSearch rules: "
         'lowercase, no spaces or \\/*?"<>|,#).  \\[default: topicscrape]'
+    ),
+]
+WaybackDbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Also upsert records into this SQLite database (full-text searchable)."),
+]
+WaybackConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML file of settings; flags override it. Keys are the flags' names with _ for - "
+        "(from_date, to_date for --from, --to); more: cdx_per_minute, captures_per_second, "
+        "cdx_page_size, read_timeout, connect_timeout, max_attempts, backoff_initial, backoff_max, "
+        "proxy, user_agent.",
     ),
 ]
 ConfigOption = Annotated[
@@ -1150,7 +1176,7 @@ def wayback_command(
         str | None, typer.Option("--to", help="Latest capture, inclusive (2017 means to the end of 2017).")
     ] = None,
     output: OutputOption = None,
-    db: DbOption = None,
+    db: WaybackDbOption = None,
     bulk_index: BulkIndexOption = None,
     cdx_url: Annotated[
         str | None,
@@ -1194,7 +1220,7 @@ def wayback_command(
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Captures read at once.  \\[default: 2]")
     ] = None,
-    config: ConfigOption = None,
+    config: WaybackConfigOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Every teaser a topic page ever listed, from its Wayback Machine captures, with first/last seen.
@@ -1204,8 +1230,8 @@ def wayback_command(
     [bold]topicscrape wayback https://www.dhs.gov/keywords/secure-communities --from 2011 --to 2017 \\
         -o sc.jsonl --summary[/]
 
-    [bold]topicscrape wayback https://www.dhs.gov/keywords/secure-communities \\
-        --replay fixtures/wayback -o sc.csv[/]   (offline)
+    Offline, from the bundled fixtures: [bold]topicscrape wayback \\
+        https://www.dhs.gov/keywords/secure-communities --replay fixtures/wayback -o sc.csv[/]
 
     Lists the captures (CDX API), reads each as captured with its pager pages at the nearest capture,
     and merges teasers by id; a capture identical to one read counts as a sighting but is not fetched
@@ -1441,7 +1467,10 @@ def search(
         for rec in found:
             typer.echo(rec.model_dump_json())
         return
-    table = Table("date", "title", "url", box=None, show_edge=False)
+    table = Table(box=None, show_edge=False)
+    table.add_column("date", no_wrap=True)
+    table.add_column("title", ratio=1)
+    table.add_column("url", overflow="fold")  # whole, to copy: folded, never cut with "…"
     for rec in found:
         table.add_row(str(rec.date or ""), Text(rec.title), Text(rec.url or rec.source_url))
     Console(soft_wrap=False).print(table)

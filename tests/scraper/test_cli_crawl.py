@@ -15,6 +15,7 @@ import sys
 from contextlib import closing
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 import typer
@@ -791,3 +792,50 @@ def test_a_file_that_is_no_fixture_folder_or_warc_is_named_so(
         assert "nothing can be recorded" not in err
         assert "re-record" not in err
     assert not (tmp_path / "fx").exists()
+
+
+def test_the_summary_says_where_rejected_teasers_went(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A teaser the record contract refuses is counted in the summary with the rejects file's name,
+    and is in that file with its reason."""
+    from parsers.records import TopicPage
+
+    made = TopicPage.record
+
+    def refuse_one(page: TopicPage, teaser: Any, **kwargs: Any) -> Record:
+        if page.page == 0 and teaser.position == 2:  # as the contract refuses: a real ValidationError
+            Record.model_validate({**made(page, teaser, **kwargs).model_dump(), "url": "javascript:x"})
+        return made(page, teaser, **kwargs)
+
+    monkeypatch.setattr(TopicPage, "record", refuse_one)
+    out = tmp_path / "out.jsonl"
+    assert replay(SECURE_COMMUNITIES, out=out) == 0
+    assert len(records(out)) == 12
+    rejects = tmp_path / "out.rejects.jsonl"
+    assert f"1 rejected (in {rejects})" in capsys.readouterr().err
+    (rejected,) = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert rejected["reason"].startswith("url: ")
+
+
+def test_quiet_still_says_when_nothing_could_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-q drops progress and summary, but a crawl that read nothing (exit 3) still says so in one line."""
+    assert replay("https://www.dhs.gov/keywords/not-recorded", out=tmp_path / "out.jsonl", extra=("-q",)) == 3
+    assert capsys.readouterr().err == "error: no page could be read (1 failed); run without -q to see why\n"
+
+
+def test_search_prints_whole_urls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The search table folds a long URL over lines instead of cutting it with "…"."""
+    db = tmp_path / "out.sqlite"
+    assert main(["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "--db", str(db), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["search", str(db), "felons"]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    folded = "".join(line.split()[-1] for line in out.splitlines()[1:] if line.split())
+    assert (
+        "https://www.dhs.gov/blog/2015/07/30/priority-enforcement-program-how-dhs-focusing-deporting-felons"
+        in folded
+    )
