@@ -62,7 +62,14 @@ from scraper.sinks import (
 )
 from scraper.sinks import search as search_records
 from scraper.warc import check_appendable, is_warc_path, iter_warc_pages, open_fixtures, warc_to_folder
-from scraper.wayback import WaybackEvent, WaybackStats, archive_prefix, cdx_range, run_wayback
+from scraper.wayback import (
+    CdxNotRecorded,
+    WaybackEvent,
+    WaybackStats,
+    archive_prefix,
+    cdx_range,
+    run_wayback,
+)
 
 __all__ = ["Backend", "ExitCode", "app", "main"]
 
@@ -1058,16 +1065,26 @@ def _wayback_summary(stats: WaybackStats, *, state: Path | None, cdx_url: str) -
     """The end-of-run summary on standard error: captures, records, requests, every note."""
     f = stats.fetch
     lines = [
-        f"captures: {stats.listed} listed, {stats.snapshots} read with their pages, "
-        f"{len(stats.skipped)} skipped, {len(stats.failed)} failed",
-        f"records: {stats.records} written ({stats.teasers} teasers)",
+        f"captures: {stats.listed} listed: {stats.snapshots} read with their pages, "
+        f"{stats.same_as_listed} the same as another listed (the archive redirected), "
+        f"{stats.skipped_captures} skipped, {stats.failed_captures} failed"
+        + (f", {stats.unread} not read" if stats.unread else ""),
+        f"records: {stats.records} written ({stats.teasers} teasers)"
+        + (
+            f", {stats.rejected} rejected (see {stats.rejects})"
+            if stats.rejects is not None
+            else f", {stats.rejected} rejected (logged above)"
+            if stats.rejected
+            else ""
+        ),
         f"archive: {stats.cdx_requests} CDX requests, {stats.capture_requests} capture requests, "
         f"{f.retries} retries, {f.rate_limited} rate-limited",
     ]
-    if stats.identical or stats.reused:
+    if stats.identical or stats.reused or stats.resumed:
         lines.append(
             f"not fetched: {stats.identical} identical to a capture read (same digest), "
-            f"{stats.reused} read before (by another snapshot, or before a --resume)"
+            f"{stats.reused} already read for another snapshot"
+            + (f", {stats.resumed} read before the --resume" if stats.resumed else "")
         )
     for url, reason in stats.skipped[:20]:
         lines.append(f"  skipped {url}: {reason}")
@@ -1086,14 +1103,17 @@ def _wayback_summary(stats: WaybackStats, *, state: Path | None, cdx_url: str) -
 
 def _wayback_changes(stats: WaybackStats, out: Console) -> None:
     """``--summary``: per capture date, how many teasers appeared and disappeared."""
-    table = Table("capture (UTC)", "teasers", "appeared", "disappeared", "", box=None, show_edge=False)
+    table = Table(box=None, show_edge=False)
+    for heading in ("capture (UTC)", "teasers", "appeared", "disappeared"):
+        table.add_column(heading, no_wrap=True)
+    table.add_column("")  # the note wraps when the terminal is narrow, never the figures
     for change in stats.changes:
         table.add_row(
             change.archived_at.strftime("%Y-%m-%d %H:%M"),
             str(change.teasers),
             f"+{len(change.appeared)}",
             f"-{len(change.disappeared)}",
-            "" if change.complete else "(some pages unread)",
+            change.note,
         )
     out.print(table)
 
@@ -1308,7 +1328,12 @@ def wayback_command(
         try:
             stats = asyncio.run(
                 run_wayback(
-                    url, settings=settings, open_sinks=open_sinks, state=crawl_state, progress=display
+                    url,
+                    settings=settings,
+                    open_sinks=open_sinks,
+                    state=crawl_state,
+                    rejects=default_rejects_path(outputs[0]) if outputs else None,
+                    progress=display,
                 )
             )
         except KeyboardInterrupt:
@@ -1318,6 +1343,8 @@ def wayback_command(
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except StateMismatch as exc:
             raise _fail(_wayback_mismatch(exc), ExitCode.USAGE) from exc
+        except CdxNotRecorded as exc:  # names the ranges the folder holds CDX answers for
+            raise _fail(str(exc)) from exc
         except FixtureMissing as exc:
             raise _fail(
                 f"{exc.url} is not in {exc.folder}: a replay answers only the requests of the run it "

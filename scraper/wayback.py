@@ -29,7 +29,12 @@ I/O part:
   :class:`~scraper.errors.NotArchived`. robots.txt is not fetched: the archive is an API with a
   published budget, and it applies the sites' exclusions itself.
 - :func:`iter_cdx` (``resumeKey`` paging), :func:`fetch_capture`, and :func:`run_wayback`, which the
-  CLI calls.
+  CLI calls. A teaser that fails record validation goes to the rejects file with the reason and its
+  capture, never dropped silently (``run_wayback(rejects=...)``).
+- Replaying a fixture folder, a CDX query it does not hold is answered from a recorded one of the same
+  page over a wider range (or none), its rows cut to the range asked (:class:`RecordedCdx`); without
+  one, :class:`CdxNotRecorded` names the ranges the folder holds. The range is always sent in its
+  shortest spelling (:func:`cdx_range`), so ``--from 2011-01-01`` asks what ``--from 2011`` asked.
 
 How a run survives a kill
 -------------------------
@@ -69,15 +74,16 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import httpx
+from pydantic import ValidationError
 
-from parsers import NoTeasersFound, ParseError, Record, parse_topic_page
+from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
 from scraper.client import FetchStats, build_client, build_transport, fetch
-from scraper.errors import Blocked, FetchError, NotArchived, StateMismatch
-from scraper.fixtures import FixtureFolder, RecordingTransport
+from scraper.errors import Blocked, FetchError, FixtureMissing, NotArchived, StateMismatch
+from scraper.fixtures import FixtureFolder, RecordingTransport, ReplayTransport, ResponseSource
 from scraper.frontier import CrawlState, canonicalize
 from scraper.politeness import SYSTEM_CLOCK, Clock, HostLimiter, PacedTransport, host_key
 from scraper.settings import Settings
-from scraper.sinks import Sink
+from scraper.sinks import RejectsSink, Sink
 from scraper.warc import WarcRecordingTransport, is_warc_path
 
 __all__ = [
@@ -97,9 +103,11 @@ __all__ = [
     "Capture",
     "CaptureResult",
     "CaptureStore",
+    "CdxNotRecorded",
     "CdxPage",
     "CdxRecord",
     "MementoUrl",
+    "RecordedCdx",
     "Snapshot",
     "SnapshotChange",
     "WaybackEvent",
@@ -112,6 +120,8 @@ __all__ = [
     "cdx_json_rows",
     "cdx_query_url",
     "cdx_range",
+    "covering_cdx_query",
+    "cut_to_range",
     "decode_cdx",
     "fetch_capture",
     "fetch_cdx_page",
@@ -239,6 +249,7 @@ _BLOCKED_SIGNS = (
 (EDGI's ``_client.py``: ``BlockedSiteError``, ``BlockedByRobotsError``)."""
 
 _MIN_TIME = datetime.min.replace(tzinfo=UTC)
+_MAX_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 # -- timestamps ------------------------------------------------------------------------------------
@@ -306,14 +317,43 @@ def cdx_range(from_date: str | None, to_date: str | None) -> tuple[str | None, s
     Raises:
         ValueError: a date is not readable, or ``from`` is after ``to`` (no capture could be listed).
     """
-    low = cdx_date(from_date) if from_date else None
-    high = cdx_date(to_date) if to_date else None
+    low = _shortest_start(cdx_date(from_date)) if from_date else None
+    high = _shortest_end(cdx_date(to_date)) if to_date else None
     if low is not None and high is not None and low.ljust(14, "0") > high.ljust(14, "9"):
         raise ValueError(
             f"the range starts ({from_date}) after it ends ({to_date}): no capture can be in it "
             f"(the end is inclusive: {to_date} runs to the end of that period)"
         )
     return low, high
+
+
+def _shortest_start(timestamp: str) -> str:
+    """The shortest timestamp whose period starts when ``timestamp``'s does: one range, one spelling.
+
+    ``--from 2011-01-01`` and ``--from 2011`` then send the same CDX query (``from=2011``): a
+    ``--resume`` asks for what the run it continues asked for, and a replay finds it.
+
+    >>> _shortest_start("20110101000000"), _shortest_start("20110315"), _shortest_start("201101")
+    ('2011', '20110315', '2011')
+    """
+    start = parse_timestamp(timestamp)
+    for size in (4, 6, 8, 10, 12):
+        if size < len(timestamp) and parse_timestamp(timestamp[:size]) == start:
+            return timestamp[:size]
+    return timestamp
+
+
+def _shortest_end(timestamp: str) -> str:
+    """The shortest timestamp whose period ends when ``timestamp``'s does (the CDX ``to`` is inclusive).
+
+    >>> [_shortest_end(t) for t in ("20171231", "20171231235959", "20160229", "201706")]
+    ['2017', '2017', '201602', '201706']
+    """
+    end = _period_end(timestamp)
+    for size in (4, 6, 8, 10, 12):
+        if size < len(timestamp) and _period_end(timestamp[:size]) == end:
+            return timestamp[:size]
+    return timestamp
 
 
 def parse_memento_datetime(value: str | None) -> datetime | None:
@@ -813,17 +853,29 @@ def merge_records(records: Iterable[Record], *, all_captures: bool = False) -> l
 class Snapshot:
     """What one capture of page 0, with the pages followed from it, listed.
 
+    A pager page is read at its capture nearest to page 0's (:data:`PAGER_WINDOW`). The archive
+    often captures page 0 again without the pager pages: the later snapshot then reads them at the
+    captures made with an earlier page 0 (or a later one). Such a page is *carried*: its teasers count
+    in the snapshot's list (``--summary`` compares whole lists), but the snapshot's capture time is
+    no sighting of them: their records keep the time of the capture that showed them, and
+    ``last_seen`` is never stretched to a capture that did not list the teaser.
+
     Attributes:
         archived_at: the capture time of page 0.
         capture_url: the capture of page 0.
-        ids: the record ids of every teaser on every page read.
+        ids: the record ids of every teaser on every page read (carried pages included).
         complete: every page of the pager was read (False: later pages failed or were missing).
+        carried: the ids listed only on carried pages: pager pages read at a capture that belongs to
+            another snapshot (made nearer to that one's page 0 than to this one's).
+        carried_pages: ``(page, capture time)`` of each carried page.
     """
 
     archived_at: datetime
     capture_url: str
     ids: frozenset[str]
     complete: bool = True
+    carried: frozenset[str] = frozenset()
+    carried_pages: tuple[tuple[int, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -838,6 +890,9 @@ class SnapshotChange:
         disappeared: ids in the previous snapshot and not listed now.
         complete: as :attr:`Snapshot.complete`; an incomplete one may show teasers "disappearing"
             that sat on a page that could not be read.
+        carried: of ``teasers``, those only on carried pages (see :class:`Snapshot`): counted in the
+            list, but seen at their own captures' times, not at this one.
+        carried_pages: ``(page, capture time)`` of each carried page.
     """
 
     archived_at: datetime
@@ -846,6 +901,28 @@ class SnapshotChange:
     appeared: frozenset[str]
     disappeared: frozenset[str]
     complete: bool
+    carried: int = 0
+    carried_pages: tuple[tuple[int, datetime], ...] = ()
+
+    @property
+    def note(self) -> str:
+        """What ``--summary`` says beside the counts: pages not read, and carried pages.
+
+        >>> t = datetime(2016, 7, 1, 14, 3, tzinfo=UTC)
+        >>> SnapshotChange(t, "a", 13, frozenset(), frozenset(), True, 8, ((1, t), (2, t))).note
+        '(8 on pages 1, 2 as captured 2016-07-01 14:03)'
+        """
+        notes = [] if self.complete else ["some pages unread"]
+        if self.carried_pages:
+            by_time: dict[str, list[str]] = {}
+            for page, when in sorted(self.carried_pages):
+                by_time.setdefault(when.strftime("%Y-%m-%d %H:%M"), []).append(str(page))
+            where = "; ".join(
+                f"page{'s' if len(numbers) > 1 else ''} {', '.join(numbers)} as captured {when}"
+                for when, numbers in by_time.items()
+            )
+            notes.append(f"{self.carried} on {where}")
+        return f"({'; '.join(notes)})" if notes else ""
 
 
 def summarize(snapshots: Iterable[Snapshot]) -> list[SnapshotChange]:
@@ -868,6 +945,8 @@ def summarize(snapshots: Iterable[Snapshot]) -> list[SnapshotChange]:
                 appeared=snap.ids - previous,
                 disappeared=previous - snap.ids,
                 complete=snap.complete,
+                carried=len(snap.carried),
+                carried_pages=snap.carried_pages,
             )
         )
         previous = snap.ids
@@ -896,12 +975,21 @@ class ArchiveTransport(httpx.AsyncBaseTransport):
 
     Attributes:
         counts: requests sent, by endpoint (``"cdx"``, ``"captures"``: redirect hops and retries too).
+        recorded: the CDX queries the replay source holds, when ``inner`` replays one (see
+            :class:`RecordedCdx`); None otherwise.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, cdx_url: str = DEFAULT_CDX_URL) -> None:
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        cdx_url: str = DEFAULT_CDX_URL,
+        recorded: RecordedCdx | None = None,
+    ) -> None:
         self.inner = inner
         self._cdx = httpx.URL(cdx_url)
         self.counts: dict[str, int] = {"cdx": 0, "captures": 0}
+        self.recorded = recorded
 
     def is_cdx(self, url: httpx.URL) -> bool:
         """Whether ``url`` is a request to the CDX endpoint."""
@@ -1004,7 +1092,10 @@ def build_archive_transport(
     All under :class:`ArchiveTransport`.
     """
     if transport is None and settings.replay is not None:
-        return ArchiveTransport(build_transport(settings, clock=clock), cdx_url=settings.cdx_url)
+        replay = build_transport(settings, clock=clock)
+        source = replay.folder if isinstance(replay, ReplayTransport) else None
+        recorded = None if source is None else RecordedCdx.of(source, settings.cdx_url)
+        return ArchiveTransport(replay, cdx_url=settings.cdx_url, recorded=recorded)
     cdx_key, capture_key = _endpoint_keys(settings)
     cdx = httpx.URL(settings.cdx_url)
     by_host: dict[str, list[str]] = {}
@@ -1080,6 +1171,156 @@ def cdx_query_url(
     return str(httpx.URL(cdx_url, params=params))
 
 
+class CdxNotRecorded(FixtureMissing):
+    """A replay was asked a CDX query that its folder does not hold, nor one whose range holds its
+    range; the message names the ranges the folder holds CDX answers for, to rerun with one.
+
+    Attributes:
+        ranges: the recorded ranges for the page, as ``--from``/``--to`` options ("" for no range).
+    """
+
+    def __init__(self, url: str, folder: str | Path, page: str, ranges: Sequence[str]) -> None:
+        super().__init__(url, folder)
+        self.ranges = tuple(ranges)
+        held = " and ".join(r or "no --from/--to (every capture)" for r in self.ranges)
+        if held:
+            advice = (
+                f"it holds CDX answers for {page} with {held}: rerun with one of those ranges, or a "
+                "range inside one"
+            )
+        else:
+            advice = f"it holds no CDX answer for {page}"
+        self.args = (f"{url} is not in {folder}, nor a CDX answer whose range holds this one's; {advice}",)
+
+
+_RANGE_PARAMS = ("from", "to")
+
+
+def _split_query(query_url: str) -> tuple[str, tuple[tuple[str, str], ...], str | None, str | None]:
+    """A CDX query as (endpoint, its parameters but the range, sorted; ``from``; ``to``)."""
+    url = httpx.URL(query_url)
+    params = url.params
+    rest = tuple(sorted((k, v) for k, v in params.multi_items() if k not in _RANGE_PARAMS))
+    return str(url.copy_with(query=None)), rest, params.get("from"), params.get("to")
+
+
+def _range_holds(outer: tuple[str | None, str | None], inner: tuple[str | None, str | None]) -> bool:
+    """Whether the CDX range ``outer`` (``from``, ``to``; None: open) holds all of ``inner``."""
+    try:
+        starts_before = outer[0] is None or (
+            inner[0] is not None and parse_timestamp(outer[0]) <= parse_timestamp(inner[0])
+        )
+        ends_after = outer[1] is None or (
+            inner[1] is not None and _period_end(outer[1]) >= _period_end(inner[1])
+        )
+    except ValueError:
+        return False
+    return starts_before and ends_after
+
+
+def _range_option(low: str | None, high: str | None) -> str:
+    return " ".join(f"--{name} {value}" for name, value in (("from", low), ("to", high)) if value)
+
+
+def covering_cdx_query(query_url: str, recorded: Iterable[str]) -> str | None:
+    """Of the CDX queries ``recorded``, the one that answers ``query_url`` once its rows are cut to
+    ``query_url``'s range: the same query (endpoint, URL, filters, page size, resume key) over a
+    range that holds this one's (no range, or a wider one); the narrowest such, ``query_url``
+    itself when it is there. None when there is none.
+
+    >>> wide = cdx_query_url("https://a.gov/k")
+    >>> covering_cdx_query(cdx_query_url("https://a.gov/k", from_date="2010", to_date="2018"), [wide]) == wide
+    True
+    >>> covering_cdx_query(wide, [cdx_query_url("https://a.gov/k", from_date="2011")]) is None
+    True
+    """
+    endpoint, rest, low, high = _split_query(query_url)
+    best: tuple[datetime, datetime, str] | None = None
+    for candidate in recorded:
+        try:
+            their_endpoint, their_rest, their_low, their_high = _split_query(candidate)
+        except (httpx.InvalidURL, ValueError):
+            continue
+        if (their_endpoint, their_rest) != (endpoint, rest):
+            continue
+        if not _range_holds((their_low, their_high), (low, high)):
+            continue
+        start = _MIN_TIME if their_low is None else parse_timestamp(their_low)
+        end = _MAX_TIME if their_high is None else parse_timestamp(_period_end(their_high))
+        # The narrowest: the latest start, then the earliest end.
+        if best is None or (start, best[1]) > (best[0], end):
+            best = (start, end, candidate)
+    return None if best is None else best[2]
+
+
+def cut_to_range(page: CdxPage, from_date: str | None, to_date: str | None) -> CdxPage:
+    """``page`` with only the captures in the CDX range ``from_date``..``to_date`` (either may be None),
+    read as the CDX server reads them (``to`` inclusive to the end of the period it names).
+
+    >>> rows = [CdxRecord("k", ts, "http://a/", "text/html", "200", "D", "1") for ts in
+    ...         ("20101231235959", "20110101000000", "20171231235959", "2018")]
+    >>> [r.timestamp for r in cut_to_range(CdxPage(tuple(rows)), "2011", "2017").records]
+    ['20110101000000', '20171231235959']
+    """
+    low = _MIN_TIME if from_date is None else parse_timestamp(from_date)
+    high = None if to_date is None else parse_timestamp(_period_end(to_date))
+    kept = tuple(
+        record
+        for record in page.records
+        if low <= record.captured_at and (high is None or record.captured_at <= high)
+    )
+    return replace(page, records=kept)
+
+
+@dataclass(frozen=True)
+class RecordedCdx:
+    """The CDX queries a replay source holds, so that a query it does not hold is answered from one
+    that covers its range (:func:`covering_cdx_query`), its rows cut to the range asked
+    (:func:`cut_to_range`): ``--replay fixtures/wayback --from 2010 --to 2018`` reads the answer
+    recorded without a range. Only CDX answers are so derived; captures are replayed as recorded.
+
+    Attributes:
+        root: the fixture folder or WARC file.
+        queries: the recorded requests to the CDX endpoint.
+    """
+
+    root: Path
+    queries: tuple[str, ...]
+
+    @classmethod
+    def of(cls, source: ResponseSource, cdx_url: str) -> RecordedCdx:
+        """The CDX queries (requests to ``cdx_url``'s endpoint) that ``source`` holds."""
+        endpoint = httpx.URL(cdx_url)
+        queries = []
+        for saved in source:
+            try:
+                url = httpx.URL(saved.url)
+            except httpx.InvalidURL:
+                continue
+            if host_key(url) == host_key(endpoint) and url.path == endpoint.path:
+                queries.append(saved.url)
+        return cls(source.root, tuple(queries))
+
+    def query_for(self, query_url: str) -> str:
+        """The recorded query that answers ``query_url`` (see :func:`covering_cdx_query`).
+
+        Raises:
+            CdxNotRecorded: there is none; its message names the ranges recorded for the page.
+        """
+        found = covering_cdx_query(query_url, self.queries)
+        if found is not None:
+            return found
+        _, rest, _, _ = _split_query(query_url)
+        page = dict(rest).get("url", query_url)
+        ranges = []
+        for candidate in self.queries:
+            _, their_rest, low, high = _split_query(candidate)
+            names = dict(their_rest)
+            if names.get("url") == page and "resumeKey" not in names:
+                ranges.append(_range_option(low, high))
+        raise CdxNotRecorded(query_url, self.root, page, sorted(dict.fromkeys(ranges)))
+
+
 async def fetch_cdx_page(
     client: httpx.AsyncClient,
     query_url: str,
@@ -1087,17 +1328,27 @@ async def fetch_cdx_page(
     settings: Settings,
     stats: FetchStats | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    recorded: RecordedCdx | None = None,
 ) -> CdxPage:
     """GET one CDX page and read it; a cut-off or garbled answer is asked for again.
 
     The CDX server sometimes ends an answer early (a timeout on its side); the same request usually
     works the next time. Each try waits its turn under the CDX budget like any other request.
 
+    With ``recorded`` (a replay), the recorded query that covers ``query_url``'s range is asked for,
+    and its rows cut to that range (see :class:`RecordedCdx`).
+
     Raises:
         FetchError: the request failed, or every one of ``max_attempts`` answers was unreadable
             (``transient``: ``--resume`` tries again).
         Blocked: the archive excludes the URL.
+        CdxNotRecorded: ``recorded`` holds no query that covers this one.
     """
+    asked = query_url
+    if recorded is not None:
+        query_url = recorded.query_for(asked)
+        if query_url != asked:
+            logger.info("%s: answered from the recorded %s", asked, query_url)
     problem = ""
     for attempt in range(1, settings.max_attempts + 1):
         fetched = await fetch(client, query_url, settings=settings, site=query_url, stats=stats, clock=clock)
@@ -1109,6 +1360,9 @@ async def fetch_cdx_page(
             continue
         if page.malformed:
             logger.warning("%s: skipped %d malformed CDX row(s)", query_url, page.malformed)
+        if query_url != asked:
+            _, _, low, high = _split_query(asked)
+            page = cut_to_range(page, low, high)
         return page
     raise FetchError(
         query_url, f"the CDX answer was unreadable {settings.max_attempts} times: {problem}", transient=True
@@ -1125,6 +1379,7 @@ async def iter_cdx(
     collapse: bool = False,
     stats: FetchStats | None = None,
     clock: Clock = SYSTEM_CLOCK,
+    recorded: RecordedCdx | None = None,
 ) -> AsyncIterator[CdxRecord]:
     """Every readable capture of ``url`` (see :func:`cdx_query_url`), page after page by ``resumeKey``.
 
@@ -1136,6 +1391,7 @@ async def iter_cdx(
         FetchError: a page could not be had (see :func:`fetch_cdx_page`), or the server sent the same
             resume key twice (it would loop forever).
         Blocked: the archive excludes the URL.
+        CdxNotRecorded: ``recorded`` (a replay) holds no query that covers one asked for.
     """
     resume_key: str | None = None
     keys: set[str] = set()
@@ -1150,7 +1406,9 @@ async def iter_cdx(
             limit=settings.cdx_page_size,
             resume_key=resume_key,
         )
-        page = await fetch_cdx_page(client, query, settings=settings, stats=stats, clock=clock)
+        page = await fetch_cdx_page(
+            client, query, settings=settings, stats=stats, clock=clock, recorded=recorded
+        )
         _warn_if_cut(page, settings.cdx_page_size, query)
         for record in page.records:
             if record != last:
@@ -1287,6 +1545,8 @@ class CaptureResult:
         records: the page's records, stamped with ``archived_at`` and ``capture_url``.
         next_url: the original URL of the next page, if the capture links one.
         skipped: why the capture yields nothing (an error page, no teasers); None when it was read.
+        rejects: the page's teasers that fail record validation, each as ``(reason, data)``: the
+            teaser's fields plus the ``capture_url`` and ``archived_at`` it was read from.
     """
 
     url: str
@@ -1297,6 +1557,7 @@ class CaptureResult:
     records: tuple[Record, ...] = ()
     next_url: str | None = None
     skipped: str | None = None
+    rejects: tuple[tuple[str, dict[str, object]], ...] = ()
 
 
 _CAPTURE_SCHEMA = """
@@ -1331,11 +1592,27 @@ CREATE INDEX IF NOT EXISTS wayback_digests_twins ON wayback_digests (digest, ori
 CREATE TABLE IF NOT EXISTS wayback_revisits (
     url          TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wayback_rejects (
+    url          TEXT NOT NULL,
+    position     INTEGER NOT NULL,
+    reason       TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    PRIMARY KEY (url, position)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wayback_listed (
+    url          TEXT PRIMARY KEY,
+    outcome      TEXT,
+    snapshot     TEXT
+) WITHOUT ROWID;
 """
 """``wayback_captures.twin_of``: a capture identical to one read (same CDX digest of the same original)
 is stored as a pointer to the capture whose records it repeats (``records`` left ``[]``), not as a copy
 of them: a page captured unchanged 5,000 times costs 5,000 small rows, not 5,000 copies of its list.
-``wayback_revisits`` names the listed captures that are revisit records (``warc/revisit``)."""
+``wayback_revisits`` names the listed captures that are revisit records (``warc/revisit``).
+``wayback_rejects`` holds the teasers of the captures read that failed record validation, written to the
+rejects file at the end of the run. ``wayback_listed`` holds every capture of page 0 the CDX listed and
+what became of it (``read`` as part of ``snapshot``, ``skipped``, ``failed``; NULL: not yet), so the
+run's figures add up across a ``--resume``."""
 
 _CAPTURE_COLUMNS = "url, final_url, page_url, page, archived_at, next_url, skipped, twin_of"
 
@@ -1351,6 +1628,15 @@ def _iso(when: datetime) -> str:
 
 def _from_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _belongs(snapshot: datetime, captured: datetime | None, users: Sequence[datetime]) -> bool:
+    """Whether a pager capture made at ``captured`` belongs to the snapshot of page 0 at
+    ``snapshot``: of the snapshots ``users`` that read it, that one's page 0 is the nearest to it
+    (the earlier on a tie)."""
+    if captured is None:
+        return True
+    return min(users, key=lambda t: (abs(t - captured), t)) == snapshot
 
 
 class CaptureStore:
@@ -1406,6 +1692,8 @@ class CaptureStore:
                 "wayback_snapshots",
                 "wayback_digests",
                 "wayback_revisits",
+                "wayback_rejects",
+                "wayback_listed",
             ):
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("COMMIT")
@@ -1418,11 +1706,24 @@ class CaptureStore:
         stamp = None if result.archived_at is None else _iso(result.archived_at)
         row = (result.page_url, result.page, stamp, result.next_url, result.skipped, records)
         keys = dict.fromkeys((result.url, result.final_url))
-        self._write(
-            "INSERT OR REPLACE INTO wayback_captures (url, final_url, page_url, page, archived_at, next_url, "
-            "skipped, records, twin_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [(key, result.final_url, *row) for key in keys],
-        )
+        rejects = [
+            (result.final_url, position, reason, json.dumps(data, ensure_ascii=False, default=str))
+            for position, (reason, data) in enumerate(result.rejects)
+        ]
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO wayback_captures (url, final_url, page_url, page, archived_at, "
+                    "next_url, skipped, records, twin_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                    [(key, result.final_url, *row) for key in keys],
+                )
+                self._conn.execute("DELETE FROM wayback_rejects WHERE url = ?", (result.final_url,))
+                self._conn.executemany("INSERT INTO wayback_rejects VALUES (?, ?, ?, ?)", rejects)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
         with self._lock:
             for key in keys:
                 self._records.pop(key, None)
@@ -1497,6 +1798,48 @@ class CaptureStore:
             while len(self._records) > RECORDS_CACHE_SIZE:
                 self._records.popitem(last=False)
         return records
+
+    def rejects(self) -> Iterator[tuple[str, str, dict[str, object]]]:
+        """``(reason, source URL, data)`` of every teaser rejected in a capture read, in capture order."""
+        rows = self._read(
+            "SELECT r.reason, c.page_url, r.data FROM wayback_rejects r "
+            "JOIN wayback_captures c ON c.url = r.url ORDER BY c.archived_at, r.url, r.position"
+        )
+        for reason, page_url, data in rows:
+            yield str(reason), str(page_url), json.loads(data)
+
+    def save_listed(self, urls: Sequence[str]) -> None:
+        """Remember captures of page 0 the CDX listed (a listed one again keeps its outcome)."""
+        self._write("INSERT OR IGNORE INTO wayback_listed (url) VALUES (?)", [(url,) for url in urls])
+
+    def save_outcome(
+        self, url: str, outcome: Literal["read", "skipped", "failed"], snapshot: str | None = None
+    ) -> None:
+        """What became of the listed capture ``url``: ``read`` as the snapshot ``snapshot`` (the capture
+        of page 0 that answered), ``skipped`` or ``failed``."""
+        self._write(
+            "INSERT OR REPLACE INTO wayback_listed (url, outcome, snapshot) VALUES (?, ?, ?)",
+            [(url, outcome, snapshot)],
+        )
+
+    def listed_outcomes(self) -> dict[str, int]:
+        """How many listed captures of page 0 were ``listed`` in all, and how many of them are
+        ``snapshots`` (distinct snapshots read), ``same`` (answered with a capture another listed one
+        was read as), ``skipped``, ``failed`` and ``unread``: the last five add up to the first."""
+        ((listed, read, snapshots, skipped, failed, unread),) = self._read(
+            "SELECT count(*), count(*) FILTER (WHERE outcome = 'read'), "
+            "count(DISTINCT snapshot) FILTER (WHERE outcome = 'read'), "
+            "count(*) FILTER (WHERE outcome = 'skipped'), count(*) FILTER (WHERE outcome = 'failed'), "
+            "count(*) FILTER (WHERE outcome IS NULL) FROM wayback_listed"
+        )
+        return {
+            "listed": listed,
+            "snapshots": snapshots,
+            "same": read - snapshots,
+            "skipped": skipped,
+            "failed": failed,
+            "unread": unread,
+        }
 
     def save_lookup(self, page_url: str, records: Sequence[CdxRecord]) -> None:
         """Store the CDX lookup of a listing page's captures."""
@@ -1576,22 +1919,57 @@ class CaptureStore:
 
         Snapshots made of the same captures read (identical captures of every page) share one set
         of ids: memory grows with the distinct lists, not with the captures."""
+        rows = [
+            (capture, _from_iso(archived_at), list(json.loads(chain)), bool(complete))
+            for capture, archived_at, chain, complete in self._read(
+                "SELECT capture, archived_at, chain, complete FROM wayback_snapshots"
+            )
+        ]
+        # A pager page's capture belongs to the snapshot whose page 0 was captured nearest to it;
+        # the others that read it carry it (see Snapshot.carried).
+        used_by: dict[str, list[datetime]] = {}
+        for _, when, chain, _ in rows:
+            for url in chain[1:]:
+                used_by.setdefault(url, []).append(when)
+        pages: dict[str, tuple[int, datetime | None]] = {}
+        for url in used_by:
+            found = self._read("SELECT page, archived_at FROM wayback_captures WHERE url = ?", (url,))
+            page, stamp = found[0] if found else (0, None)
+            pages[url] = (int(page), None if stamp is None else _from_iso(stamp))
         snapshots = []
-        for capture, _listed, archived_at, chain, complete in self._read(
-            "SELECT capture, listed, archived_at, chain, complete FROM wayback_snapshots"
-        ):
-            sources = tuple(self._source(url) for url in json.loads(chain))
-            ids = self._ids.get(sources)
-            if ids is None:
-                found: set[str] = set()
-                for source in sources:
-                    if source is not None:
-                        found.update(record.id for record in self._stored_records(source))
-                ids = self._ids[sources] = frozenset(found)
-                while len(self._ids) > RECORDS_CACHE_SIZE:
-                    self._ids.popitem(last=False)
-            snapshots.append(Snapshot(_from_iso(archived_at), capture, ids, bool(complete)))
+        for capture, when, chain, complete in rows:
+            own: list[str] = [chain[0]]
+            carried: list[str] = []
+            for url in chain[1:]:
+                (own if _belongs(when, pages[url][1], used_by[url]) else carried).append(url)
+            ids = self._ids_of(own)
+            carried_ids = self._ids_of(carried) - ids
+            snapshots.append(
+                Snapshot(
+                    when,
+                    capture,
+                    ids | carried_ids,
+                    complete,
+                    carried=carried_ids,
+                    carried_pages=tuple((pages[url][0], pages[url][1] or when) for url in carried),
+                )
+            )
         return snapshots
+
+    def _ids_of(self, urls: Sequence[str]) -> frozenset[str]:
+        """The record ids of the captures ``urls``; the same captures share one set (memory grows
+        with the distinct lists, not with the snapshots)."""
+        sources = tuple(self._source(url) for url in urls)
+        ids = self._ids.get(sources)
+        if ids is None:
+            found: set[str] = set()
+            for source in sources:
+                if source is not None:
+                    found.update(record.id for record in self._stored_records(source))
+            ids = self._ids[sources] = frozenset(found)
+            while len(self._ids) > RECORDS_CACHE_SIZE:
+                self._ids.popitem(last=False)
+        return ids
 
     def _source(self, url: str) -> str | None:
         """The capture whose stored records are those of ``url`` (itself, or the one it points to)."""
@@ -1633,21 +2011,36 @@ class WaybackEvent:
 class WaybackStats:
     """Figures and notes of a run, for its summary.
 
+    The captures of page 0 add up, over the whole run (the runs a ``--resume`` continues included):
+    ``listed == snapshots + same_as_listed + skipped_captures + failed_captures + unread``.
+
     Attributes:
         url: the topic page.
-        listed: captures of page 0 the CDX listing gave this run, identical ones included.
-        snapshots: captures of page 0 read, with their pages, over the whole run (resumes included).
+        listed: captures of page 0 the CDX listing gave, identical ones included.
+        snapshots: of those, the ones read with their pages: one per row of ``changes``.
+        same_as_listed: of those, the ones the archive answered with another listed capture that was
+            read (it redirects to the nearest capture it can play back): one snapshot for both.
+        skipped_captures: of those, the ones with nothing usable (an error or maintenance page, no
+            teasers), each named in ``skipped``.
+        failed_captures: of those, the ones that could not be read (page 0 or a pager page failed);
+            ``--resume`` tries them again.
+        unread: of those, the ones not read yet (the run stopped: the archive excludes the URL).
         captures_read: capture requests answered by a capture, this run.
         identical: captures not fetched because one with the same CDX digest (same bytes) was read:
             its records were taken, stamped with this capture's time, this run.
-        reused: captures not fetched because they had been read already (for another snapshot, or
-            by the interrupted run a ``--resume`` goes on with), this run.
+        reused: captures not fetched because this run had read them already, for another snapshot
+            (a pager page nearest to two captures of page 0; a capture the archive redirected to).
+        resumed: captures not fetched because the run a ``--resume`` continues had read them.
         cdx_requests: requests sent to the CDX endpoint, this run.
         capture_requests: requests sent for captures (redirect hops and retries included), this run.
         records: records written.
         teasers: distinct teasers (record ids).
-        skipped: ``(capture URL, why)`` of captures with nothing usable (error pages, no teasers);
-            notes, not failures.
+        rejected: teasers that failed record validation, in the captures read (whole run): written to
+            ``rejects`` with the reason, never dropped silently.
+        rejects: the rejects file written, None when there was nothing to write there (or no file was
+            given: each reject is then logged as a warning).
+        skipped: ``(capture URL, why)`` of captures with nothing usable (error pages, no teasers) and
+            of pager pages not read (no capture near page 0's); notes, not failures.
         failed: ``(URL, why)`` of what could not be read this run; ``--resume`` tries them again.
         blocked: the archive's reason when it excludes the URL; nothing was read.
         changes: per snapshot, teasers that appeared and disappeared (for ``--summary``).
@@ -1657,13 +2050,20 @@ class WaybackStats:
     url: str
     listed: int = 0
     snapshots: int = 0
+    same_as_listed: int = 0
+    skipped_captures: int = 0
+    failed_captures: int = 0
+    unread: int = 0
     captures_read: int = 0
     identical: int = 0
     reused: int = 0
+    resumed: int = 0
     cdx_requests: int = 0
     capture_requests: int = 0
     records: int = 0
     teasers: int = 0
+    rejected: int = 0
+    rejects: Path | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     blocked: str | None = None
@@ -1730,6 +2130,8 @@ class _Run:
         self.from_date, self.to_date = cdx_range(settings.from_date, settings.to_date)
         self._captures = _Once()
         self._lookups = _Once()
+        self._saved: set[str] = set()  # captures this run stored: a later use of one is `reused`
+        self.recorded: RecordedCdx | None = None
         self._done = 0
         self._total = 0
 
@@ -1756,8 +2158,12 @@ class _Run:
                     return
                 done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 tasks = set(pending)
-                for task in done:
-                    task.result()
+                # Every finished task's outcome is taken (the first error is raised, after the
+                # others are retrieved): none is left for asyncio to report as never retrieved.
+                errors = [task.exception() for task in done if not task.cancelled()]
+                error = next((exc for exc in errors if exc is not None), None)
+                if error is not None:
+                    raise error
         finally:
             for task in tasks:
                 task.cancel()
@@ -1774,7 +2180,12 @@ class _Run:
         """Read one CDX page: queue its captures and the next page."""
         try:
             listing = await fetch_cdx_page(
-                client, query_url, settings=self.settings, stats=self.stats.fetch, clock=self.clock
+                client,
+                query_url,
+                settings=self.settings,
+                stats=self.stats.fetch,
+                clock=self.clock,
+                recorded=self.recorded,
             )
         except Blocked as exc:
             self.stats.blocked = exc.reason
@@ -1791,9 +2202,9 @@ class _Run:
             if _listable(record)
         ]
         self.store.save_digests(readable)  # before the captures are queued: a worker may claim one now
+        self.store.save_listed([capture_url for capture_url, _ in readable])
         for capture_url, _ in readable:
             if self.state.add(capture_url, start_url=self.url, page=0):
-                self.stats.listed += 1
                 self._total += 1
         _warn_if_cut(listing, self.settings.cdx_page_size, query_url)
         if listing.resume_key is not None:
@@ -1854,9 +2265,14 @@ class _Run:
         if chain:
             self.store.save_snapshot(listed, chain, complete=complete and failure is None)
         if failure is not None:
+            self.store.save_outcome(listed, "failed")
             self.state.mark_failed(listed, f"{failure[0]}: {failure[1]}")
             self._fail(*failure)
             return
+        if chain:
+            self.store.save_outcome(listed, "read", chain[0].final_url)
+        else:
+            self.store.save_outcome(listed, "skipped")
         ids = [record.id for result in chain for record in result.records]
         self.state.mark_done(listed, records=len(ids), ids=ids)
         self._done += 1
@@ -1901,6 +2317,7 @@ class _Run:
                 return known
             result = await self._read(client, url, page_url, page)
             self.store.save_capture(result)
+            self._saved.update((result.url, result.final_url))
             return result
 
         result = await self._captures.run(key, read)
@@ -1922,7 +2339,10 @@ class _Run:
         """
         stored = self.store.capture(url)
         if stored is not None:
-            self.stats.reused += 1
+            if url in self._saved:
+                self.stats.reused += 1
+            else:
+                self.stats.resumed += 1
             return stored
         twin = self.store.twin(url, page_url=page_url, page=page)
         if twin is None:
@@ -1941,6 +2361,7 @@ class _Run:
             skipped=twin.skipped,
         )
         self.store.save_twin(url, twin, when)
+        self._saved.add(url)
         self.stats.identical += 1
         return result
 
@@ -1989,10 +2410,8 @@ class _Run:
             return replace(base, skipped=f"{note}the capture cannot be read: {exc}")
         next_url = _on_site_of(parsed.next_url, capture.original, page_url)
         parsed = parsed.model_copy(update={"url": page_url, "next_url": next_url})
-        records = parsed.to_records(
-            fetched_at=capture.fetched_at, archived_at=capture.archived_at, capture_url=capture.url
-        )
-        return replace(base, records=tuple(records), next_url=next_url)
+        records, rejects = _validated(parsed, capture)
+        return replace(base, records=records, next_url=next_url, rejects=rejects)
 
     async def _lookup(self, client: httpx.AsyncClient, page_url: str) -> tuple[CdxRecord, ...]:
         """The readable captures of a pager page in the run's range, looked up once (per run, and
@@ -2014,6 +2433,7 @@ class _Run:
                         collapse=False,  # nearest in time wants every capture, identical or not
                         stats=self.stats.fetch,
                         clock=self.clock,
+                        recorded=self.recorded,
                     )
                     if _listable(record)
                 ]
@@ -2025,6 +2445,35 @@ class _Run:
             return found
 
         return await self._lookups.run(page_url, look)
+
+
+def _validated(
+    page: TopicPage, capture: Capture
+) -> tuple[tuple[Record, ...], tuple[tuple[str, dict[str, object]], ...]]:
+    """The records of a capture's teasers, and the teasers that fail validation with the reason:
+    never dropped silently, they go to the rejects file (as a crawl's do), with the capture they were
+    read from."""
+    records: list[Record] = []
+    rejects: list[tuple[str, dict[str, object]]] = []
+    for teaser in page.teasers:
+        try:
+            records.append(
+                page.record(
+                    teaser,
+                    fetched_at=capture.fetched_at,
+                    archived_at=capture.archived_at,
+                    capture_url=capture.url,
+                )
+            )
+        except ValidationError as exc:
+            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            data = {
+                **teaser.model_dump(mode="json"),
+                "capture_url": capture.url,
+                "archived_at": _iso(capture.archived_at),
+            }
+            rejects.append((reason, data))
+    return tuple(records), tuple(rejects)
 
 
 _REVISIT_NOTE = "a revisit record of a capture not in this listing (outside the range, or not a 200 page)"
@@ -2056,6 +2505,48 @@ def _on_site_of(link: str | None, original: str, page_url: str) -> str | None:
 
 def _site(host: str) -> str:
     return host.lower().removeprefix("www.")
+
+
+def _count_listed(stats: WaybackStats, store: CaptureStore) -> None:
+    """Fill in what became of the listed captures of page 0 (see :class:`WaybackStats`)."""
+    counts = store.listed_outcomes()
+    stats.listed = counts["listed"]
+    stats.snapshots = counts["snapshots"]
+    stats.same_as_listed = counts["same"]
+    stats.skipped_captures = counts["skipped"]
+    stats.failed_captures = counts["failed"]
+    stats.unread = counts["unread"]
+
+
+def _write_rejects(
+    store: CaptureStore, path: Path | None, *, outputs_written: bool
+) -> tuple[int, Path | None]:
+    """Write the run's rejects to ``path`` (whole, replacing the file), or log them without one.
+
+    Returns:
+        How many teasers were rejected, and the file they are in (None when none was written).
+    """
+    found = 0
+    sink: RejectsSink | None = None
+    try:
+        for reason, source_url, data in store.rejects():
+            found += 1
+            if path is None:
+                logger.warning(
+                    "rejected a teaser on %s (%s): %s", source_url, data.get("capture_url"), reason
+                )
+                continue
+            if sink is None:
+                sink = RejectsSink(path, resume=False)
+            sink.reject(reason, source_url=source_url, data=data)
+    finally:
+        if sink is not None:
+            sink.close()
+    if sink is None and path is not None and outputs_written and path.is_file():
+        # It listed the rejects of the output this run has just replaced.
+        logger.info("%s: no rejects in this run; removing the earlier run's file", path)
+        path.unlink()
+    return found, path if sink is not None else None
 
 
 def _identity(url: str, from_date: str | None, to_date: str | None, settings: Settings) -> dict[str, object]:
@@ -2123,6 +2614,7 @@ async def run_wayback(
     sinks: Sequence[Sink] = (),
     open_sinks: Callable[[], Sequence[Sink]] | None = None,
     state: CrawlState | None = None,
+    rejects: Path | None = None,
     progress: Callable[[WaybackEvent], None] | None = None,
     clock: Clock = SYSTEM_CLOCK,
     transport: httpx.AsyncBaseTransport | None = None,
@@ -2151,6 +2643,11 @@ async def run_wayback(
         state: the crawl state, for ``--resume`` (``settings.resume``). The run's identity (URL,
             range, CDX and archive URLs) is stored in it; a resume of another run's state raises
             :class:`~scraper.errors.StateMismatch` before anything is read. None keeps it in memory.
+        rejects: the JSON Lines file for teasers that fail record validation (the reason, the page,
+            the teaser's fields and the capture it was read from; ``default_rejects_path`` of the
+            first output). Written at the end, whole, like the outputs, whenever there are rejects;
+            a rejects file left by an earlier run is removed when this run writes its outputs
+            without any. None: each reject is logged as a warning instead.
         progress: called with a :class:`WaybackEvent` as the run goes.
         clock: time source for pacing and waits.
         transport: the transport that does the I/O (default: the network, or the replay folder);
@@ -2177,6 +2674,7 @@ async def run_wayback(
     try:
         run = _Run(url, settings=settings, state=state, store=store, progress=progress, clock=clock)
         stack = build_archive_transport(settings, transport=transport, clock=clock)
+        run.recorded = stack.recorded
         _start_run(state, identity, resume=settings.resume)
         if settings.resume:
             state.requeue_failed()
@@ -2195,6 +2693,7 @@ async def run_wayback(
                 await run.drive(client)
         except _Stop:
             state.end_run("failed")
+            _count_listed(run.stats, store)
             return run.stats
         except (asyncio.CancelledError, KeyboardInterrupt):
             state.end_run("interrupted")
@@ -2211,9 +2710,9 @@ async def run_wayback(
         opened = open_sinks() if open_sinks is not None and records else ()
         for sink in (*sinks, *opened):
             sink.write(records)
-        snapshots = store.snapshots()
-        stats.snapshots = len(snapshots)
-        stats.changes = summarize(snapshots)
+        stats.rejected, stats.rejects = _write_rejects(store, rejects, outputs_written=bool(opened))
+        _count_listed(stats, store)
+        stats.changes = summarize(store.snapshots())
         stats.records = len(records)
         stats.teasers = len({record.id for record in records})
         state.end_run("failed" if stats.failed else "done")

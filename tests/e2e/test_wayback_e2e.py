@@ -10,22 +10,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import socket
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
-from parsers import Record
+from parsers import Record, TopicPage
+from scraper import wayback
 from scraper.cli import main
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
 from scraper.sinks import JsonlSink
-from scraper.wayback import DEFAULT_RATE_LIMIT_WAIT, WaybackStats, run_wayback
+from scraper.wayback import DEFAULT_RATE_LIMIT_WAIT, CdxNotRecorded, WaybackStats, run_wayback
 
 from e2e.archive import FIXTURES, FakeArchive
 from e2e.make_wayback_fixtures import RANGES, build
@@ -368,10 +370,10 @@ async def test_resume_after_a_kill_fetches_nothing_twice(
             clock=fake_clock,
         )
     assert Counter(archive.web_log).most_common(1)[0][1] == 1
-    # Not fetched: the 2013 page 0, read before the kill (for 20130612011500, then listed as
-    # 20130612093000) and that snapshot's page 1; the pages 1 and 2 of the 2016-07-03 repeat and of
-    # the 2016-07-05 revisit record.
-    assert stats.reused == 7
+    # Not fetched, read before the kill: the 2013 page 0 (for 20130612011500, then listed as
+    # 20130612093000). Read by this run already: that snapshot's page 1 (for 20130612093000), and the
+    # pages 1 and 2 of the 2016-07-03 repeat and of the 2016-07-05 revisit record.
+    assert (stats.resumed, stats.reused) == (2, 5)
     assert stats.identical == 2  # the page 0 of the 2016-07-03 repeat and of the 07-05 revisit
     lines = (tmp_path / "sc.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == len({json.loads(line)["id"] for line in lines}) == 16
@@ -419,6 +421,120 @@ async def test_recorded_run_replays_offline(
     assert replayed.failed == []
     assert _seen(records) == _seen(live)
     assert len(archive.web_log) + len(archive.cdx_log) == requests  # the replay sent nothing
+
+
+@pytest.mark.parametrize(
+    ("from_date", "to_date"),
+    [("2010", "2018"), ("2012", "2016-06"), ("2011-01-01", "2017-12-31"), ("2013-06", None)],
+)
+async def test_replay_answers_a_range_from_a_recorded_wider_one(
+    archive: FakeArchive, fake_clock: FakeClock, from_date: str, to_date: str | None
+) -> None:
+    """A range the fixtures did not record is answered from a recorded CDX query that holds it (no
+    range, or 2011-2017), cut to the range: the same records as the archive gives for that range."""
+    replayed, records = await _run(
+        Settings(replay=FIXTURES, from_date=from_date, to_date=to_date), fake_clock
+    )
+    assert replayed.failed == []
+    _, live = await _run(_settings(archive, from_date=from_date, to_date=to_date), fake_clock)
+    assert _seen(records) == _seen(live)
+    assert len(records) == len(live) > 0
+
+
+def _without_the_unranged_cdx(tmp_path: Path) -> Path:
+    """A copy of fixtures/wayback holding only the 2011-2017 CDX answers."""
+    folder = tmp_path / "wayback"
+    shutil.copytree(FIXTURES, folder)
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    index["responses"] = {
+        url: saved for url, saved in index["responses"].items() if "/cdx/" not in url or "from=2011" in url
+    }
+    (folder / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    return folder
+
+
+async def test_replay_without_a_covering_cdx_answer_names_the_recorded_ranges(
+    fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """A folder holding only the 2011-2017 CDX answers cannot answer --from 2010: the error names the
+    range it holds (CdxNotRecorded); a range inside it is answered."""
+    folder = _without_the_unranged_cdx(tmp_path)
+    with pytest.raises(CdxNotRecorded) as caught:
+        await _run(Settings(replay=folder, from_date="2010"), fake_clock)
+    assert caught.value.ranges == ("--from 2011 --to 2017",)
+    assert f"holds CDX answers for {TOPIC} with --from 2011 --to 2017" in str(caught.value)
+    _, records = await _run(Settings(replay=folder, from_date="2012", to_date="2013"), fake_clock)
+    assert len(records) == 10
+
+
+def test_cli_replay_without_a_covering_cdx_answer_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI exits 3 in one line, saying the query is not in the folder and which ranges it holds."""
+    folder = _without_the_unranged_cdx(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["wayback", TOPIC, "--replay", str(folder), "-q", "--from", "2010"]) == 3
+    err = capsys.readouterr().err
+    assert "is not in" in err
+    assert "--from 2011 --to 2017" in err
+    assert err.count("\n") == 1
+
+
+async def test_fixture_run_figures_add_up_and_carried_pages_are_named(fake_clock: FakeClock) -> None:
+    """The bundled run: 9 listed = 7 snapshots + 1 the same (the 2013 redirect) + 1 skipped; nothing
+    resumed; the 2016-07-03 repeat and 2016-07-05 revisit carry the 8 teasers of pages 1-2 captured
+    2016-07-01, so --all-captures has 13 - 8 rows at each, and those teasers' last_seen stays
+    2016-07-01 (or a later capture of their page) while the table lists them until 2017."""
+    settings = Settings(replay=FIXTURES, from_date="2011", to_date="2017")
+    stats, _ = await _run(settings, fake_clock)
+    figures = (stats.listed, stats.snapshots, stats.same_as_listed, stats.skipped_captures)
+    assert figures == (9, 7, 1, 1)
+    assert (stats.failed_captures, stats.unread, stats.resumed, stats.identical) == (0, 0, 0, 2)
+    carried = {c.archived_at: (c.teasers, c.carried, c.note) for c in stats.changes if c.carried}
+    note = "(8 on pages 1, 2 as captured 2016-07-01 14:03)"
+    assert carried == {
+        _utc(2016, 7, 3, 5, 20): (13, 8, note),
+        _utc(2016, 7, 5, 10, 10, 10): (13, 8, note),
+    }
+    _, rows = await _run(settings.model_copy(update={"all_captures": True}), fake_clock)
+    per_capture = Counter(r.archived_at for r in rows)
+    assert per_capture[_utc(2016, 7, 3, 5, 20)] == per_capture[_utc(2016, 7, 5, 10, 10, 10)] == 13 - 8
+    gone = next(r for r in rows if r.title == "Q&A: How Secure Communities Works")
+    assert gone.last_seen == _utc(2016, 7, 1, 14, 3, 18)
+
+
+def test_cli_run_with_a_rejected_teaser_finishes_without_a_traceback(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A teaser Record refuses no longer aborts the run (exit 2, asyncio traceback): exit 0, the other
+    teasers written, the refused one in the rejects file the summary names."""
+    parse = wayback.parse_topic_page
+
+    def parse_with_a_bad_link(*args: Any, **kwargs: Any) -> TopicPage:
+        page = parse(*args, **kwargs)
+        teasers = tuple(
+            t.model_copy(update={"url": "https://user@/news/x"}) if t.title.startswith("Fact Sheet") else t
+            for t in page.teasers
+        )
+        return page.model_copy(update={"teasers": teasers})
+
+    monkeypatch.setattr(wayback, "parse_topic_page", parse_with_a_bad_link)
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        ["wayback", TOPIC, "--replay", str(FIXTURES), "--from", "2011", "--to", "2017", "-o", "sc.jsonl"]
+    )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert "never retrieved" not in err
+    assert len((tmp_path / "sc.jsonl").read_text(encoding="utf-8").splitlines()) == 15
+    rejects = tmp_path / "sc.rejects.jsonl"
+    rejected = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert rejected
+    assert {r["data"]["title"][:10] for r in rejected} == {"Fact Sheet"}
+    assert f"rejected (see {Path('sc.rejects.jsonl')})" in err
 
 
 def test_fixtures_are_what_the_generator_writes(tmp_path: Path) -> None:
@@ -587,7 +703,6 @@ def test_cli_all_captures_into_a_file(tmp_path: Path, monkeypatch: pytest.Monkey
         (["--from", "2017", "--to", "2011"], 2, "starts (2017) after it ends (2011)"),
         (["--archive-url", "https://web.archive.org/web/?collection=x"], 2, "--archive-url"),
         (["--resume"], 2, "--resume needs"),
-        (["--from", "2012"], 3, "is not in"),
     ],
 )
 def test_cli_refuses_clearly(

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,10 +28,14 @@ from scraper.wayback import (
     DEFAULT_RATE_LIMIT_WAIT,
     CaptureResult,
     CaptureStore,
+    CdxNotRecorded,
     CdxPage,
     CdxRecord,
     MementoUrl,
+    RecordedCdx,
     Snapshot,
+    SnapshotChange,
+    _period_end,  # the range's last second, to check the short spelling
     archive_prefix,
     blocked_reason,
     build_archive_transport,
@@ -38,6 +43,8 @@ from scraper.wayback import (
     cdx_json_rows,
     cdx_query_url,
     cdx_range,
+    covering_cdx_query,
+    cut_to_range,
     decode_cdx,
     fetch_capture,
     fetch_cdx_page,
@@ -284,6 +291,96 @@ def test_cdx_range_refuses_a_range_that_ends_before_it_starts() -> None:
         cdx_range("2017", "2011")
     with pytest.raises(ValueError, match="starts"):
         cdx_range("2017-06-02", "2017-06-01")
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        ("2011-01-01", "2017-12-31", ("2011", "2017")),
+        ("2011-01", "2017-12", ("2011", "2017")),
+        ("20110101000000", "20171231235959", ("2011", "2017")),
+        ("2011-01-01T00:00:00Z", "2016-02-29", ("2011", "201602")),
+        ("2011-03-01", "2017-06-30", ("201103", "201706")),
+        ("2011-03-15", "2017-06-15", ("20110315", "20170615")),
+    ],
+)
+def test_cdx_range_spells_one_range_one_way(low: str, high: str, expected: tuple[str, str]) -> None:
+    """The same range written another way gives the same CDX from/to: the shortest that means it."""
+    assert cdx_range(low, high) == expected
+
+
+@given(times, times)
+def test_cdx_range_keeps_the_seconds_it_covers(a: datetime, b: datetime) -> None:
+    """The short spelling covers the same first and last second as the range typed."""
+    low, high = sorted((a, b))
+    typed_low, typed_high = format_timestamp(low), format_timestamp(high)
+    short_low, short_high = cdx_range(typed_low, typed_high)
+    assert short_low is not None
+    assert short_high is not None
+    assert parse_timestamp(short_low) == low
+    assert _period_end(short_high) == typed_high  # the last second of the period it names
+    assert cdx_range(short_low, short_high) == (short_low, short_high)
+
+
+def _q(from_date: str | None = None, to_date: str | None = None, **kw: object) -> str:
+    return cdx_query_url(TOPIC, from_date=from_date, to_date=to_date, **kw)  # type: ignore[arg-type]
+
+
+def test_a_recorded_cdx_query_covers_a_narrower_one() -> None:
+    """A replay answers a range from the narrowest recorded query of the same page holding it."""
+    recorded = [_q(), _q("2011", "2017"), _q("2015", "2015")]
+    assert covering_cdx_query(_q("2010", "2018"), recorded) == _q()
+    assert covering_cdx_query(_q("2012", "2016-06"), recorded) == _q("2011", "2017")
+    assert covering_cdx_query(_q("2011-01-01", "2017-12-31"), recorded) == _q("2011", "2017")
+    assert covering_cdx_query(_q("2015-03", "2015-04"), recorded) == _q("2015", "2015")
+    assert covering_cdx_query(_q("2015", "2015"), recorded) == _q("2015", "2015")
+
+
+def test_a_cdx_query_is_covered_only_by_the_same_query_over_a_wider_range() -> None:
+    """Another page, page size or resume key is no cover, nor a narrower range."""
+    assert covering_cdx_query(_q("2010"), [_q("2011", "2017")]) is None
+    assert covering_cdx_query(_q(), [_q("2011")]) is None
+    assert covering_cdx_query(_q("2012"), [_q(limit=500)]) is None
+    assert covering_cdx_query(_q("2012", resume_key="k2"), [_q(resume_key="k1")]) is None
+    assert covering_cdx_query(_q("2012", resume_key="k1"), [_q(resume_key="k1")]) == _q(resume_key="k1")
+    other = cdx_query_url(TOPIC + "?page=1")
+    assert covering_cdx_query(_q("2012"), [other]) is None
+
+
+def test_cut_to_range_keeps_what_the_cdx_server_would() -> None:
+    """Rows are cut to [from, end of the to period], as the CDX server reads from/to."""
+    rows = tuple(
+        CdxRecord("k", ts, TOPIC, "text/html", "200", "D", "1")
+        for ts in ("20101231235959", "20110101000000", "20160229235959", "20160301000000")
+    )
+    page = CdxPage(rows, "key")
+    cut = cut_to_range(page, "2011", "201602")
+    assert [r.timestamp for r in cut.records] == ["20110101000000", "20160229235959"]
+    assert cut.resume_key == "key"
+    assert cut_to_range(page, None, None) == page
+
+
+def test_cdx_not_recorded_names_the_ranges_the_folder_holds() -> None:
+    """A replay without a covering CDX answer says which ranges it holds, to rerun with one."""
+    recorded = RecordedCdx(Path("fx"), (_q("2011", "2017"), _q("2013"), _q("2011", "2017", resume_key="k")))
+    with pytest.raises(CdxNotRecorded) as caught:
+        recorded.query_for(_q("2010", "2018"))
+    assert caught.value.ranges == ("--from 2011 --to 2017", "--from 2013")
+    assert "holds CDX answers for https://www.dhs.gov/keywords/secure-communities with --from 2011 --to " in (
+        str(caught.value)
+    )
+    empty = RecordedCdx(Path("fx"), ())
+    with pytest.raises(CdxNotRecorded, match="holds no CDX answer for"):
+        empty.query_for(_q())
+
+
+def test_snapshot_change_notes_carried_pages() -> None:
+    """--summary's note says how many teasers sit on pages read at an earlier snapshot's captures."""
+    t = datetime(2016, 7, 3, 5, 20, tzinfo=UTC)
+    then = datetime(2016, 7, 1, 14, 3, 15, tzinfo=UTC)
+    change = SnapshotChange(t, "a", 13, frozenset(), frozenset(), False, 8, ((2, then), (1, then)))
+    assert change.note == "(some pages unread; 8 on pages 1, 2 as captured 2016-07-01 14:03)"
+    assert SnapshotChange(t, "a", 5, frozenset(), frozenset(), True).note == ""
 
 
 @pytest.mark.parametrize("prefix", ["/web/", "/wayback/", "/all/", "/my-coll/", "/pywb/my-coll/"])

@@ -7,6 +7,8 @@ are the DHS Secure Communities pages rebuilt with chosen teasers (``tests/e2e/ma
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import re
 import sqlite3
@@ -16,13 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
-from parsers import Record
+from parsers import Record, TopicPage
+from scraper import wayback
 from scraper.errors import StateMismatch
 from scraper.frontier import CrawlState
 from scraper.settings import Settings
@@ -577,3 +580,251 @@ async def test_links_resolve_against_the_capture_original(fake_clock: FakeClock)
     lookups = [q["url"] for q in archive.cdx_log[1:]]
     assert lookups == [[f"{typed}?page=1"]]
     assert stats.failed == []
+
+
+# -- rejects ----------------------------------------------------------------------------------------
+
+
+BAD_LINK = "https://user@/news/x"
+"""A link Record refuses (a host that is only user info); a parser may keep it, as QA's did."""
+
+
+@pytest.fixture
+def bad_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parser keeps A2's link as ``https://user@/news/x`` (a teaser Record refuses)."""
+    parse = wayback.parse_topic_page
+
+    def parse_with_a_bad_link(*args: Any, **kwargs: Any) -> TopicPage:
+        page = parse(*args, **kwargs)
+        teasers = tuple(
+            t.model_copy(update={"url": BAD_LINK}) if t.title.startswith("Readout Of Deputy") else t
+            for t in page.teasers
+        )
+        return page.model_copy(update={"teasers": teasers})
+
+    monkeypatch.setattr(wayback, "parse_topic_page", parse_with_a_bad_link)
+
+
+def _bad_link_page() -> bytes:
+    """A page whose second teaser (A2) gets the bad link under the ``bad_link`` fixture."""
+    return _page(["A1", "A2"])
+
+
+@pytest.mark.usefixtures("bad_link")
+async def test_a_teaser_that_fails_validation_goes_to_the_rejects_file(
+    fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """The run goes on past a teaser Record refuses: the others are written, it goes to the rejects
+    file with the reason and the capture, counted once per capture read (not per identical one)."""
+    body = _bad_link_page()
+    archive = MockArchive([Cap(TOPIC, "20160101000000", body), Cap(TOPIC, "20160201000000", body)])
+    rejects = tmp_path / "out.rejects.jsonl"
+    sink = ListSink()
+    stats = await run_wayback(
+        TOPIC,
+        settings=_settings(),
+        sinks=[sink],
+        rejects=rejects,
+        clock=fake_clock,
+        transport=httpx.MockTransport(archive),
+    )
+    assert [r.title[:10] for r in sink.records] == ["Securing o"]
+    assert (stats.rejected, stats.rejects, stats.failed) == (1, rejects, [])
+    (line,) = rejects.read_text(encoding="utf-8").splitlines()
+    reject = json.loads(line)
+    assert reject["reason"].startswith(
+        "url: Value error, not an absolute http(s) URL: 'https://user@/news/x'"
+    )
+    assert reject["source_url"] == TOPIC
+    assert reject["data"]["title"].startswith("Readout Of Deputy Secretary")
+    assert reject["data"]["capture_url"] == f"{ORIGIN}/web/20160101000000id_/{TOPIC}"
+    assert reject["data"]["archived_at"] == "2016-01-01T00:00:00Z"
+
+
+@pytest.mark.usefixtures("bad_link")
+async def test_rejects_survive_a_resume_and_a_clean_run_removes_the_old_file(
+    fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """Rejects are kept in the state with their capture, so a --resume that reads nothing still
+    writes them; a later run without rejects that writes its outputs removes the stale file."""
+    rejects = tmp_path / "out.rejects.jsonl"
+    path = tmp_path / "state.sqlite"
+    archive = MockArchive([Cap(TOPIC, "20160101000000", _bad_link_page())])
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        await run_wayback(
+            TOPIC,
+            settings=_settings(),
+            state=state,
+            rejects=rejects,
+            clock=fake_clock,
+            transport=httpx.MockTransport(archive),
+        )
+    rejects.unlink()
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        stats = await run_wayback(
+            TOPIC,
+            settings=_settings(resume=True),
+            state=state,
+            rejects=rejects,
+            clock=fake_clock,
+            transport=httpx.MockTransport(archive),
+        )
+    assert stats.captures_read == 0
+    assert (stats.rejected, len(rejects.read_text().splitlines())) == (1, 1)
+    clean = MockArchive([Cap(TOPIC, "20160101000000", _page(["A1", "A3"]))])
+    sink = ListSink()
+    stats = await run_wayback(
+        TOPIC,
+        settings=_settings(),
+        open_sinks=lambda: [sink],
+        rejects=rejects,
+        clock=fake_clock,
+        transport=httpx.MockTransport(clean),
+    )
+    assert (stats.rejected, stats.rejects, len(sink.records)) == (0, None, 2)
+    assert not rejects.exists()
+
+
+@pytest.mark.usefixtures("bad_link")
+async def test_without_a_rejects_file_a_reject_is_logged(
+    fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With no rejects file (no output to put it beside), each reject is a warning, never silence."""
+    archive = MockArchive([Cap(TOPIC, "20160101000000", _bad_link_page())])
+    stats, records = await _run(archive, fake_clock)
+    assert (stats.rejected, stats.rejects, len(records)) == (1, None, 1)
+    assert any("rejected a teaser on" in r.getMessage() and "user@" in r.getMessage() for r in caplog.records)
+
+
+async def test_two_tasks_failing_at_once_leave_no_unretrieved_task_error(
+    fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When several captures fail at once with an error that ends the run, the first is raised and
+    every other is retrieved: asyncio never reports "Task exception was never retrieved"."""
+
+    class Broken(Exception):
+        pass
+
+    archive = MockArchive([Cap(TOPIC, f"2016010{day}000000", _page([f"A{day}"])) for day in (1, 2, 3)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/web/"):
+            raise Broken(str(request.url))
+        return archive(request)
+
+    with pytest.raises(Broken):
+        await run_wayback(
+            TOPIC, settings=_settings(concurrency=3), clock=fake_clock, transport=httpx.MockTransport(handler)
+        )
+    gc.collect()
+    await asyncio.sleep(0)  # let the loop report what it found
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+
+
+# -- resume: the stored run's CDX queries, whatever the spelling ---------------------------------------
+
+
+async def test_resume_with_the_range_spelled_otherwise_asks_the_stored_queries(
+    fake_clock: FakeClock, tmp_path: Path
+) -> None:
+    """An interrupted 2011..2016 run resumed as 2011-01-01..2016-12-31 asks the CDX what the first
+    run asked (from=2011, to=2016), for page 0 and for the pager pages alike."""
+    captures = _paged("20120101000000", "20120101000500")
+    archive = MockArchive(captures)
+    path = tmp_path / "state.sqlite"
+
+    class Killed(BaseException):
+        """The process killed: not an error the run may catch."""
+
+    def dying(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/web/"):
+            raise Killed
+        return archive(request)
+
+    with CrawlState.open(path, clock=fake_clock.now) as state, pytest.raises(Killed):
+        await run_wayback(
+            TOPIC,
+            settings=_settings(from_date="2011", to_date="2016"),
+            state=state,
+            clock=fake_clock,
+            transport=httpx.MockTransport(dying),
+        )
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        stats, records = await _run(
+            archive, fake_clock, state=state, from_date="2011-01-01", to_date="2016-12-31", resume=True
+        )
+    assert {(q["from"][0], q["to"][0]) for q in archive.cdx_log} == {("2011", "2016")}
+    assert [q["url"][0] for q in archive.cdx_log] == [TOPIC, f"{TOPIC}?page=1"]
+    assert (stats.failed, len(records)) == ([], 7)
+
+
+# -- carried pager pages ------------------------------------------------------------------------------
+
+
+async def test_a_pager_page_not_recaptured_is_carried_not_seen_again(fake_clock: FakeClock) -> None:
+    """Page 0 captured again 10 days later without its page 1: the second snapshot counts page 1's
+    teasers (read at the first snapshot's capture) as carried, and their last_seen stays the time of
+    the capture that showed them; --all-captures has the carried teasers at that time only."""
+    captures = [
+        *_paged("20120101000000", "20120101000500"),
+        Cap(TOPIC, "20120111000000", _page(["A1", "A2", "A3", "A4", "A5"], 0, 2)),
+    ]
+    stats, records = await _run(MockArchive(captures), fake_clock)
+    seen = {r.title[:12]: r.last_seen for r in records}
+    assert sorted(set(seen.values())) == [_utc(2012, 1, 1, 0, 5), _utc(2012, 1, 11)]
+    assert [(c.teasers, c.carried, len(c.appeared), len(c.disappeared)) for c in stats.changes] == [
+        (7, 0, 7, 0),
+        (7, 2, 0, 0),
+    ]
+    assert stats.changes[1].note == "(2 on page 1 as captured 2012-01-01 00:05)"
+    _, every = await _run(MockArchive(captures), fake_clock, all_captures=True)
+    at_second = [r for r in every if r.archived_at == _utc(2012, 1, 11)]
+    assert len(at_second) == stats.changes[1].teasers - stats.changes[1].carried
+
+
+async def test_a_pager_page_belongs_to_the_nearest_page_0(fake_clock: FakeClock) -> None:
+    """Page 1 captured just before the second page 0 is that snapshot's own page; the first one
+    carries it."""
+    captures = [
+        Cap(TOPIC, "20120101000000", _page(["A1", "A2", "A3", "A4", "A5"], 0, 2)),
+        Cap(f"{TOPIC}?page=1", "20120110230000", _page(["B1", "B2"], 1, 2)),
+        Cap(TOPIC, "20120111000000", _page(["A1", "A2", "A3", "A4", "A5"], 0, 2)),
+    ]
+    stats, _ = await _run(MockArchive(captures), fake_clock)
+    assert [c.carried for c in stats.changes] == [2, 0]
+
+
+# -- the run's figures add up --------------------------------------------------------------------------
+
+
+async def test_listed_captures_add_up_across_a_resume(fake_clock: FakeClock, tmp_path: Path) -> None:
+    """listed = snapshots + same_as_listed + skipped + failed + unread, over the whole run: a --resume
+    that lists nothing new still counts the captures its run listed; a fresh run resumed nothing."""
+    captures = [
+        *UNCHANGED,
+        Cap(TOPIC, "20170301000000", b"<html><body>Down for maintenance</body></html>"),
+        Cap(TOPIC, "20170501000000", _page(["N2", "N1"])),
+    ]
+    archive = MockArchive(captures)
+    down = {"20170501000000"}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        if any(stamp in str(request.url) for stamp in down):
+            raise httpx.ConnectError("refused", request=request)
+        return archive(request)
+
+    path = tmp_path / "state.sqlite"
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        stats = await run_wayback(
+            TOPIC, settings=_settings(), state=state, clock=fake_clock, transport=httpx.MockTransport(flaky)
+        )
+    counts = (stats.listed, stats.snapshots, stats.same_as_listed, stats.skipped_captures)
+    assert counts == (4, 2, 0, 1)
+    assert (stats.failed_captures, stats.unread, stats.resumed, stats.reused) == (1, 0, 0, 0)
+    down.clear()
+    with CrawlState.open(path, clock=fake_clock.now) as state:
+        again, _ = await _run(archive, fake_clock, state=state, resume=True)
+    assert (again.listed, again.snapshots, again.skipped_captures, again.failed_captures) == (4, 3, 1, 0)
+    assert again.listed == (
+        again.snapshots + again.same_as_listed + again.skipped_captures + again.failed_captures + again.unread
+    )
