@@ -573,3 +573,17 @@ def test_an_unclosed_element_does_not_merge_teasers(backend: str) -> None:
         ("First item", None),
         ("Second item", "Second body."),
     ]
+
+
+def test_the_readme_profile_example_loads(tmp_path: Path) -> None:
+    """The README's TOML profile, as written, loads with every key it shows."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "mysite.toml"
+    path.write_text(block, encoding="utf-8")
+    profile = load_profile_file(path)
+    assert profile.name == "mysite"
+    assert profile.item == ("ul.news > li",)
+    assert profile.title == ("h3 a", "h3")
+    assert profile.strip == (".sr-only", ".share")
+    assert profile.excerpt_fallback is False
