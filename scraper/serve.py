@@ -3,7 +3,8 @@
 Any HTTP client (curl, a browser, Scrapy, our own crawl) can then read recorded pages as if the site
 were up: each answer has the recorded status, headers and body, byte for byte, plus a computed
 ``Content-Length``. Conditional requests (``If-None-Match``, ``If-Modified-Since``) get a 304 when
-the recorded validators match. The answers come from
+the recorded validators match; a ``Range`` request gets that part of the body (206) when the
+recorded response said it could (``Accept-Ranges: bytes``), as the site would have answered. The answers come from
 :class:`~scraper.fixtures.ReplayTransport`, so serving and ``--replay`` cannot disagree.
 
 **Which recorded URL a request gets.** Recorded URLs are absolute (``https://www.dhs.gov/...``) and
@@ -181,9 +182,13 @@ class FixtureServer:
         body = response.read()
         pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
         pairs = [(k, self._local_location(url, v) if k.lower() == "location" else v) for k, v in pairs]
-        if response.status_code not in NO_BODY_STATUSES and response.status_code >= 200:
+        status = response.status_code
+        if status == 200 and "range" in wanted and _advertises_ranges(response.headers, wanted):
+            status, body, extra = _byte_range(wanted["range"], body)
+            pairs.extend(extra)
+        if status not in NO_BODY_STATUSES and status >= 200:
             pairs.append(("Content-Length", str(len(body))))
-        return Answer(response.status_code, tuple(pairs), body, url)
+        return Answer(status, tuple(pairs), body, url)
 
     def _resolve(self, target: str) -> str:
         """The recorded URL for a request target (rules 1-3 of the module docstring)."""
@@ -358,6 +363,35 @@ def _normal_target(target: str) -> str:
         return _target(httpx.URL("http://placeholder" + (target if target.startswith("/") else "/" + target)))
     except httpx.InvalidURL:
         return target
+
+
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def _advertises_ranges(recorded: httpx.Headers, wanted: dict[str, str]) -> bool:
+    """Whether to answer a ``Range`` request with part of the body: the recorded response said it
+    could (``Accept-Ranges: bytes``, as the site did), and an ``If-Range`` (if any) still matches."""
+    if recorded.get("Accept-Ranges", "").strip().lower() != "bytes":
+        return False
+    if_range = wanted.get("if-range")
+    return if_range is None or if_range in (recorded.get("ETag"), recorded.get("Last-Modified"))
+
+
+def _byte_range(spec: str, body: bytes) -> tuple[int, bytes, list[tuple[str, str]]]:
+    """A single byte range of ``body`` (RFC 9110 §14): 206 with ``Content-Range``; 416 when it
+    starts past the end; the whole body (200) for several ranges or one we cannot read."""
+    match = _RANGE_RE.fullmatch(spec.strip())
+    if match is None or not (match.group(1) or match.group(2)):
+        return 200, body, []
+    size = len(body)
+    if match.group(1):
+        first = int(match.group(1))
+        last = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+    else:  # bytes=-N: the last N bytes
+        first, last = max(size - int(match.group(2)), 0), size - 1
+    if first >= size or first > last:
+        return 416, b"", [("Content-Range", f"bytes */{size}")]
+    return 206, body[first : last + 1], [("Content-Range", f"bytes {first}-{last}/{size}")]
 
 
 def _text(status: int, message: str) -> Answer:

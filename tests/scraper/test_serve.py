@@ -172,6 +172,43 @@ def test_conditional_requests_get_304(dhs: FixtureFolder, header: str, value: st
         assert "content-length" in names
 
 
+@pytest.mark.parametrize(
+    ("request_headers", "status", "part", "content_range"),
+    [
+        ([("Range", "bytes=0-9")], 206, slice(0, 10), "bytes 0-9/{size}"),
+        ([("Range", "bytes=100-")], 206, slice(100, None), "bytes 100-{last}/{size}"),
+        ([("Range", "bytes=-20")], 206, slice(-20, None), "bytes {tail}-{last}/{size}"),
+        ([("Range", "bytes=999999-")], 416, slice(0, 0), "bytes */{size}"),
+        ([("Range", "bytes=0-9"), ("If-Range", '"stale"')], 200, slice(None), None),
+        ([("Range", "bytes=0-9,20-29")], 200, slice(None), None),
+    ],
+    ids=["first-10", "from-100", "last-20", "past-the-end", "if-range-stale", "two-ranges"],
+)
+def test_range_requests_get_the_part_the_recording_advertised(
+    dhs: FixtureFolder,
+    request_headers: list[tuple[str, str]],
+    status: int,
+    part: slice,
+    content_range: str | None,
+) -> None:
+    """The DHS page was served with Accept-Ranges: bytes, so a Range request gets 206 and that part
+    (416 past the end); a stale If-Range or several ranges get the whole page."""
+    server = FixtureServer(dhs)
+    try:
+        whole = server.answer("/keywords/secure-communities").body
+        answer = server.answer("/keywords/secure-communities", request_headers)
+    finally:
+        server.stop()
+    size = len(whole)
+    assert ("Accept-Ranges", "bytes") in [(k.title(), v) for k, v in answer.headers]
+    assert answer.status == status
+    assert answer.body == whole[part]
+    headers = {k.lower(): v for k, v in answer.headers}
+    assert headers["content-length"] == str(len(answer.body))
+    expected = content_range.format(size=size, last=size - 1, tail=size - 20) if content_range else None
+    assert headers.get("content-range") == expected
+
+
 # -- over a real socket ------------------------------------------------------------------------
 
 
