@@ -10,17 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from typing import Annotated, Final, Literal
+import re
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
     field_validator,
 )
+from pydantic_core import InitErrorDetails, from_json
 
 from parsers.clean import identity_url, is_boilerplate, is_canonical_url, normalize_space
 from parsers.dates import resolve_relative
@@ -28,6 +33,73 @@ from parsers.dates import resolve_relative
 __all__ = ["SCHEMA_VERSION", "Record", "Teaser", "TopicPage", "UtcDatetime", "record_id"]
 
 SCHEMA_VERSION: Final = 1
+
+_JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
+"""The JSON Schema draft :meth:`Record.model_json_schema` follows (pydantic 2 generates it)."""
+
+# The published JSON Schema's patterns (ECMA-262 regex, as JSON Schema requires). The time and
+# date patterns are also the Python checks, so the two cannot drift apart; the URL and non-blank
+# ones approximate a Python check from the accepting side: whatever the check accepts matches
+# (tests/parsers/test_records.py holds them to it), and the rest is left to the check.
+
+_RFC3339_PATTERN: Final = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+"""An RFC 3339 ``date-time`` (section 5.6, with its lower-case and space-separated spellings): a
+time zone is required. Pydantic alone also reads "1467374400" or "2016-07-01_12:00Z" as a time."""
+
+_ISO_DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+"""An ISO 8601 calendar date (RFC 3339 ``full-date``), the only spelling a record writes."""
+
+_NO_SPACE_OR_CONTROL: Final = r"(?![\s\S]*[\u0000-\u0020\u007f])"
+"""Lookahead: no ASCII space or control character anywhere (urlsplit silently drops tabs and
+newlines and strips the ends, so such a URL is not the one that was checked). A lookahead instead
+of a class up to ``$``: Python's ``$`` also matches before a final newline."""
+
+_HTTP_URL_PATTERN: Final = rf"^{_NO_SPACE_OR_CONTROL}[Hh][Tt][Tt][Pp][Ss]?://(?:[^/?#@]*@)?[^/?#@:]"
+"""An absolute http(s) URL with a host. The port's range, and a host that is only user info or a
+broken IPv6 literal, only the Python check (:func:`urllib.parse.urlsplit`) tells."""
+
+_PAGE_URL_PATTERN: Final = rf"{_HTTP_URL_PATTERN}|^file:///"
+"""A listing page's URL: http(s), or the ``file:///`` URI of a local file parsed without a URL."""
+
+_NOT_BLANK_PATTERN: Final = r"\S"
+"""Some character that is not whitespace (the Python checks collapse whitespace first)."""
+
+_BUILTIN_PROFILE_NAMES: Final = ("drupal7", "drupal8", "uswds", "wordpress", "generic", "text")
+"""The built-in profiles' names, as records carry them (a user TOML profile names itself)."""
+
+_RFC3339_RE: Final = re.compile(_RFC3339_PATTERN)
+_ISO_DATE_RE: Final = re.compile(_ISO_DATE_PATTERN)
+_SPACE_OR_CONTROL_RE: Final = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _rfc3339_text(value: object) -> object:
+    """Text must be spelled as RFC 3339 says; a datetime (the program's own records) passes.
+
+    The text is read here, not by pydantic: once a before-validator has handed it on as a Python
+    value, pydantic's strict mode (:meth:`Record.from_json_line`) refuses text for a datetime.
+    """
+    if not isinstance(value, str):
+        return value
+    if not _RFC3339_RE.fullmatch(value):
+        raise ValueError(f"not an RFC 3339 time with a time zone, e.g. 2016-07-01T12:00:00Z: {value!r}")
+    try:
+        return dt.datetime.fromisoformat(value.upper())  # 3.11 reads "Z"; "t" and "z" upper-cased
+    except ValueError as exc:
+        raise ValueError(f"not a valid time: {value!r} ({exc})") from None
+
+
+def _iso_date_text(value: object) -> object:
+    """Text must be a ``YYYY-MM-DD`` date (read here, as :func:`_rfc3339_text` says why)."""
+    if not isinstance(value, str):
+        return value
+    if not _ISO_DATE_RE.fullmatch(value):
+        raise ValueError(f"not an ISO 8601 date (YYYY-MM-DD): {value!r}")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not a valid date: {value!r} ({exc})") from None
 
 
 def _to_utc(value: dt.datetime) -> dt.datetime:
@@ -38,10 +110,19 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
 
 UtcDatetime = Annotated[
     dt.datetime,
+    BeforeValidator(_rfc3339_text),
     AfterValidator(_to_utc),
     PlainSerializer(lambda v: v.strftime("%Y-%m-%dT%H:%M:%SZ"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _RFC3339_PATTERN}),
 ]
 """A timezone-aware time, stored in UTC and written as RFC 3339 (``2016-07-01T12:00:00Z``)."""
+
+IsoDate = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _ISO_DATE_PATTERN}),
+]
+"""A calendar date, written ``2016-07-01``."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -50,12 +131,15 @@ def _http_url(value: str | None) -> str | None:
     # each record it appears in (a crawl validates ~10 records a page).
     if value is None:
         return None
+    if _SPACE_OR_CONTROL_RE.search(value):
+        raise ValueError(f"not an absolute http(s) URL (a space or control character): {value!r}")
     if is_canonical_url(value) and value.isascii():
         return value  # an http(s) URL with a plain host and port: urlsplit's checks cannot fail
     return _split_http_url(value)
 
 
 def _split_http_url(value: str) -> str:
+    # The caller has refused spaces and control characters, which urlsplit would drop unseen.
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises for a port out of range ("http://www.dhs.gov:99999/")
@@ -71,8 +155,16 @@ def _page_url(value: str) -> str:
     return value if value.startswith("file:///") else _http_url(value) or value
 
 
-HttpUrlStr = Annotated[str, AfterValidator(_http_url)]
-PageUrlStr = Annotated[str, AfterValidator(_page_url)]
+HttpUrlStr = Annotated[
+    str,
+    AfterValidator(_http_url),
+    WithJsonSchema({"type": "string", "pattern": _HTTP_URL_PATTERN}),
+]
+PageUrlStr = Annotated[
+    str,
+    AfterValidator(_page_url),
+    WithJsonSchema({"type": "string", "pattern": _PAGE_URL_PATTERN}),
+]
 
 
 def _title(value: str) -> str:
@@ -84,7 +176,33 @@ def _title(value: str) -> str:
     return value
 
 
-Title = Annotated[str, AfterValidator(_title)]
+Title = Annotated[
+    str,
+    AfterValidator(_title),
+    WithJsonSchema({"type": "string", "minLength": 1, "pattern": _NOT_BLANK_PATTERN}),
+]
+
+
+def _profile_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("profile is empty: a record names the profile that extracted it")
+    return value
+
+
+ProfileName = Annotated[
+    str,
+    AfterValidator(_profile_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "pattern": _NOT_BLANK_PATTERN,
+            "examples": list(_BUILTIN_PROFILE_NAMES),
+        }
+    ),
+]
+"""A profile's name: a built-in one or whatever a user's TOML profile calls itself, never blank.
+Not an enum: user profiles name themselves freely (``parsers.profiles.load_profile_file``)."""
 
 
 class _Frozen(BaseModel):
@@ -102,7 +220,7 @@ class Teaser(_Frozen):
     """The summary text, cleaned, without "Read more"."""
     truncated: bool = False
     """The site cut the excerpt (ellipsis or mid-word end)."""
-    date: dt.date | None = None
+    date: IsoDate | None = None
     """The item's date, if the teaser shows one."""
     date_raw: str | None = None
     """The date text exactly as shown (whitespace collapsed)."""
@@ -123,7 +241,7 @@ class TopicPage(_Frozen):
     """The teasers in page order."""
     next_url: HttpUrlStr | None = None
     """Absolute URL of the next page of this listing, if the page links one."""
-    profile: str
+    profile: ProfileName
     """Which template extracted the teasers."""
 
     def to_records(
@@ -201,8 +319,35 @@ def record_id(url: str | None, *, source_url: str, title: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
+def _line_schema(schema: dict[str, Any]) -> None:
+    """Make :meth:`Record.model_json_schema` describe a JSON line as written: every field present,
+    and name the JSON Schema draft it follows.
+
+    The Python model keeps its defaults (the program builds records field by field), but every
+    line topicscrape writes carries every field, null where unknown, and
+    :meth:`Record.from_json_line` requires them all; a default in the schema would suggest a
+    field may be left out.
+    """
+    properties: dict[str, dict[str, Any]] = schema["properties"]
+    for field in properties.values():
+        field.pop("default", None)
+    schema["required"] = list(properties)
+    described = dict(schema)
+    schema.clear()
+    schema.update({"$schema": _JSON_SCHEMA_DIALECT, **described})
+
+
 class Record(_Frozen):
-    """One teaser as written by every sink: the output contract (schema version 1)."""
+    """One teaser as written by every sink: the output contract (schema version 1).
+
+    Every line topicscrape writes has every field, null where unknown. This schema checks each
+    field's type and shape; `topicscrape validate` checks the same and also what JSON Schema
+    cannot say: a title that is navigation boilerplate ("Read more", "Back to Top"), a URL's port
+    out of range or a host that is only user info, and an id repeated in one file (once per
+    archive capture is allowed).
+    """
+
+    model_config = ConfigDict(json_schema_extra=_line_schema)
 
     schema_version: Literal[1] = SCHEMA_VERSION
     """Version of this record layout."""
@@ -216,7 +361,7 @@ class Record(_Frozen):
     """The teaser's summary text, cleaned; no "Read more"."""
     truncated: bool = False
     """The site cut the excerpt (ends mid-word or with an ellipsis)."""
-    date: dt.date | None = None
+    date: IsoDate | None = None
     """ISO 8601 date of the item, if the teaser shows one. A relative one ("3 days ago", "March 3")
     is counted from ``archived_at``, else ``fetched_at``."""
     date_raw: str | None = None
@@ -240,8 +385,9 @@ class Record(_Frozen):
     """Archive mode: the earliest capture that listed this teaser."""
     last_seen: UtcDatetime | None = None
     """Archive mode: the latest capture that listed this teaser."""
-    profile: str
-    """Which template extracted it (drupal7, uswds, wordpress, generic, text, or a user profile)."""
+    profile: ProfileName
+    """Which template extracted it (drupal7, drupal8, uswds, wordpress, generic, text, or the name
+    of a user's TOML profile)."""
 
     @field_validator("excerpt", "date_raw", "topic")
     @classmethod
@@ -249,3 +395,69 @@ class Record(_Frozen):
         if value is None:
             return None
         return normalize_space(value) or None
+
+    @classmethod
+    def from_json_line(cls, line: str | bytes) -> Record:
+        """Read one line of a JSON Lines file of records, as strictly as its JSON Schema reads it.
+
+        Stricter than ``Record(...)`` and ``model_validate_json``, which fill in defaults: every
+        field must be present (null where unknown), as in every line topicscrape writes, and JSON
+        types are not coerced (``"page": "1"`` or ``"truncated": 0`` is an error). A line read
+        here also passes :meth:`model_json_schema`; the checks only Python makes come on top.
+
+        >>> Record.from_json_line('{"schema_version": 1}')  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        pydantic_core._pydantic_core.ValidationError: 17 validation errors for Record
+        id
+          Field required ...
+
+        Raises:
+            pydantic.ValidationError: every problem of the line in field order, each field it
+                lacks as a ``missing`` error.
+        """
+        try:
+            record = cls.model_validate_json(line, strict=True)
+        except ValidationError as exc:
+            found = _as_init_errors(exc)
+            reported = {e["loc"] for e in found if e["type"] == "missing"}  # fields without defaults
+            missing = [e for e in cls._missing_fields(line) if e["loc"] not in reported]
+            if not missing:
+                raise
+            errors = [*missing, *found]
+        else:
+            if len(record.model_fields_set) == len(cls.model_fields):
+                return record
+            errors = cls._missing_fields(line)
+        order = {name: index for index, name in enumerate(cls.model_fields)}
+        errors.sort(key=lambda e: order.get(str(e["loc"][0]), len(order)) if e["loc"] else -1)
+        raise ValidationError.from_exception_data(cls.__name__, errors)
+
+    @classmethod
+    def _missing_fields(cls, line: str | bytes) -> list[InitErrorDetails]:
+        """The fields ``line`` lacks, as pydantic reports a required field missing.
+
+        Only for a line that failed anyway: a good line is parsed once.
+        """
+        try:
+            data = from_json(line)
+        except ValueError:
+            return []  # not JSON: the parse error says it all
+        if not isinstance(data, dict):
+            return []
+        return [
+            {"type": "missing", "loc": (name,), "input": data}
+            for name in cls.model_fields
+            if name not in data
+        ]
+
+
+def _as_init_errors(exc: ValidationError) -> list[InitErrorDetails]:
+    """``exc``'s errors in the form :meth:`ValidationError.from_exception_data` takes back."""
+    errors: list[InitErrorDetails] = []
+    for error in exc.errors():
+        init: InitErrorDetails = {"type": error["type"], "loc": error["loc"], "input": error["input"]}
+        if "ctx" in error:
+            init["ctx"] = error["ctx"]
+        errors.append(init)
+    return errors

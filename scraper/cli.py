@@ -470,7 +470,7 @@ def _bulk_mismatch(raw: bytes, action: tuple[int, str | None]) -> str | None:
 
 def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:
     try:
-        record = Record.model_validate_json(raw)
+        record = Record.from_json_line(raw)  # every field present, JSON types as the schema says
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in exc.errors()

@@ -589,3 +589,21 @@ def _records_of_page0() -> list[Record]:
     from parsers import parse_topic_page
 
     return parse_topic_page(PAGE0.read_bytes(), url=URL).to_records()
+
+
+def test_validate_wants_every_field_and_json_types(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line without `url` (every record has every field, null where unknown) or with `"page": "1"`
+    is a bad line naming the field, as the published schema says."""
+    (record, other, *_) = _records_of_page0()
+    lines = [json.loads(record.model_dump_json()), json.loads(other.model_dump_json())]
+    del lines[0]["url"]
+    lines[1]["page"] = "1"
+    path = tmp_path / "out.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:1: url: Field required" in err
+    assert f"{path}:2: page: " in err
+    assert f"{path}: 0 of 2 records valid" in err
