@@ -1,4 +1,4 @@
-"""Bytes become text by HTTP charset → BOM → <meta> → detection; non-pages are refused."""
+"""Bytes become text by BOM → HTTP charset → <meta> → detection; non-pages are refused."""
 
 from __future__ import annotations
 
