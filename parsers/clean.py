@@ -27,7 +27,8 @@ __all__ = [
 # the seed (DHS 2016: "You are here", "Subscribe to <topic>", "Back to Top"), DHS's 2016 header
 # ("Official website of the Department of Homeland Security"), its 2020s USWDS banner ("An official
 # website of the United States government", "Here's how you know"), Drupal pagers ("next ›",
-# "last »"), WordPress ("Older posts", "Newer Entries", "Continue reading"), generic "Read more".
+# "last »"), WordPress ("Older posts", "Newer Entries", "Continue reading"), generic "Read more",
+# "Full story".
 BOILERPLATE_PATTERNS: tuple[str, ...] = (
     r"you are here:?",
     r"subscribe to .{1,120}",
@@ -39,6 +40,10 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
     r"((en )?lire (la suite|plus)|leer más|seguir leyendo|weiterlesen|mehr lesen|leggi (tutto|di più)"
     r"|continua a leggere|ler mais|lees meer|verder lezen)( ?(\.\.\.|…|[›»>→]+))?",
     r"(continue|keep) reading.*",
+    # Newsroom and WordPress (Kubrick: "Read the rest of this entry »") links to the item itself.
+    r"((read|view) (the )?(full|whole|entire|complete)|full) (story|article|post|release|press release"
+    r"|statement|report|text|transcript|interview|entry|coverage)( ?[›»>→]+)?",
+    r"read the rest( of (this|the) (entry|post|article|story))?( ?[›»>→]+)?",
     r"learn more",
     r"(view|see) (all|more)( .{1,60})?",
     r"more (news|articles|posts|press releases|stories)",
@@ -59,48 +64,92 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
 _BOILERPLATE_RE = re.compile(r"(?:" + "|".join(BOILERPLATE_PATTERNS) + r")", re.IGNORECASE)
 _MAX_BOILERPLATE_CHARS = 260  # longer than any phrase above can match: skip the regex for prose
 
-# Zero-width marks pages use as glue; str.split() does not treat them as space.
-_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
-_ZERO_WIDTH_RE = re.compile("[" + "".join(_ZERO_WIDTH) + "]")
-# A trailing "Read more"-style link text that sites append to excerpts.
+# Characters a browser does not show, dropped from every text: C0 and C1 controls other than
+# whitespace (str.split() already takes tab, newline, \x0b, \x0c, \x1c-\x1f and \x85), the soft
+# hyphen, bidi marks, embeddings, overrides and isolates (U+061C, U+200E/F, U+202A-U+202E,
+# U+2066-U+2069), zero-width spaces and joiners that only allow or forbid a line break (U+200B,
+# U+2060, U+FEFF, U+180E), invisible operators (U+2061-U+2064) and deprecated format controls
+# (U+206A-U+206F). Seen in pages as copied-in junk (QA's control-chars, bidi-marks, zero-width and
+# wbr-shy pages). ZWNJ and ZWJ (U+200C, U+200D) are letters' glue in Persian, Indic scripts and
+# emoji sequences: kept between two characters, dropped where they join nothing.
+_INVISIBLE = (
+    "".join(map(chr, range(0x00, 0x09)))
+    + "".join(map(chr, range(0x0E, 0x1C)))
+    + "".join(map(chr, range(0x7F, 0x85)))
+    + "".join(map(chr, range(0x86, 0xA0)))
+    + "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    + "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069"
+    + "".join(map(chr, range(0x206A, 0x2070)))
+    + "\ufeff"
+)
+_DROP_INVISIBLE = str.maketrans(dict.fromkeys(_INVISIBLE))
+_JOINERS = ("\u200c", "\u200d")
+_JOINERS_TEXT = "".join(_JOINERS)
+_LOOSE_JOINER_RE = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
 # A trailing "Read more"-style link text that sites append to excerpts, matched where one of its
 # first words starts (found by substring search: one case-insensitive alternation over the whole
-# tail costs ~100 µs an excerpt). "read"/"learn" count only with "more": an excerpt may well end
-# "… a must read" or "… what you can learn".
+# tail costs ~100 µs an excerpt). "read"/"learn" count only with "more" (or "the full story", "the
+# rest"): an excerpt may well end "… a must read" or "… what you can learn". Only "Read more"
+# phrases name what to read ("Read more about Secure Communities", Drupal's hidden tail).
+# "Read the full article", "Read full story", "View the full press release" and Kubrick's "Read
+# the rest of this entry »" are newsroom and WordPress link texts (QA's excerpt-read-more-variants).
+_READ_MORE_PHRASES = (
+    r"(?:read|learn)\s+more|continue\s+reading|keep\s+reading|(?:en\s+)?lire\s+(?:la\s+suite|plus)"
+    r"|leer\s+más|seguir\s+leyendo|weiterlesen|mehr\s+lesen|leggi\s+(?:tutto|di\s+più)"
+    r"|continua\s+a\s+leggere|ler\s+mais|lees\s+meer|verder\s+lezen"
+)
+_FULL_ITEM = (
+    r"(?:story|article|post|release|press\s+release|statement|report|text|transcript|interview"
+    r"|entry|coverage)"
+)
+# Prose reads "we read the full report" too: these count written as a link is (capitalised), or
+# as a sentence of their own.
+_READ_FULL_PHRASES = (
+    r"(?:(?-i:(?=[RV]))|(?<=[.!?…\"”’)\]:]\s)|^)"
+    rf"(?:(?:read|view)\s+(?:the\s+)?(?:full|whole|entire|complete)\s+{_FULL_ITEM}"
+    r"|read\s+the\s+rest(?:\s+of\s+(?:this|the)\s+(?:entry|post|article|story))?)"
+)
+# A page cut just after a link's text leaves the start of its end tag as text ("Read more </").
+_CUT_TAG = r"(?:\s*</?)?"
 _READ_MORE_AT_RE = re.compile(
-    r"(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*more\s*\)|(?:(?:read|learn)\s+more|continue\s+reading"
-    r"|keep\s+reading|(?:en\s+)?lire\s+(?:la\s+suite|plus)|leer\s+más|seguir\s+leyendo|weiterlesen"
-    r"|mehr\s+lesen|leggi\s+(?:tutto|di\s+più)|continua\s+a\s+leggere|ler\s+mais|lees\s+meer"
-    r"|verder\s+lezen)(?:\s+about\s+.{1,200}?)?\s*(?:[›»>→]+|\.\.\.|…)?)\s*$",
+    rf"(?:\[\s*(?:…|\.\.\.)\s*\]|\(\s*more\s*\)|(?:(?:{_READ_MORE_PHRASES})(?:\s+about\s+.{{1,200}}?)?"
+    rf"|{_READ_FULL_PHRASES})\s*(?:[›»>→]+|\.\.\.|…)?){_CUT_TAG}\s*$",
     re.IGNORECASE,
 )
 _READ_MORE_STARTS = (
     "[", "(", "read", "learn", "continue", "keep", "en lire", "lire", "leer", "seguir", "weiterlesen",
-    "mehr", "leggi", "continua", "ler", "lees", "verder",
+    "mehr", "leggi", "continua", "ler", "lees", "verder", "view",
 )  # fmt: skip
 _READ_MORE_ARROWS = "›»>→"
-# The last word of each phrase of _READ_MORE_AT_RE, and how each of its matches ends.
+# The last word of each phrase of _READ_MORE_AT_RE that may name what to read, and of every phrase,
+# and how each of its matches ends.
 _READ_MORE_LAST_WORDS = (
     r"more|reading|suite|plus|más|leyendo|weiterlesen|lesen|tutto|più|leggere|mais|meer|lezen"
 )
 _READ_MORE_LAST_WORD_RE = re.compile(rf"(?:{_READ_MORE_LAST_WORDS})$", re.IGNORECASE)
 _READ_MORE_END_RE = re.compile(
-    rf"(?:{_READ_MORE_LAST_WORDS}|(?:…|\.\.\.)\s*\]|\(\s*more\s*\))$", re.IGNORECASE
-)
+    rf"(?:\b(?:{_READ_MORE_LAST_WORDS}|{_FULL_ITEM}|rest)|(?:…|\.\.\.)\s*\]|\(\s*more\s*\))$",
+    re.IGNORECASE,
+)  # whole words: summaries end "… context" or "… of interest" far more often than "Full text"
 _READ_MORE_END_CHARS = 40  # "weiterlesen", "( more )" and whitespace, with room to spare
 # Their last characters, in every case the regex's IGNORECASE matches ("ſ" is an "s" to it).
-_READ_MORE_LAST_CHARS = frozenset("egsonùr])EGSONÙRſ")
+_READ_MORE_LAST_CHARS = frozenset("egsonùrytw])EGSONÙRYTWſ")
 # "about" in any case: none of its letters has a case variant beyond ASCII for the regex engine.
 _ABOUT_RE = re.compile(r"[aA][bB][oO][uU][tT]")
 _READ_MORE_TAIL_CHARS = 260  # "read more about " + 200 characters + arrows, with room to spare
-# A bare "more" link: bracketed or followed by arrows ("[more]", WordPress's "(more…)", "more »"),
-# or a word of its own after a sentence's end ("… said today. More"). Never "… grants and more" or
-# an ellipsis alone ("… and more…" is a cut sentence).
+# A bare "more" or "Full story" link: bracketed or followed by arrows ("[more]", WordPress's
+# "(more…)", "more »", "Full story ›"), or words of their own after a sentence's end ("… said
+# today. More", "… said today. Full story"). Never "… grants and more", "… tells the full story"
+# or an ellipsis alone ("… and more…" is a cut sentence).
+_BARE_LINK = rf"(?:more|full\s+{_FULL_ITEM})"
 _MORE_LINK_RE = re.compile(
-    r"(?:[\[(]\s*more\s*(?:…|\.\.\.)?\s*[\])]|\bmore\s*[›»>→]+|(?<=[.!?…\"”’)])\s+more\s*(?:[›»>→]+|…|\.\.\.)?)\s*$",
+    rf"(?:[\[(]\s*more\s*(?:…|\.\.\.)?\s*[\])]|\b{_BARE_LINK}\s*[›»>→]+"
+    rf"|(?<=[.!?…\"”’)])\s+{_BARE_LINK}\s*(?:[›»>→]+|…|\.\.\.)?){_CUT_TAG}\s*$",
     re.IGNORECASE,
 )
-_MORE_LINK_TAIL_CHARS = 12  # "more" in the last characters: " [ more ]", "more >>"
+_MORE_LINK_TAIL_CHARS = 12  # "more" in the last characters: " [ more ]", "more >>", "More </"
+_FULL_LINK_TAIL_CHARS = 40  # "full" in the last characters: "Full press release »", with room
+_MORE_LINK_SCAN_CHARS = 80  # where a bare link's match must start: the tail, not the whole text
 # An excerpt ending so was cut by the site; one ending otherwise than with a terminal character
 # was cut mid-sentence.
 _ELLIPSIS_ENDS = ("…", "...", "[…]", "[...]")
@@ -116,19 +165,32 @@ own ``/web/2016/report`` path is left alone."""
 
 
 def normalize_space(text: str) -> str:
-    """Collapse every run of whitespace (including NBSP and zero-width marks) to one space.
+    """Collapse every run of whitespace (including NBSP) to one space and drop the characters a
+    browser does not show (controls, bidi marks, zero-width spaces, soft hyphens).
 
     >>> normalize_space("  Secure\\u00a0 Communities\\n")
     'Secure Communities'
+    >>> normalize_space("\\u200fSecure\\x08 Com\\u00admunities\\u200b")
+    'Secure Communities'
     """
-    if not text.isascii():
-        if not unicodedata.is_normalized("NFC", text):
-            text = unicodedata.normalize("NFC", text)
-        for mark in _ZERO_WIDTH:  # substring tests beat a regex scan (and a generator) here
-            if mark in text:
-                text = _ZERO_WIDTH_RE.sub(" ", text)
-                break
-    return " ".join(text.split())
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = " ".join(text.split())
+    # Once whitespace is collapsed, every character left is printable unless it is one to drop
+    # (or a joiner, or an unassigned or private-use one): one C-speed pass settles most texts.
+    return text if text.isprintable() else _drop_invisible(text)
+
+
+def _drop_invisible(text: str) -> str:
+    """:func:`normalize_space`'s slow path, for collapsed text holding an unprintable character."""
+    text = text.translate(_DROP_INVISIBLE)
+    if _JOINERS[0] in text or _JOINERS[1] in text:
+        text = _LOOSE_JOINER_RE.sub("", text)
+    # Dropping can leave two spaces side by side, or marks next to the letter they belong to.
+    text = " ".join(text.split())
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
 
 
 def is_boilerplate(text: str, *, normalized: bool = False) -> bool:
@@ -152,20 +214,21 @@ def is_boilerplate(text: str, *, normalized: bool = False) -> bool:
 def _origin(base: str) -> str | None:
     """``scheme://host[:port]`` of an http(s) URL whose path holds no dot segments, else None."""
     parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return f"{parts.scheme}://{parts.netloc}"
 
 
 @functools.lru_cache(maxsize=256)
 def _web_netloc(netloc: str) -> bool:
-    """True if an http(s) URL with this host part is a web link (urlsplit's checks of the host)."""
+    """True if an http(s) URL with this host part is a web link (urlsplit's checks of the host):
+    a host name there (not only user info or a port: ``https://user@/news``), a port in range."""
     try:
         parts = urlsplit("http://" + netloc)
         _ = parts.port  # a port out of range ("http://www.dhs.gov:99999/") is no web link either
     except ValueError:
         return False
-    return bool(parts.netloc)
+    return bool(parts.hostname)
 
 
 def clean_excerpt(text: str | None, *, normalized: bool = False) -> str | None:
@@ -182,15 +245,18 @@ def clean_excerpt(text: str | None, *, normalized: bool = False) -> str | None:
     while (start := _read_more_start(cleaned)) is not None or (
         start := _more_link_start(cleaned)
     ) is not None:
-        cleaned = cleaned[:start].rstrip()
+        # A joiner left at the end joins nothing (normalize_space drops those).
+        cleaned = cleaned[:start].rstrip().rstrip(_JOINERS_TEXT)
     return cleaned or None
 
 
 def _more_link_start(text: str) -> int | None:
     """Where a trailing bare "more" link text (:data:`_MORE_LINK_RE`) begins in ``text``, or None."""
-    if "more" not in text[-_MORE_LINK_TAIL_CHARS:].lower():
+    if "more" not in text[-_MORE_LINK_TAIL_CHARS:].lower() and (
+        "full" not in text[-_FULL_LINK_TAIL_CHARS:].lower()
+    ):
         return None
-    match = _MORE_LINK_RE.search(text)
+    match = _MORE_LINK_RE.search(text, max(len(text) - _MORE_LINK_SCAN_CHARS, 0))
     return None if match is None else match.start()
 
 
@@ -221,6 +287,10 @@ def _ends_like_read_more(text: str) -> bool:
     "about …": such a match ends with "[…]", "(more)" or a phrase's last word, then maybe one run
     of arrows or an ellipsis, then whitespace. ``text`` is whitespace-normalised."""
     end = text.rstrip()
+    if end.endswith("<"):  # a cut end tag (see _CUT_TAG)
+        end = end[:-1].rstrip()
+    elif end.endswith("</"):
+        end = end[:-2].rstrip()
     word_end = end.rstrip(_READ_MORE_ARROWS)
     if word_end == end:
         if end.endswith("..."):
@@ -277,17 +347,23 @@ def absolute_url(href: str | None, base: str) -> str | None:
     True
     >>> absolute_url(" /news/a b ", "https://www.dhs.gov/")
     'https://www.dhs.gov/news/a%20b'
+    >>> absolute_url("\\\\news\\\\a", "https://www.dhs.gov/")
+    'https://www.dhs.gov/news/a'
     """
     if href is None:
         return None
-    # As a browser reads an href (WHATWG URL): spaces around it dropped, tabs and newlines anywhere
-    # dropped (sites wrap hrefs in them: tests/corpus/senate-coldfusion-cowan-press-table), and a
-    # space inside is a %20, not nothing ("/news/a b" is not "/news/ab").
+    # As a browser reads an href (WHATWG URL): spaces and controls around it dropped, tabs and
+    # newlines anywhere dropped (sites wrap hrefs in them: tests/corpus/senate-coldfusion-cowan-
+    # press-table), other controls and a space inside percent-encoded ("/news/a b" is not
+    # "/news/ab"), and a backslash before the query read as a slash.
     href = href.strip()
-    if "\t" in href or "\n" in href or "\r" in href:
-        href = href.replace("\t", "").replace("\n", "").replace("\r", "")
+    if not href.isprintable():  # C-speed: most hrefs are settled here
+        href = href.strip(_HREF_STRIP).replace("\t", "").replace("\n", "").replace("\r", "")
+        href = _HREF_CONTROL_RE.sub(_escape_control, href)
     if " " in href:
         href = href.replace(" ", "%20")
+    if "\\" in href:
+        href = _forward_slashes(href)
     if not href or href.startswith("#"):
         return None
     if href[0] == "/" and href[1:2] != "/" and "/." not in href and "/web/" not in href:
@@ -309,9 +385,31 @@ def absolute_url(href: str | None, base: str) -> str | None:
         _ = parts.port  # a port out of range ("http://www.dhs.gov:99999/") is no web link either
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     return url
+
+
+_HREF_STRIP = "".join(c for c in map(chr, range(0x3001)) if c <= " " or c.isspace())
+"""Stripped from both ends of an href: what a browser strips (C0 controls and space), and every
+Unicode space, as :meth:`str.strip` does (all are below U+3001): " \\x01/news " is "/news"."""
+_HREF_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    return f"%{ord(match.group()):02X}"
+
+
+def _forward_slashes(href: str) -> str:
+    """``href`` with each backslash before its query or fragment read as ``/``, as browsers read
+    web (and relative) links: ``\\news\\1`` is ``/news/1``, ``https:\\\\e.gov\\x`` is
+    ``https://e.gov/x`` (QA's href-backslash page). Other schemes keep theirs."""
+    match = _SCHEME_RE.match(href)
+    if match is not None and match.group().lower() not in ("http:", "https:"):
+        return href
+    end = min((at for at in (href.find("?"), href.find("#")) if at >= 0), default=len(href))
+    return href[:end].replace("\\", "/") + href[end:]
 
 
 def unwrap_wayback(url: str) -> str:

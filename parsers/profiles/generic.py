@@ -3,6 +3,9 @@
 A listing is a run of sibling blocks that repeat one shape, each holding a headline. The detector
 finds it without knowing the template:
 
+0. **Unseen text** goes first: screen-reader-only labels (Drupal's "Read more about <title>" inside
+   each headline link), ``hidden`` notes and ``aria-hidden`` icons are neither a title nor a summary,
+   unless one is all the text its parent has (an icon link's name).
 1. **Headline candidates** ("units"): headings (``h1``–``h6``), elements whose class names a title
    or headline, and links with text. A link inside (or around) a heading belongs to the heading,
    so a teaser counts once whether it is ``h2 > a``, ``a.card > h3`` or a bare ``a``.
@@ -25,6 +28,7 @@ both backends give the same result. Thresholds are named below with the pages th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from parsers.backends import Node
@@ -41,6 +45,7 @@ __all__ = [
     "MAX_TITLE_CHARS",
     "MIN_ITEMS",
     "MIN_SCORE",
+    "SCREEN_READER_CLASSES",
     "detect_teasers",
     "find_next_page",
     "find_topic",
@@ -103,13 +108,25 @@ text. Class names are split on ``-``, ``_`` and camelCase, so ``region-sidebar-f
 ``widget_gk_nsp`` match. Only *ancestors* of a listing are checked, never the inside of a teaser, so
 a teaser's ``<header>`` or ``entry-header`` is harmless."""
 
-HIDDEN_CLASSES = frozenset(
-    {"hidden", "d-none", "invisible", "sr-only", "visually-hidden", "element-invisible", "screen-reader-text"}
-)
+SCREEN_READER_CLASSES = (
+    "visually-hidden", "visuallyhidden", "sr-only", "screen-reader-text", "screen-reader-only",
+    "element-invisible", "show-for-sr", "usa-sr-only", "a11y-hidden", "assistive-text",
+)  # fmt: skip
+"""Classes that keep text off the screen for screen readers only: Drupal 8+ and Bootstrap 5
+(``visually-hidden``), HTML5 Boilerplate (``visuallyhidden``), Bootstrap 3–4 and Tailwind
+(``sr-only``), WordPress (``screen-reader-text``; ``assistive-text`` in its 2011 themes), Drupal 7
+(``element-invisible``), Foundation (``show-for-sr``), USWDS (``usa-sr-only``). Drupal's "Read more
+about <title>" lives there (QA's title-visually-hidden-read-more page)."""
+
+HIDDEN_CLASSES = frozenset({"hidden", "d-none", "invisible", *SCREEN_READER_CLASSES})
 """Whole class names that hide an element (Bootstrap, Drupal, WordPress). Matched whole, not as words:
 Bootstrap's ``hidden-xs`` only hides on small screens."""
 
 _HIDDEN_QUERY = "[hidden], [aria-hidden=true]"
+_UNSEEN_QUERY = ", ".join([*(f".{c}" for c in SCREEN_READER_CLASSES), _HIDDEN_QUERY])
+"""Text that is not on the screen (screen-reader-only, ``hidden``) or is not read out
+(``aria-hidden``: icons, arrows, a visual duplicate of a label): a teaser's title and summary are
+what is both shown and read."""
 _TITLE_CLASS_RE = re.compile(r"title|headline|heading", re.IGNORECASE)
 _MODIFIER_RE = re.compile(r"^(?:with|has|no|without|is|not)[-_]|[-_](?:none|less)$", re.IGNORECASE)
 _WORD_SPLIT_RE = re.compile(r"[-_\s:]+|(?<=[a-z])(?=[A-Z])")
@@ -184,12 +201,14 @@ def _is_chrome(node: Node) -> bool:
 class _Tree:
     """Ancestor chains (elements, keys, tag names) and chrome flags, computed once per element."""
 
-    def __init__(self, body: Node) -> None:
+    def __init__(self, body: Node, hidden: Sequence[Node] | None = None) -> None:
+        """``hidden``: the page's hidden elements, if already found (:func:`_drop_unseen`)."""
         self.body_key = body.key
         self._chains: dict[int, tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]] = {}
         self._shapes: dict[int, str] = {}
         # Found by CSS, not attr(): a valueless ``hidden`` reads as None in one backend, "" in the other.
-        self._chrome: dict[int, bool] = {n.key: True for n in body.css(_HIDDEN_QUERY)}
+        found = body.css(_HIDDEN_QUERY) if hidden is None else hidden
+        self._chrome: dict[int, bool] = {n.key: True for n in found}
 
     def chain(self, node: Node) -> tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]:
         """``node`` and its ancestors up to (not including) ``<body>``, with their keys and tags."""
@@ -506,6 +525,45 @@ def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops:
     )
 
 
+def _drop_unseen(body: Node) -> list[Node]:
+    """Remove text that is not both shown and read out (:data:`_UNSEEN_QUERY`), unless it is the
+    only text of its parent: then it labels what would have none ("<a><span class=sr-only>Next
+    page</span><svg/></a>"; of a date shown ``aria-hidden`` beside one written for screen readers,
+    the shown one stays). Children and later siblings go first, so of such a pair the first stays.
+
+    Returns the elements kept: hidden ones among them are chrome (see :class:`_Tree`), and the
+    others are too, by class (:data:`HIDDEN_CLASSES`).
+    """
+    kept = []
+    for node in reversed(body.css(_UNSEEN_QUERY)):
+        parent = node.parent
+        if (
+            parent is not None
+            and "not-sr-only" not in (node.attr("class") or "")  # Tailwind: shown on wide screens
+            and _has_text(node)
+            and _has_text(parent, but=node.key)
+        ):
+            node.remove()
+        else:
+            kept.append(node)
+    return kept
+
+
+def _has_text(node: Node, *, but: int | None = None) -> bool:
+    """True if ``node`` holds text other than whitespace, outside its descendant ``but``. Stops at
+    the first: an unseen element's parent may be a whole page (``text()`` reads it all)."""
+    inside = 0  # depth inside ``but``
+    for event, text, element in node.walk():
+        if inside:
+            inside += 1 if event == "open" else -1 if event == "close" else 0
+        elif element is None:
+            if text and not text.isspace():
+                return True
+        elif event == "open" and element.key == but:
+            inside = 1
+    return False
+
+
 def detect_teasers(root: Node) -> list[Draft]:
     """The teasers of the page's main listing, or ``[]`` when no repeated headline blocks are found.
 
@@ -519,7 +577,7 @@ def detect_teasers(root: Node) -> list[Draft]:
     [('First story here', '/1', 'Its summary.'), ('Second story here', '/2', 'Another one.')]
     """
     body = root.css_first("body") or root
-    tree = _Tree(body)
+    tree = _Tree(body, hidden=_drop_unseen(body))
     best = _best(_units(body), tree)
     if best is None:
         return []

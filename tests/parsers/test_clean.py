@@ -8,15 +8,18 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from parsers import clean
+from parsers import clean, parse_topic_page
+from parsers.backends import BACKENDS
 from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_truncated, normalize_space
+from parsers.records import Teaser
 
 # Text with the characters cleaning cares about: spaces of every kind, zero-width marks, arrows,
 # ellipses and the words of "Read more" phrases.
 _PIECES = st.sampled_from(
     ["Read more", "read", "more", "Continue reading", "about", "Lire la suite", "…", "...", "›", "»", "→",
      "[…]", "(more)", "[more]", "More", ">>", " ", "\u00a0", "\u200b", "\n\t", "word", "Learn", "must", ".",
-     "é", "e\u0301"]
+     "é", "e\u0301", "\x01", "\x7f", "\u200f", "\u202e", "\u00ad", "\ufeff", "\u200c", "\u200d", "ی",
+     "Full story", "Read the full article", "</", "<"]
 )  # fmt: skip
 _TEXTS = st.one_of(
     st.text(max_size=300), st.lists(_PIECES, max_size=30).map(" ".join), st.lists(_PIECES).map("".join)
@@ -33,6 +36,41 @@ def test_normalize_space_is_idempotent(text: str) -> None:
 
 
 @given(_TEXTS)
+def test_normalize_space_leaves_nothing_invisible(text: str) -> None:
+    """No control, bidi mark, zero-width space or soft hyphen survives; a joiner only between two
+    characters."""
+    once = normalize_space(text)
+    assert not set(once) & set(clean._INVISIBLE)
+    assert re.search(r"(?:^|\s)[\u200c\u200d]|[\u200c\u200d](?:\s|$)", once) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("Story\x01\x08\x0bone\x7f", "Story one"),
+        ("\u200fStory\u200e \u202eone\u202c", "Story one"),
+        ("\u2067\u05d7\u05d3\u05e9\u05d5\u05ea\u2069 News", "\u05d7\u05d3\u05e9\u05d5\u05ea News"),
+        ("Story\u200bone \u2060two\ufeff", "Storyone two"),
+        ("Home\u00adland Security\u0085", "Homeland Security"),
+        ("Co\u0301\u200bte", "Cóte"),  # a mark left beside its letter is composed (NFC)
+        (
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        ),  # Persian ZWNJ
+        (
+            "Family \U0001f468\u200d\U0001f469\u200d\U0001f467",
+            "Family \U0001f468\u200d\U0001f469\u200d\U0001f467",
+        ),
+        ("Story \u200c one\u200d", "Story one"),  # joining nothing
+    ],
+)
+def test_normalize_space_drops_what_a_browser_does_not_show(text: str, normalized: str) -> None:
+    """Controls, bidi marks and zero-width spaces go; ZWNJ and ZWJ stay where they join letters."""
+    assert normalize_space(text) == normalized
+
+
+@given(_TEXTS)
+@example("0\u200cREAD MORE")  # the joiner left at the end joins nothing
 def test_clean_excerpt_is_idempotent(text: str) -> None:
     """Cleaning a cleaned excerpt changes nothing: every "Read more" tail is gone the first time."""
     once = clean_excerpt(text)
@@ -75,17 +113,31 @@ def test_looks_truncated_reads_ends_as_its_patterns_do(text: str) -> None:
         ("The lab won. Read more » [more]", "The lab won."),
         ("Read more", None),
         ("   ", None),
+        ("Summary six. Full story", "Summary six."),
+        ("Summary six. Full press release »", "Summary six."),
+        ("Summary seven. Read the full article", "Summary seven."),
+        ("Summary seven. Read Full Story ›", "Summary seven."),
+        ("The lab won. View the full report", "The lab won."),
+        ("The lab won. Read the rest of this entry »", "The lab won."),
+        ("Interference is incredibly unlikely. Read more </", "Interference is incredibly unlikely."),
+        ("Interference is incredibly unlikely. Read more <", "Interference is incredibly unlikely."),
+        ("Interference is incredibly unlikely. More </", "Interference is incredibly unlikely."),
+        ("The film tells the full story", "The film tells the full story"),
+        ("We read the full report", "We read the full report"),
+        ("Interference is unlikely </", "Interference is unlikely </"),
     ],
 )
 def test_clean_excerpt_cuts_only_a_trailing_read_more(text: str, cleaned: str | None) -> None:
-    """ "Read more" (in the corpus's languages) goes from the end; "read" or "learn" alone stays."""
+    """ "Read more", "Full story", "Read the full article" (also cut short by a page's end: "Read
+    more </") go from the end; "read" or "learn" alone, and prose saying "the full story", stay."""
     assert clean_excerpt(text) == cleaned
 
 
 @pytest.mark.parametrize(
     "text",
     ["You are here", "Subscribe to Secure Communities", "next ›", "« Older Entries", "Read more about X",
-     "Lire la suite", "Leer más", "Home", "Skip to main content", "Here's how you know"],
+     "Lire la suite", "Leer más", "Home", "Skip to main content", "Here's how you know", "Full story",
+     "Read the full article", "Read the rest of this entry »"],
 )  # fmt: skip
 def test_navigation_phrases_are_boilerplate(text: str) -> None:
     """Whole navigation phrases are boilerplate."""
@@ -95,7 +147,7 @@ def test_navigation_phrases_are_boilerplate(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["Secure Communities", "Homeland Security", "Next steps for the border", "Read more books this summer",
-     "Search and rescue teams deploy"],
+     "Search and rescue teams deploy", "The full story of the border wall"],
 )  # fmt: skip
 def test_headlines_that_contain_navigation_words_are_not_boilerplate(text: str) -> None:
     """A headline that merely contains "Home", "Next" or "Search" is content."""
@@ -189,3 +241,79 @@ def test_identity_url_is_the_same_for_every_spelling(scheme: str, www: bool, res
 def test_absolute_url_reads_whitespace_as_a_browser_does(href: str, url: str) -> None:
     """Tabs and newlines anywhere and spaces around an href are dropped; a space inside is %20."""
     assert absolute_url(href, "https://www.dhs.gov/keywords/x") == url
+
+
+@pytest.mark.parametrize(
+    ("href", "url"),
+    [
+        ("\\news\\1", "https://www.dhs.gov/news/1"),
+        ("https:\\\\e.gov\\x", "https://e.gov/x"),
+        ("https://e.gov\\news\\1", "https://e.gov/news/1"),
+        ("\\\\other.example\\x", "https://other.example/x"),
+        ("news\\2", "https://www.dhs.gov/keywords/news/2"),
+        ("/search?q=a\\b#c\\d", "https://www.dhs.gov/search?q=a\\b#c\\d"),  # only before the query
+        ("\x01/news/a\x7fb\x1f", "https://www.dhs.gov/news/a%7Fb"),
+        ("https://user@/news/x", None),
+        ("https://user:pw@:8080/news/x", None),
+        ("http://:8080/a", None),
+        ("//@/a", None),
+        ("mailto:a\\b@e.gov", None),
+    ],
+)
+def test_absolute_url_reads_backslashes_and_hosts_as_a_browser_does(href: str, url: str | None) -> None:
+    """A backslash is a slash in a web link's address; a link with no host name is no link."""
+    assert absolute_url(href, "https://www.dhs.gov/keywords/x") == url
+
+
+_HREF_PARTS = st.sampled_from(
+    ["http:", "https:", "HTTPS:", "//", "/", "\\", "\\\\", "user@", "user:pw@", "@", ":", ":8080", ":99999",
+     "www.dhs.gov", "[::1]", "[", "news", "?q=1", "#top", " ", "\t", "\x01", "\x7f", "é", ".", "..",
+     "/web/20160701000000/", "mailto:", "javascript:"]
+)  # fmt: skip
+
+
+@given(st.lists(_HREF_PARTS, max_size=8).map("".join))
+@example("https://user@/news/x")
+@example("\\\\/news")
+def test_absolute_url_gives_only_links_the_record_contract_takes(href: str) -> None:
+    """Whatever ``absolute_url`` returns is a valid record URL (never a ValidationError later)."""
+    url = absolute_url(href, "https://www.dhs.gov/keywords/x")
+    if url is not None:
+        assert Teaser(title="A story", url=url, position=1).url == url
+
+
+def _drupal_page(rows: list[tuple[str, str, str]]) -> str:
+    """A Drupal 7 listing (the dhs.gov template) of (href, title, body) rows."""
+    teasers = "".join(
+        f'<div class="views-row"><div class="node node-teaser"><h2 class="node-title"><a href="{href}">'
+        f'{title}</a></h2><div class="field-name-body"><p>{body}</p></div></div></div>'
+        for href, title, body in rows
+    )
+    return (
+        '<!DOCTYPE html><html><head><title>News | Agency</title></head><body><div class="region-content">'
+        f'<h1 class="page-title">News</h1><div class="view-content">{teasers}</div></div></body></html>'
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_page_reads_backslash_links_controls_and_read_more_variants(backend: str) -> None:
+    """QA's pages: backslash hrefs, control and bidi characters in titles, "Full story" and "Read the
+    full article" links and a page cut inside the last "Read more" link."""
+    html = _drupal_page(
+        [
+            ("\\news\\1", "Story\x01\x08 one\x7f", "Summary one. <a>Full story</a>"),
+            (
+                "https:\\\\e.gov\\news\\2",
+                "&rlm;Story&lrm; \u202etwo\u202c",
+                "Summary two. <a>Read the full article</a>",
+            ),
+            ("https://user@/news/3", "Story\u200bthree", "Summary three. <a href='/3'>Read more </a>"),
+        ]
+    )
+    html = html[: html.rindex("Read more") + len("Read more </")]  # the download stopped there
+    page = parse_topic_page(html, url="https://e.gov/news", backend=backend)
+    assert [(t.title, t.url, t.excerpt) for t in page.teasers] == [
+        ("Story one", "https://e.gov/news/1", "Summary one."),
+        ("Story two", "https://e.gov/news/2", "Summary two."),
+        ("Storythree", None, "Summary three."),
+    ]

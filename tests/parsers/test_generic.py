@@ -301,3 +301,53 @@ def test_a_category_link_before_the_headline_is_not_the_title() -> None:
     assert [(d.title, d.href) for d in drafts] == [
         (f"Agency announces grant program {i}", f"/news/{i}") for i in range(4)
     ]
+
+
+# A newsroom theme no profile knows: Drupal's "Read more about <title>" written for screen readers
+# inside each headline link (QA's title-visually-hidden-read-more page), a teaser-level note kept
+# off screen with ``hidden``, an ``aria-hidden`` arrow icon, and a pager labelled for screen
+# readers only.
+SCREEN_READER_PAGE = """<!DOCTYPE html><html><head><title>News | Agency</title></head><body>
+<main><h1>News</h1><div class="teasers">
+ <div class="teaser"><h3><a href="/b/1">Alpha story <span class="visually-hidden">Read more about
+  Alpha story</span><span aria-hidden="true">›</span></a></h3><div hidden>Embargoed until 9am</div>
+  <p>Alpha summary. <a href="/b/1">Continue reading<span class="screen-reader-text"> "Alpha
+  story"</span></a></p></div>
+ <div class="teaser"><h3><a href="/b/2">Beta story <span class="sr-only">Read more about Beta
+  story</span></a></h3><p>Beta summary.</p></div>
+ <div class="teaser"><h3><a href="/b/3">Gamma story <span class="usa-sr-only">Read more about Gamma
+  story</span></a></h3><p>Gamma summary <span class="element-invisible">(opens a new
+  window)</span></p></div>
+</div>
+<div class="more-news"><a href="/news/older"><span class="visually-hidden">Older news</span><svg
+ aria-hidden="true"></svg></a></div></main></body></html>"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_text_kept_off_screen_or_from_screen_readers_is_not_in_titles(backend: str) -> None:
+    """Screen-reader-only, ``hidden`` and ``aria-hidden`` text stays out of titles and summaries."""
+    page = parse_topic_page(SCREEN_READER_PAGE, url="https://e.gov/news", backend=backend)
+    assert page.profile == "generic"
+    assert [(t.title, t.url, t.excerpt) for t in page.teasers] == [
+        ("Alpha story", "https://e.gov/b/1", "Alpha summary."),
+        ("Beta story", "https://e.gov/b/2", "Beta summary."),
+        ("Gamma story", "https://e.gov/b/3", "Gamma summary"),
+    ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hidden_text_that_is_its_parents_only_text_stays(backend: str) -> None:
+    """A screen-reader label is kept where it is all the text there is (an icon link's name), and of
+    a shown/read pair of dates the shown one stays."""
+    page = parse_topic_page(SCREEN_READER_PAGE, url="https://e.gov/news", backend=backend)
+    assert page.next_url == "https://e.gov/news/older"  # found by its text, "Older news"
+    dated = "".join(
+        f"<article><h2><a href='/n/{i}'>Agency story number {i}</a></h2><div class='date'>"
+        f"<span aria-hidden='true'>Mar {i}</span><span class='sr-only'>March {i}, 2016</span></div>"
+        f"<p>Summary {i}.</p></article>"
+        for i in range(1, 4)
+    )
+    drafts = detect_teasers(get_backend(backend)(f"<main>{dated}</main>"))
+    assert [(d.title, d.date_text, d.excerpt) for d in drafts] == [
+        (f"Agency story number {i}", f"Mar {i}", f"Summary {i}.") for i in range(1, 4)
+    ]
