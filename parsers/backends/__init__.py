@@ -1,7 +1,8 @@
 """HTML backends behind one tiny node interface.
 
-``lexbor`` (selectolax) is the hot path; ``soup`` (BeautifulSoup over lxml) is the lenient
-alternative and the test oracle: every fixture must give identical records through both.
+``lexbor`` (selectolax) is the hot path; ``soup`` (BeautifulSoup over html5lib, the same HTML5
+tree-building algorithm in pure Python) is the lenient alternative and the test oracle: every
+fixture must give identical records through both, broken markup included.
 Profiles and the generic detector only ever see :class:`Node`.
 """
 

@@ -64,11 +64,16 @@ class LexborElement:
         return "" if value is None and name in attributes else value
 
     def css(self, query: str) -> list[LexborElement]:
-        tree = self._tree
-        return [LexborElement(n, tree) for n in _selectors().find(query, self._node)]
+        # lexbor's engine tests the element itself too; the Node contract (and the DOM's
+        # querySelectorAll) means its descendants only.
+        tree, own = self._tree, self._node.mem_id
+        return [LexborElement(n, tree) for n in _selectors().find(query, self._node) if n.mem_id != own]
 
     def css_first(self, query: str) -> LexborElement | None:
-        found = _selectors().find_first(query, self._node)  # type: ignore[attr-defined]
+        engine = _selectors()
+        found = engine.find_first(query, self._node)  # type: ignore[attr-defined]
+        if found and found[0].mem_id == self._node.mem_id:  # itself: the first descendant, if any
+            found = engine.find(query, self._node)[1:2]
         return LexborElement(found[0], self._tree) if found else None
 
     def matches(self, query: str) -> bool:
