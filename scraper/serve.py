@@ -4,8 +4,9 @@ Any HTTP client (curl, a browser, Scrapy, our own crawl) can then read recorded 
 were up: each answer has the recorded status, headers and body, byte for byte, plus a computed
 ``Content-Length``. Conditional requests (``If-None-Match``, ``If-Modified-Since``) get a 304 when
 the recorded validators match; a ``Range`` request gets that part of the body (206) when the
-recorded response said it could (``Accept-Ranges: bytes``), as the site would have answered. The answers come from
-:class:`~scraper.fixtures.ReplayTransport`, so serving and ``--replay`` cannot disagree.
+recorded response said it could (``Accept-Ranges: bytes``), as the site would have answered.
+The answers come from :class:`~scraper.fixtures.ReplayTransport`, so serving and ``--replay``
+cannot disagree.
 
 **Which recorded URL a request gets.** Recorded URLs are absolute (``https://www.dhs.gov/...``) and
 may come from several hosts, but the server has one address. A request is matched by:
