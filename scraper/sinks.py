@@ -124,6 +124,17 @@ class _Closing:
         self.close()
 
 
+def _make_room(path: Path) -> None:
+    """Create ``path``'s folder if missing; a one-line ``ValueError`` if ``path`` is a folder or its
+    folder cannot be made."""
+    if path.is_dir():
+        raise _directory_error(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+
+
 def _fsync_dir(path: Path) -> None:
     """Make a newly created file's directory entry durable too (POSIX; a no-op where unsupported)."""
     try:
@@ -239,12 +250,7 @@ class _AppendFile(_Closing):
             raise
 
     def _open(self, resume: bool) -> None:
-        if self.path.is_dir():
-            raise _directory_error(self.path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _cannot_write(self.path, exc) from exc
+        _make_room(self.path)
         created = not self.path.exists()
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         missing_newline = False
@@ -824,12 +830,7 @@ class SqliteSink(_Closing):
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        if self.path.is_dir():
-            raise _directory_error(self.path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _cannot_write(self.path, exc) from exc
+        _make_room(self.path)
         try:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:

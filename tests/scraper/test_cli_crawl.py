@@ -690,40 +690,11 @@ def test_search_of_operators_only_is_a_usage_error(
 def test_bulk_index_names_the_index_of_every_action_line(tmp_path: Path) -> None:
     """--bulk-index sets the _index of a .bulk.ndjson output; a name Elasticsearch refuses is exit 2."""
     out = tmp_path / "out.bulk.ndjson"
-    assert (
-        main(
-            [
-                "crawl",
-                SECURE_COMMUNITIES,
-                "--replay",
-                str(FIXTURES),
-                "-o",
-                str(out),
-                "--bulk-index",
-                "dhs-news",
-                "-q",
-            ]
-        )
-        == 0
-    )
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--bulk-index", "dhs-news", "-q")) == 0
     actions = [json.loads(line) for line in out.read_text().splitlines()[::2]]
     assert len(actions) == 13
     assert {a["index"]["_index"] for a in actions} == {"dhs-news"}
-    assert (
-        main(
-            [
-                "crawl",
-                SECURE_COMMUNITIES,
-                "--replay",
-                str(FIXTURES),
-                "-o",
-                str(out),
-                "--bulk-index",
-                "DHS News",
-            ]
-        )
-        == 2
-    )
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--bulk-index", "DHS News")) == 2
     assert len(out.read_text().splitlines()) == 26  # refused before the output was touched
 
 
