@@ -48,6 +48,7 @@ from scraper.errors import (
     StateInUse,
     StateMismatch,
     WarcNotAppendable,
+    validation_problems,
 )
 from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
@@ -253,11 +254,6 @@ def _check_parse_output(output: Path | None, paths: list[str]) -> None:
         )
 
 
-def _rejection(exc: ValidationError) -> str:
-    """A validation error as one line: ``field: message; field: message``."""
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-
-
 @app.command()
 def parse(
     paths: Annotated[
@@ -318,7 +314,7 @@ def parse(
                             rejected += 1
                             rejects = rejects or RejectsSink(rejects_path, resume=False)
                             data = teaser.model_dump(mode="json")
-                            rejects.reject(_rejection(exc), source_url=page.url, data=data)
+                            rejects.reject(validation_problems(exc), source_url=page.url, data=data)
                             continue
                         out.write(record.model_dump_json() + "\n")
                         written += 1
@@ -472,10 +468,7 @@ def _check_line(raw: bytes, number: int, seen: dict[str, int]) -> str | None:
     try:
         record = Record.from_json_line(raw)  # every field present, JSON types as the schema says
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in exc.errors()
-        )
-        return problems
+        return validation_problems(exc, whole="line")
     # A teaser appears once, or once per archive capture (`wayback --all-captures`).
     key = record.id if record.archived_at is None else f"{record.id} {record.archived_at:%Y%m%d%H%M%S}"
     if key in seen:
@@ -540,7 +533,7 @@ def _read_problem(exc: BaseException) -> str:
 
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        return validation_problems(exc, whole="settings")
     return " ".join(str(exc).split())
 
 

@@ -31,7 +31,7 @@ from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_p
 from parsers.decode import MAX_INPUT_BYTES
 from parsers.profiles import Profile, resolve_profile
 from scraper.client import Fetched, FetchStats, SiteCredentials, build_client, fetch, same_site
-from scraper.errors import FetchError, NotHtml, OutputFailed, ScraperError
+from scraper.errors import FetchError, NotHtml, OutputFailed, ScraperError, validation_problems
 from scraper.frontier import CrawlState, FrontierItem
 from scraper.politeness import SYSTEM_CLOCK, Clock, host_key
 from scraper.settings import Settings
@@ -488,7 +488,7 @@ def _records(run: _Run, page: TopicPage, fetched: Fetched) -> list[Record]:
             records.append(page.record(teaser, fetched_at=fetched.fetched_at))
         except ValidationError as exc:
             run.stats.rejected += 1
-            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            reason = validation_problems(exc)
             run.reject(reason, source_url=page.url, data=teaser.model_dump(mode="json"))
     return records
 

@@ -27,6 +27,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "Blocked",
@@ -45,6 +49,7 @@ __all__ = [
     "StateMismatch",
     "TooLarge",
     "WarcNotAppendable",
+    "validation_problems",
 ]
 
 
@@ -302,3 +307,9 @@ class WarcNotAppendable(FixtureCorrupt):
             f"its break could never be read): move it away with `{self.move}` and re-record "
             f"with `{self.command}`, or record into a new file",
         )
+
+
+def validation_problems(exc: ValidationError, *, whole: str = "record") -> str:
+    """pydantic's errors on one line, ``field: message; field: message``, for summaries, rejects
+    files and one-line CLI errors; ``whole`` names an error about the whole input."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in exc.errors())

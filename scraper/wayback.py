@@ -78,7 +78,14 @@ from pydantic import ValidationError
 
 from parsers import NoTeasersFound, ParseError, Record, TopicPage, parse_topic_page
 from scraper.client import FetchStats, build_client, build_transport, fetch
-from scraper.errors import Blocked, FetchError, FixtureMissing, NotArchived, StateMismatch
+from scraper.errors import (
+    Blocked,
+    FetchError,
+    FixtureMissing,
+    NotArchived,
+    StateMismatch,
+    validation_problems,
+)
 from scraper.fixtures import FixtureFolder, RecordingTransport, ReplayTransport, ResponseSource
 from scraper.frontier import CrawlState, canonicalize
 from scraper.politeness import SYSTEM_CLOCK, Clock, HostLimiter, PacedTransport, host_key
@@ -2466,7 +2473,7 @@ def _validated(
                 )
             )
         except ValidationError as exc:
-            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            reason = validation_problems(exc)
             data = {
                 **teaser.model_dump(mode="json"),
                 "capture_url": capture.url,

@@ -17,6 +17,7 @@ from scraper.errors import (
     RedirectLoop,
     ScraperError,
     TooLarge,
+    validation_problems,
 )
 
 
@@ -104,3 +105,24 @@ def test_not_archived_mentions_the_detail() -> None:
         str(NotArchived("https://a/", "no capture in 2016"))
         == "https://a/: not archived (no capture in 2016)"
     )
+
+
+def test_validation_problems_read_as_one_line() -> None:
+    """pydantic's errors become `field: message; field: message`, the whole input named as asked."""
+    from pydantic import BaseModel, ValidationError
+
+    class Two(BaseModel):
+        a: int
+        b: str
+
+    try:
+        Two.model_validate({"a": "x"})
+    except ValidationError as exc:
+        said = validation_problems(exc)
+    assert (
+        said == "a: Input should be a valid integer, unable to parse string as an integer; b: Field required"
+    )
+    try:
+        Two.model_validate_json(b"[")
+    except ValidationError as exc:
+        assert validation_problems(exc, whole="line").startswith("line: Invalid JSON")
