@@ -115,14 +115,11 @@ def test_validation_problems_read_as_one_line() -> None:
         a: int
         b: str
 
-    try:
+    with pytest.raises(ValidationError) as fields:
         Two.model_validate({"a": "x"})
-    except ValidationError as exc:
-        said = validation_problems(exc)
-    assert (
-        said == "a: Input should be a valid integer, unable to parse string as an integer; b: Field required"
+    assert validation_problems(fields.value) == (
+        "a: Input should be a valid integer, unable to parse string as an integer; b: Field required"
     )
-    try:
+    with pytest.raises(ValidationError) as whole:
         Two.model_validate_json(b"[")
-    except ValidationError as exc:
-        assert validation_problems(exc, whole="line").startswith("line: Invalid JSON")
+    assert validation_problems(whole.value, whole="line").startswith("line: Invalid JSON")
