@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import functools
 import json
 import logging
@@ -54,6 +55,7 @@ from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
 from scraper.sinks import (
+    SQLITE_SUFFIXES,
     RejectsSink,
     SearchQueryError,
     Sink,
@@ -630,7 +632,11 @@ def _summary(
         lines.append(f"interrupted: state saved in {state}; {go_on} to go on" if resumable else "interrupted")
     else:
         if stats.queued:  # only --max-pages ends a crawl with pages still queued
-            more = f"{go_on} to go on" if resumable else "raise --max-pages to take them too"
+            more = (
+                f"{go_on} and a higher --max-pages to go on"
+                if resumable
+                else "raise --max-pages to take them too"
+            )
             lines.append(f"--max-pages reached with {stats.queued} page(s) still queued: {more}")
         if stats.retryable:
             lines.append(f"{stats.retryable} of the failed pages may pass later: {go_on} to retry them")
@@ -639,8 +645,10 @@ def _summary(
     err.print("\n".join(lines), markup=False)
 
 
-def _crawl_exit(stats: CrawlStats) -> ExitCode:
-    if stats.failures and not (stats.pages or stats.not_modified):
+def _crawl_exit(stats: CrawlStats, *, done_before: int = 0) -> ExitCode:
+    """3 when nothing could be read at all (also not by the run a ``--resume`` continues, which
+    wrote ``done_before`` records), 1 when some pages failed, else 0."""
+    if stats.failures and not (stats.pages or stats.not_modified or done_before):
         return ExitCode.UNREADABLE
     return ExitCode.PARTIAL if stats.failures else ExitCode.OK
 
@@ -658,8 +666,8 @@ def _run_crawl(
     """Open sinks and state, run the crawl, print the summary, exit with the documented code.
     ``resumable``: the state file outlives the run (not ``record``'s), so ``--resume`` is advice."""
     for url in urls:
-        if not url.startswith(("http://", "https://")):
-            raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
+        if not _is_page_url(url):
+            raise _fail(f"not an absolute http(s) URL: {url!r}", ExitCode.USAGE)
     if settings.replay is not None:
         # Before any output is opened: a typo in --replay must not truncate yesterday's records.
         if not settings.replay.exists():
@@ -701,8 +709,9 @@ def _run_crawl(
             raise _fail(f"{exc}; drop --resume, or give this crawl its own --state", ExitCode.USAGE) from exc
         except NothingToResume as exc:
             raise _fail(str(exc), ExitCode.USAGE) from exc
-        if settings.resume:
-            _check_outputs_kept(outputs, state)
+        done_before = state.records_done() if settings.resume else 0
+        if done_before:
+            _check_outputs_kept(outputs, state, done_before)
         try:
             sinks: list[Sink] = [
                 stack.enter_context(
@@ -747,7 +756,7 @@ def _run_crawl(
         except ParseError as exc:  # a bad --profile
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
     assert stats is not None
-    code = _crawl_exit(stats)
+    code = _crawl_exit(stats, done_before=done_before)
     if not quiet:
         _summary(stats, state=state_path, resumable=resumable, rejects=rejects)
     elif code == ExitCode.UNREADABLE:  # -q silences the summary, not the news that nothing worked
@@ -755,12 +764,11 @@ def _run_crawl(
     raise typer.Exit(int(code))
 
 
-def _check_outputs_kept(outputs: list[Path], state: CrawlState) -> None:
+def _check_outputs_kept(outputs: list[Path], state: CrawlState, written: int) -> None:
     """Refuse to resume into an output that is gone (moved, deleted) while the saved crawl has
     finished pages: their records are in that file, and the resumed run would not write them again."""
-    written = state.records_done()
     for path in outputs:
-        if written and str(path) != "-" and (not path.exists() or path.stat().st_size == 0):
+        if str(path) != "-" and (not path.exists() or path.stat().st_size == 0):
             raise _fail(
                 f"{path} is missing or empty, but the crawl saved in {state.path} already wrote "
                 f"{written} records to it; put it back, or crawl again without --resume",
@@ -819,9 +827,19 @@ def _first_file(output: list[Path] | None) -> Path | None:
 
 def _config_outputs(output: list[Path] | None, settings: Settings) -> list[Path]:
     """Every output: the ``-o`` flags, else the ``output`` of a ``--config`` file; then ``db``
-    (the flag's, else the file's: ``settings`` has both, flags first)."""
+    (the flag's, else the file's: ``settings`` has both, flags first). Refuses (exit 2) a path
+    with no file name (``-o ''``, ``-o .``) and a ``--db`` not named as a SQLite database."""
     files = output or ([settings.output] if settings.output is not None else [])
-    return _outputs(files, settings.db)
+    outputs = _outputs(files, settings.db)
+    for path in [*outputs, *([settings.state] if settings.state is not None else [])]:
+        if not path.name or path.name in (".", "..") or str(path).endswith("/"):
+            raise _fail(f"{str(path)!r} is not a file name: give one, e.g. out.jsonl", ExitCode.USAGE)
+    if settings.db is not None and not settings.db.name.lower().endswith(SQLITE_SUFFIXES):
+        raise _fail(
+            f"--db {settings.db}: --db writes a SQLite database; name it .sqlite (for other formats use -o)",
+            ExitCode.USAGE,
+        )
+    return outputs
 
 
 def _to_stdout(output: list[Path] | None) -> bool:
@@ -1254,8 +1272,8 @@ def wayback_command(
     Exit 0 done; 1 some captures failed (listed); 2 usage error; 3 nothing written (nothing readable,
     the archive excludes the URL, or every request failed: --resume retries); 130 interrupted.
     """
-    if not url.startswith(("http://", "https://")):
-        raise _fail(f"not an http(s) URL: {url!r}", ExitCode.USAGE)
+    if not _is_page_url(url):
+        raise _fail(f"not an absolute http(s) URL: {url!r}", ExitCode.USAGE)
     try:
         from_date, to_date = cdx_range(from_, to)
     except ValueError as exc:
@@ -1345,7 +1363,13 @@ def wayback_command(
             ) from exc
         except (ScraperError, FileNotFoundError) as exc:
             raise _fail(_one_line(exc)) from exc
-        except (OSError, ValueError) as exc:  # an output that cannot be written; a bad setting
+        except BrokenPipeError:
+            raise  # the reader of standard output went away: main() ends quietly
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT):  # the disk, not the command line
+                raise _fail(f"cannot write the output: {exc.strerror or exc}") from exc
+            raise _fail(_one_line(exc), ExitCode.USAGE) from exc
+        except ValueError as exc:  # a bad setting, an output that cannot take these records
             raise _fail(_one_line(exc), ExitCode.USAGE) from exc
     assert stats is not None
     if stats.blocked is not None:

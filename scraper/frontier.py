@@ -277,6 +277,7 @@ class _RunLock:
         Raises:
             StateInUse: another run (in this process or another) holds it.
         """
+        state = state.resolve()  # a symlink to the state file locks the file itself
         path = state.with_name(state.name + LOCK_SUFFIX)
         if fcntl is None:  # pragma: no cover - Windows
             return cls(path, None)
@@ -342,7 +343,11 @@ class CrawlState:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves so each call is one explicit transaction.
         lock = _RunLock.take(path)
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:  # a folder, a file that cannot be opened
+            lock.release()
+            raise ValueError(f"{path} cannot be used as a crawl state file: {exc}") from exc
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")

@@ -387,6 +387,8 @@ def _byte_range(spec: str, body: bytes) -> tuple[int, bytes, list[tuple[str, str
     size = len(body)
     if match.group(1):
         first = int(match.group(1))
+        if match.group(2) and int(match.group(2)) < first:
+            return 200, body, []  # not a valid range (RFC 9110 §14.1.1): ignored
         last = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
     else:  # bytes=-N: the last N bytes
         first, last = max(size - int(match.group(2)), 0), size - 1

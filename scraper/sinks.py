@@ -41,6 +41,7 @@ from parsers.records import Record
 __all__ = [
     "FIELDS",
     "RECORDS_SCHEMA_VERSION",
+    "SQLITE_SUFFIXES",
     "BulkSink",
     "CsvSink",
     "JsonlSink",
@@ -55,6 +56,11 @@ __all__ = [
     "search",
 ]
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock
+    fcntl = None  # type: ignore[assignment]
+
 logger = logging.getLogger(__name__)
 
 FIELDS: tuple[str, ...] = tuple(Record.model_fields)
@@ -68,7 +74,8 @@ SEARCH_TITLE_WEIGHT = 10.0
 the same word somewhere in a 60-word summary."""
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
-_SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+"""File names a SQLite database output may end with."""
 _BULK_SUFFIXES = (".bulk.ndjson", ".bulk.jsonl", ".bulk")
 _BAD_INDEX_CHARS = '"*\\<|,>/?#: '  # Elasticsearch's index-name rules (OpenSearch's are the same)
 MAX_INDEX_NAME_BYTES = 255
@@ -122,6 +129,24 @@ class _Closing:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _lock_output(fd: int, path: Path) -> None:
+    """Hold an exclusive ``flock`` on an output file while a sink writes it (released when the
+    descriptor closes, or the process dies): two runs writing one file (each with its own state
+    file) would interleave their records. Where ``flock`` does not exist (Windows), nothing.
+
+    Raises:
+        ValueError: another run holds the file.
+    """
+    if fcntl is None:  # pragma: no cover - Windows
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ValueError(
+            f"{path} is being written by another topicscrape run; wait for it to end, or write elsewhere"
+        ) from None
 
 
 def _make_room(path: Path) -> None:
@@ -253,21 +278,29 @@ class _AppendFile(_Closing):
         _make_room(self.path)
         created = not self.path.exists()
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
-        missing_newline = False
-        if resume and not created:
-            good, missing_newline = self._recover()
-            size = self.path.stat().st_size
-            if good < size:
-                logger.warning(
-                    "%s: cut %d byte(s) of a record torn by an earlier interruption", self.path, size - good
-                )
-                os.truncate(self.path, good)
-        else:
-            flags |= os.O_TRUNC
         try:
-            self._fd = os.open(self.path, flags, 0o644)
+            fd = os.open(self.path, flags, 0o644)
         except OSError as exc:
             raise _cannot_write(self.path, exc) from exc
+        try:
+            _lock_output(fd, self.path)  # before anything is cut: another run may be writing it
+            missing_newline = False
+            if resume and not created:
+                good, missing_newline = self._recover()
+                size = self.path.stat().st_size
+                if good < size:
+                    logger.warning(
+                        "%s: cut %d byte(s) of a record torn by an earlier interruption",
+                        self.path,
+                        size - good,
+                    )
+                    os.ftruncate(fd, good)
+            else:
+                os.ftruncate(fd, 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
         if missing_newline:
             self._append(b"\n")
         if self.path.stat().st_size == 0:
@@ -1013,7 +1046,7 @@ def _output_format(path: Path, *, unique: bool) -> _OutputFormat:
         return "bulk"
     if name.endswith(_JSONL_SUFFIXES):
         return "jsonl"
-    if name.endswith(_SQLITE_SUFFIXES):
+    if name.endswith(SQLITE_SUFFIXES):
         if not unique:
             raise ValueError(
                 f"{path.name}: SQLite keeps one row per teaser id; write all captures to .jsonl or .csv"
@@ -1021,7 +1054,7 @@ def _output_format(path: Path, *, unique: bool) -> _OutputFormat:
         return "sqlite"
     if name.endswith(".csv"):
         return "csv"
-    known = ", ".join((*_JSONL_SUFFIXES, *_SQLITE_SUFFIXES, ".csv", *_BULK_SUFFIXES))
+    known = ", ".join((*_JSONL_SUFFIXES, *SQLITE_SUFFIXES, ".csv", *_BULK_SUFFIXES))
     raise ValueError(f"cannot tell the output format of {path.name!r}: use one of {known}")
 
 
@@ -1106,6 +1139,7 @@ def check_output(
     if kind != "sqlite":
         if resume and not os.access(path, os.R_OK):
             raise ValueError(f"{path} cannot be resumed: no permission to read it")
+        _check_unlocked(path)
         return
     folder = path.parent
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -1114,6 +1148,19 @@ def check_output(
             "its write-ahead log beside the database)"
         )
     _check_database_file(path)
+
+
+def _check_unlocked(path: Path) -> None:
+    """:func:`check_output` for an existing file output: no other run is writing it (its lock is
+    taken and let go at once; nothing is written)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return  # unreadable: open_sink says why
+    try:
+        _lock_output(fd, path)
+    finally:
+        os.close(fd)
 
 
 def _check_database_file(path: Path) -> None:

@@ -532,8 +532,10 @@ def test_a_closed_pipe_ends_quietly_and_a_full_disk_in_one_line(tmp_path: Path) 
         "--state",
         str(tmp_path / "state.sqlite"),
     ]
+    wayback = ["wayback", URL, "--replay", str(ROOT / "fixtures" / "wayback"), "-q"]
     for args, said in [
         (["schema"], "error: No space left on device\n"),
+        (wayback, "error: cannot write the output: No space left on device\n"),
         (crawl, "error: cannot write standard output: No space left on device; the crawl stopped"),
     ]:
         with open("/dev/full", "w") as full:

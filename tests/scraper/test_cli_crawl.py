@@ -84,11 +84,11 @@ def test_exit_3_when_nothing_could_be_read(tmp_path: Path, capsys: pytest.Captur
     [
         (
             ["crawl", "ftp://www.dhs.gov/x", "-o", "out.jsonl"],
-            "error: not an http(s) URL: 'ftp://www.dhs.gov/x'",
+            "error: not an absolute http(s) URL: 'ftp://www.dhs.gov/x'",
         ),
         (
             ["crawl", "www.dhs.gov/keywords/x", "-o", "out.jsonl"],
-            "error: not an http(s) URL: 'www.dhs.gov/keywords/x'",
+            "error: not an absolute http(s) URL: 'www.dhs.gov/keywords/x'",
         ),
         (
             ["crawl", SECURE_COMMUNITIES, "-o", "out.txt"],
@@ -581,8 +581,9 @@ def test_max_pages_then_resume_then_nothing_left(tmp_path: Path, capsys: pytest.
     assert replay(SECURE_COMMUNITIES, out=out, extra=("--max-pages", "1")) == 0
     said = capsys.readouterr().err
     assert (
-        "--max-pages reached with 1 page(s) still queued: run the same command with --resume to go on" in said
+        "--max-pages reached with 1 page(s) still queued: run the same command with --resume and a " in said
     )
+    assert "with --resume and a higher --max-pages to go on" in said
     assert replay(SECURE_COMMUNITIES, out=out, extra=("--max-pages", "1", "--resume")) == 0
     assert len(records(out)) == 5  # the budget was spent before the resume: nothing more
     assert replay(SECURE_COMMUNITIES, out=out, extra=("--resume",)) == 0
@@ -810,3 +811,92 @@ def test_search_prints_whole_urls(tmp_path: Path, capsys: pytest.CaptureFixture[
         "https://www.dhs.gov/blog/2015/07/30/priority-enforcement-program-how-dhs-focusing-deporting-felons"
         in folded
     )
+
+
+@pytest.mark.parametrize("bad", ["http://[::1", "http://127.0.0.1:99999/x", "http://", "https://user@/x"])
+def test_a_start_url_that_is_no_url_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
+    """A broken start URL (bad IPv6 bracket, port out of range, no host) is one line, exit 2, before
+    yesterday's output is touched (it was a traceback, exit 1, and an emptied file)."""
+    out = tmp_path / "out.jsonl"
+    out.write_text("yesterday\n")
+    assert replay(SECURE_COMMUNITIES, bad, out=out) == 2
+    assert capsys.readouterr().err == f"error: not an absolute http(s) URL: {bad!r}\n"
+    assert out.read_text() == "yesterday\n"
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--db", "existing.jsonl"], "--db writes a SQLite database; name it .sqlite"),
+        (["-o", ""], "'.' is not a file name"),
+        (["-o", "."], "'.' is not a file name"),
+        (["--state", ""], "'.' is not a file name"),
+    ],
+)
+def test_output_names_that_cannot_be_right_are_refused(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    said: str,
+) -> None:
+    """--db named as another format (it would be overwritten as SQLite… or as JSON Lines), or an
+    output with no file name, is one line, exit 2, the file left as it was."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "existing.jsonl").write_text('{"x": 1}\n')
+    assert main(["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "-o", "keep.jsonl", *flags]) == 2
+    err = capsys.readouterr().err
+    assert said in err
+    assert err.count("\n") == 1
+    assert (tmp_path / "existing.jsonl").read_text() == '{"x": 1}\n'
+    assert not (tmp_path / "keep.jsonl").exists()
+
+
+def test_an_output_another_run_is_writing_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two crawls with their own state files but one -o would interleave their records: while one
+    writes it, the other exits 2 in one line and the file keeps what it holds."""
+    from scraper.sinks import JsonlSink
+
+    out = tmp_path / "out.jsonl"
+    with JsonlSink(out, resume=False) as other:
+        other.write(records_of(FIXTURES / "www.dhs.gov" / "keywords-287g.html"))
+        held = out.read_bytes()
+        code = main(
+            [
+                "crawl",
+                SECURE_COMMUNITIES,
+                "--replay",
+                str(FIXTURES),
+                "-o",
+                str(out),
+                "--state",
+                str(tmp_path / "s2.sqlite"),
+            ]
+        )
+        assert code == 2
+        assert "is being written by another topicscrape run" in capsys.readouterr().err
+        assert out.read_bytes() == held
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("-q",)) == 0
+
+
+def test_a_resume_that_only_retries_a_permanent_failure_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The output holds the good pages' records, so a --resume that fails again on the one page
+    that cannot be had exits 1 (some pages failed), not 3 (nothing could be read)."""
+    out = tmp_path / "out.jsonl"
+    missing = "https://www.dhs.gov/keywords/not-recorded"
+    assert replay(SECURE_COMMUNITIES, missing, out=out, extra=("-q",)) == 1
+    assert replay(SECURE_COMMUNITIES, missing, out=out, extra=("-q", "--resume")) == 1
+    assert len(records(out)) == 13
+
+
+def records_of(page: Path) -> list[Record]:
+    """The records of one saved DHS page."""
+    from parsers import parse_topic_page
+
+    return parse_topic_page(page.read_bytes(), url="https://www.dhs.gov/keywords/287g").to_records()

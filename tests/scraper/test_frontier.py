@@ -621,3 +621,22 @@ def test_a_fresh_run_records_its_identity_whatever_came_before(tmp_path: Path) -
         state.start_run(other, resume=True, identity=other)
         with pytest.raises(StateMismatch):
             state.start_run(RUN_A, resume=True, identity=RUN_A)
+
+
+def test_a_symlink_to_a_state_in_use_is_refused_too(tmp_path: Path) -> None:
+    """The lock is on the state file itself: a run given a symlink to it is refused as well."""
+    path = tmp_path / "state.sqlite"
+    link = tmp_path / "link.sqlite"
+    with CrawlState.open(path):
+        link.symlink_to(path)
+        with pytest.raises(StateInUse):
+            CrawlState.open(link)
+
+
+def test_a_folder_as_state_file_leaves_no_lock_behind(tmp_path: Path) -> None:
+    """A state path that cannot be opened (a folder) is a ValueError, and its lock is let go."""
+    folder = tmp_path / "dir.sqlite"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=r"dir\.sqlite"):
+        CrawlState.open(folder)
+    assert not (tmp_path / "dir.sqlite.lock").exists()

@@ -181,8 +181,17 @@ def test_conditional_requests_get_304(dhs: FixtureFolder, header: str, value: st
         ([("Range", "bytes=999999-")], 416, slice(0, 0), "bytes */{size}"),
         ([("Range", "bytes=0-9"), ("If-Range", '"stale"')], 200, slice(None), None),
         ([("Range", "bytes=0-9,20-29")], 200, slice(None), None),
+        ([("Range", "bytes=50-10")], 200, slice(None), None),
     ],
-    ids=["first-10", "from-100", "last-20", "past-the-end", "if-range-stale", "two-ranges"],
+    ids=[
+        "first-10",
+        "from-100",
+        "last-20",
+        "past-the-end",
+        "if-range-stale",
+        "two-ranges",
+        "last-before-first",
+    ],
 )
 def test_range_requests_get_the_part_the_recording_advertised(
     dhs: FixtureFolder,
