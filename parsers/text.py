@@ -14,8 +14,15 @@ The rules, in order:
    *Footer*: the phrases that only close a listing (``Subscribe to …``, ``Back to Top``, pagers, "Page
    last reviewed …", "Contact Us", "FOIA", …). *Date*: a line that is a date and nothing else (with
    a lead such as ``Posted on``). Runs of four or more short link-like lines (at most
-   :data:`MAX_MENU_WORDS` words, no sentence punctuation) are menus: navigation.
-3. The header ends at the last location line; the first heading-like line after it is the topic.
+   :data:`MAX_MENU_WORDS` words, no sentence punctuation) are menus: navigation. Footer phrases
+   match a whole line ("© 2016 …", "Copyright 2016 U.S. Department …"), never a headline that
+   merely starts with one ("Copyright Theft: ICE and Partners Seize 82 Domain Names").
+   A line that is navigation or footer by this module's vocabulary only ("Close", "Homeland
+   Security", "June 2016", "Stay Connected", "Privacy Policy") is a headline when a prose summary
+   follows it: titles use those words too. A line :func:`~parsers.clean.is_boilerplate` calls
+   boilerplate ("Share", "Menu", "Subscribe to …"), a pager, a count, a crumb or markup never is.
+3. The header ends at the last location line; the first heading-like line after it is the topic,
+   whatever its words (a "Homeland Security" keyword page).
    Without a location line, a menu run that reaches the first headline gives up its last line as
    the topic (a menu sits right above the page's heading).
 4. Then the body alternates headline / summary. A *headline* is short and does not read as prose
@@ -24,17 +31,24 @@ The rules, in order:
    headline only if the line after it is not heading-like too (``T T E`` means the first teaser has
    no summary; ``T X T E`` means ``X`` is a short summary). Prose between the topic and the first
    headline is the page's introduction, not a teaser. A summary line left open (no closing
-   punctuation) and a next line starting in lower case are one paragraph broken in two.
+   punctuation) and a next line starting in lower case are one paragraph broken in two. ``X`` in
+   ``T X T`` is a headline still when a date line stands between ``T`` and ``X`` (``T D T D``:
+   titles with dates, no summaries) or when ``X`` is title-cased (a list of titles). A summary
+   under a dropped line (navigation) is never glued to the summary above it: it is skipped.
 5. A date line belongs to a teaser: to the one above it, or, when the dump's first date comes
    before its first headline, to the one below it (``date`` and ``date_raw``).
-6. The first footer line after a teaser ends the listing: nothing after it becomes a record.
+6. The first footer line after a teaser ends the listing: nothing after it becomes a record. (A
+   footer phrase with a summary under it is a headline, rule 2, so it ends nothing.)
 7. A summary that ends without closing punctuation or with an ellipsis was cut by the site (or the
    dump itself was cut): ``truncated``. A dump that ends mid-line was cut there: its last line,
    after a headline, is that headline's summary however short; as a new headline it is dropped
    (with a warning), since a cut title is a wrong title that no field could flag.
-8. A dump that yields no teaser with a prose summary or a date has no listing shape (a config file, a
-   log, ``/proc/self/status``): :class:`~parsers.errors.NoTeasersFound`. A dump listing titles
-   only is therefore refused too: nothing tells such a list from any list of short lines.
+8. A listing shows a teaser with a prose summary, or a date, or at least
+   :data:`MIN_TITLE_ONLY_TEASERS` titles that read as titles (:data:`MIN_TITLE_WORDS` words or more,
+   title-cased, mostly letters, no ``key: value`` head, no date or timestamp inside): a list of
+   headlines under a topic is a listing. Anything else (``/proc/self/status``'s ``key: value``
+   lines, a log's timestamped lines, a word list, lower-case tokens) has no listing shape:
+   :class:`~parsers.errors.NoTeasersFound`.
 """
 
 from __future__ import annotations
@@ -66,6 +80,8 @@ MIN_MENU_RUN = 4  # topic + "T T E" makes 3 short lines in a row; DHS menus hold
 MAX_DATE_LINE_CHARS = 80  # "Release Date: Wednesday, June 22, 2016 at 10:30 AM" with room to spare
 MIN_PROSE_LETTER_SHARE = 0.6  # prose is mostly letters; "Mems_allowed: 00000000,…" is not
 MIN_TITLE_CASE_SHARE = 0.75  # DHS headlines capitalise every word of 4+ letters; prose ~0.1-0.3
+MIN_TITLE_WORDS = 3  # "Statement on Orlando"; a word list or "Name: python" has fewer
+MIN_TITLE_ONLY_TEASERS = 2  # a list of titles without summaries: one title alone is no listing
 DUMP_SNIFF_CHARS = 4096  # the CLI hands over the first 4 KB of a file
 Kind = Literal["text", "nav", "location", "footer", "date", "menu"]
 
@@ -121,7 +137,9 @@ _FOOTER_PHRASES = (
     r"(?:sign up|subscribe) (?:for|to) (?:e-?mail|email) (?:updates|alerts)|(?:e-?mail|email) updates",
     r"contact (?:us|dhs)|site (?:links|map)|sitemap|accessibility|foia(?: requests)?|privacy policy",
     r"no fear act(?: data)?|plain writing|(?:office of (?:the )?)?inspector general|usa\.gov",
-    r"the white house|web(?:site)? policies|important links|(?:copyright|©).{0,100}",
+    r"the white house|web(?:site)? policies|important links",
+    # "© 2016 …", "Copyright 2016 U.S. Department …", "Copyright © DHS": never "Copyright Theft: …"
+    r"©.{0,100}|(?:copyright\s*(?:©|\(c\))?|\(c\))\s*(?:\d{4}|©).{0,100}",
 )
 _FOOTER_RE = re.compile("|".join(_FOOTER_PHRASES), re.IGNORECASE)
 _PAGER_WORD = r"(?:\d+|…|\.\.\.|[«‹›»<>]+|first|previous|prev|next|last|older|newer|page|of|go to)"
@@ -149,6 +167,8 @@ _SENTENCE_END_RE = re.compile(r"[.;:…]['\"”’)]?$")
 _ABBREVIATION_END_RE = re.compile(
     r"(?:\b(?:[A-Z]\.){2,}|\b(?:Jr|Sr|Inc|Co|Corp|Ltd|St|Mt|Ft|Dr|No|Gov|Sen|Rep|Dept|Gen|Lt|Col)\.)$"
 )
+# "Name:\tpython", "voluntary_ctxt_switches:\t1": a key (one token) then its value.
+_KEY_VALUE_RE = re.compile(r"[\w.-]+:\s")
 _LONG_WORD_RE = re.compile(r"[^\W\d_]{4,}")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 # What may stand around a date on a line of its own: "Posted on", "Release Date:", separators.
@@ -178,6 +198,9 @@ class _Line:
     """0-based index among the dump's lines (blank ones included)."""
     date: dt.date | None = None
     date_raw: str | None = None
+    soft: bool = False
+    """Navigation by this module's vocabulary only (not :func:`is_boilerplate`, no pager, count,
+    crumb or markup): a headline when a summary follows it (rule 2 of the module docstring)."""
 
 
 @dataclass
@@ -212,6 +235,21 @@ def _title_cased(line: str) -> bool:
     return len(words) >= 2 and capitalised >= MIN_TITLE_CASE_SHARE * len(words)
 
 
+def _reads_as_title(line: str) -> bool:
+    """A headline that stands on its own words (rule 8): several words, title-cased, mostly letters,
+    no ``key: value`` head. "Secretary Johnson Visits Southern Border Facilities in Texas" is one;
+    "VmPeak: 50736 kB", "2016-06-20 12:00:01 INFO start" and "Gamma" are not."""
+    chars = len(line) - line.count(" ")
+    letters = len(_LETTER_RE.findall(line))
+    return (
+        len(line.split()) >= MIN_TITLE_WORDS
+        and _title_cased(line)
+        and letters >= MIN_PROSE_LETTER_SHARE * chars
+        and not _KEY_VALUE_RE.match(line)
+        and not find_date(line)
+    )
+
+
 def _continues(previous: str, line: str) -> bool:
     """True if ``line`` goes on with the sentence ``previous`` left open: a paragraph broken in two
     ("… will continue to see an" / "enhanced security presence at airports …")."""
@@ -244,23 +282,26 @@ def _date_of(line: str) -> tuple[dt.date | None, str] | None:
     return None
 
 
-def _kind(line: str, previous: _Line | None) -> Kind:
+def _kind(line: str, previous: _Line | None) -> tuple[Kind, bool]:
+    """The line's kind, and whether it is navigation by vocabulary only (``soft``)."""
     bare = line.strip(" .:|-–—")
     if _LOCATION_RE.fullmatch(line):
-        return "location"
-    if _FOOTER_RE.fullmatch(bare) or _COUNT_RE.fullmatch(bare):
-        return "footer"
+        return "location", False
+    if _COUNT_RE.fullmatch(bare):
+        return "footer", False
     if _PAGER_RE.fullmatch(line):
         # A lone number is no pager ("2016" heads a year's group of teasers): just no teaser.
-        return "nav" if line.isdigit() else "footer"
+        return ("nav" if line.isdigit() else "footer"), False
+    if is_boilerplate(line, normalized=True) or _MARKUP_LINE_RE.fullmatch(line):
+        return "nav", False
+    if _FOOTER_RE.fullmatch(bare):
+        return "footer", True
     if (
-        is_boilerplate(line, normalized=True)
-        or _HEADER_RE.fullmatch(line)
+        _HEADER_RE.fullmatch(line)
         or _SOCIAL_RE.fullmatch(bare)
-        or _MARKUP_LINE_RE.fullmatch(line)
         or find_month(line)  # "June 2016": a group heading, no teaser's own date
     ):
-        return "nav"
+        return "nav", True
     if (
         previous is not None
         and previous.kind == "nav"
@@ -268,8 +309,8 @@ def _kind(line: str, previous: _Line | None) -> Kind:
         and _ABOUT_RE.match(line)
         and is_boilerplate(f"Read more {line}", normalized=True)
     ):
-        return "nav"  # "Read more" / "about <title>": one link broken over two lines
-    return "text"
+        return "nav", False  # "Read more" / "about <title>": one link broken over two lines
+    return "text", False
 
 
 def _classify(raw_lines: list[str]) -> list[_Line]:
@@ -282,7 +323,13 @@ def _classify(raw_lines: list[str]) -> list[_Line]:
         if shown is not None:
             lines.append(_Line(text, "date", number, date=shown[0], date_raw=shown[1]))
             continue
-        lines.append(_Line(text, _kind(text, lines[-1] if lines else None), number))
+        kind, soft = _kind(text, lines[-1] if lines else None)
+        lines.append(_Line(text, kind, number, soft=soft))
+    # A line is a headline, whatever vocabulary it matches, when a summary follows it.
+    for at, line in enumerate(lines[:-1]):
+        after = lines[at + 1]
+        if line.soft and _is_headline(line.text) and after.kind == "text" and _is_prose(after.text):
+            lines[at] = _Line(line.text, "text", line.number)
     return _mark_menus(lines)
 
 
@@ -318,6 +365,13 @@ def _topic_and_body(lines: list[_Line]) -> tuple[str | None, list[_Line]]:
     )
     locations = [i for i, line in enumerate(lines[:first_prose]) if line.kind == "location"]
     start = locations[-1] + 1 if locations else 0
+    if locations:  # right after the crumb, a heading is the topic whatever its words
+        first = next(
+            (i for i in range(start, len(lines)) if lines[i].kind in ("text", "menu") or lines[i].soft),
+            None,
+        )
+        if first is not None and lines[first].soft and _is_headline(lines[first].text):
+            return lines[first].text, lines[first + 1 :]
     lead: list[int] = []  # heading-like lines before the first summary
     for i in range(start, len(lines)):
         line = lines[i]
@@ -341,11 +395,18 @@ def _topic_and_body(lines: list[_Line]) -> tuple[str | None, list[_Line]]:
 def _read_teasers(body: list[_Line], cut_line: int | None) -> list[_Draft]:
     """Walk the body (rules 4-7 of the module docstring)."""
     content: list[_Line] = []
+    after_gap: set[int] = set()  # content lines with a dropped (navigation) line right above
+    gap = False
     for line in body:
         if line.kind == "footer" and content:
             break
         if line.kind in ("text", "date"):
+            if gap:
+                after_gap.add(len(content))
             content.append(line)
+            gap = False
+        elif content and line.kind != "location":
+            gap = True
     headline = [line.kind == "text" and _is_headline(line.text) for line in content]
     first_headline = headline.index(True) if True in headline else len(content)
     # Whether the next text line (dates skipped) is heading-like, for each line: one pass back.
@@ -373,12 +434,21 @@ def _read_teasers(body: list[_Line], cut_line: int | None) -> list[_Draft]:
             or (is_cut and after_headline)
             or (in_summary and _continues(drafts[-1].paragraphs[-1], line.text))
         ):
-            if drafts:
+            if drafts and i in after_gap and drafts[-1].paragraphs:
+                # A summary under a dropped line ("Share" and its text): never glued to the last one.
+                logger.debug("summary under a dropped line skipped: %.60r", line.text)
+                in_summary = False
+            elif drafts:
                 drafts[-1].paragraphs.append(line.text)
                 in_summary = True
             continue  # before any headline: the page's introduction
         in_summary = False
-        if after_headline and next_is_headline[i]:
+        if (
+            after_headline
+            and next_is_headline[i]
+            and content[i - 1].kind == "text"  # a date between them closes the first teaser
+            and not _title_cased(line.text)  # "Short note", not "Secretary Johnson Visits …"
+        ):
             drafts[-1].paragraphs.append(line.text)  # T X T: X is a short summary
             in_summary = True
             continue
@@ -443,8 +513,11 @@ def parse_text_dump(text: str, *, url: str | None = None, source: str | Path | N
                 position=position,
             )
         )
-    if not any(d.date_raw or any(map(_is_prose, d.paragraphs)) for d in drafts):
-        raise NoTeasersFound(page_url, "text")  # no prose summary, no date: no listing shape
+    if not (
+        any(d.date_raw or any(map(_is_prose, d.paragraphs)) for d in drafts)
+        or sum(_reads_as_title(d.title) for d in drafts) >= MIN_TITLE_ONLY_TEASERS
+    ):
+        raise NoTeasersFound(page_url, "text")  # no summary, no date, no titles: no listing shape
     try:
         return TopicPage(url=page_url, topic=topic, teasers=tuple(out), profile="text")
     except ValidationError as exc:  # ``url`` itself is unusable (``https://[::1/``)

@@ -338,3 +338,79 @@ def test_an_unusable_page_url_is_a_parse_error() -> None:
     """A page URL no record could carry is a ParseError naming it, never a pydantic error."""
     with pytest.raises(ParseError, match="not a usable page URL"):
         parse_text_dump((DUMPS / "secure-communities.txt").read_text(encoding="utf-8"), url="https://[::1/")
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "© 2016 U.S. Department of Homeland Security",
+        "Copyright 2016 U.S. Department of Homeland Security",
+        "Copyright © DHS. All rights reserved.",
+        "Stay Connected",
+        "Privacy Policy",
+    ],
+)
+def test_a_footer_line_without_a_summary_under_it_ends_the_listing(footer: str) -> None:
+    """A whole-line footer phrase followed by no summary closes the listing, even before teasers."""
+    page = parse_text_dump(_dump("News", "First headline", SUMMARY, footer, "A Footer Headline", SUMMARY))
+    assert [t.title for t in page.teasers] == ["First headline"]
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Copyright Theft: ICE and Partners Seize 82 Domain Names",
+        "Copyright 2016 Report on Counterfeit Goods",
+        "Contact Us",
+        "Close",
+        "Homeland Security",
+        "June 2016",
+        "Related Links",
+    ],
+)
+def test_a_vocabulary_line_with_a_summary_under_it_is_a_headline(title: str) -> None:
+    """A footer or header phrase followed by a prose summary is a teaser, and the listing goes on."""
+    page = parse_text_dump(_dump("News", "First headline", SUMMARY, title, SUMMARY, "Last headline", SUMMARY))
+    assert [(t.title, t.excerpt) for t in page.teasers] == [
+        ("First headline", SUMMARY),
+        (title, SUMMARY),
+        ("Last headline", SUMMARY),
+    ]
+
+
+def test_a_summary_is_never_glued_across_a_dropped_line() -> None:
+    """A boilerplate line dropped between summaries keeps the text under it out of the one above."""
+    other = "Share is a new program that lets local agencies share information with partners."
+    page = parse_text_dump(_dump("News", "First headline", SUMMARY, "Share", other, "Last headline", SUMMARY))
+    assert [(t.title, t.excerpt) for t in page.teasers] == [
+        ("First headline", SUMMARY),
+        ("Last headline", SUMMARY),
+    ]
+
+
+def test_titles_with_dates_and_no_summaries_keep_every_headline() -> None:
+    """T D T D: each title is a teaser with the date under it, none a summary of the one above."""
+    page = parse_text_dump(
+        _dump("News", "First headline", "June 22, 2016", "Second headline", "June 21, 2016")
+    )
+    assert [(t.title, t.excerpt, t.date) for t in page.teasers] == [
+        ("First headline", None, dt.date(2016, 6, 22)),
+        ("Second headline", None, dt.date(2016, 6, 21)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Alpha Beta\nGamma Delta\nEpsilon Zeta\nEta Theta\n",
+        "red apple pie\ngreen pear tart\nyellow lemon cake\n",
+        "2016-06-20 12:00:01 INFO Fetched Five Pages\n2016-06-20 12:00:02 WARNING Retry After Timeout\n",
+        "Name: Python Worker Process\nState: Running Since Boot\nGroups: Wheel Admin Users\n",
+        "News\n\nOne Lone Headline Here\n",
+    ],
+    ids=["two-word-list", "lower-case-list", "title-cased-log", "title-cased-key-value", "one-title"],
+)
+def test_short_lines_that_do_not_read_as_titles_are_no_listing(text: str) -> None:
+    """Titles alone make a listing only if two or more read as titles (not words, logs, keys)."""
+    with pytest.raises(NoTeasersFound):
+        parse_text_dump(text)
