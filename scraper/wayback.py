@@ -2241,6 +2241,9 @@ class _Run:
             except (FetchError, Blocked) as exc:
                 failure = (capture_url, getattr(exc, "reason", str(exc)))
                 break
+            except FixtureMissing:  # replaying: this capture was never read by the recorded run
+                failure = (capture_url, "not in the fixture folder (the recorded run did not read it)")
+                break
             if result.skipped is not None:  # stored with the capture: the run's notes come from the store
                 self._emit("skipped", result.url, result.skipped)
                 complete = False

@@ -814,3 +814,29 @@ def test_cli_resume_of_another_run_is_refused(
         "or choose another -o/--state"
     )
     assert out.read_bytes() == before
+
+
+def test_a_capture_missing_from_the_replay_folder_fails_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A capture the recorded run never read is one failed capture (exit 1, the others written),
+    not the end of the run; a range whose only capture is missing writes nothing (exit 3)."""
+    folder = tmp_path / "wayback"
+    shutil.copytree(FIXTURES, folder)
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    gone = [url for url in index["responses"] if "/web/20170305" in url and "page=" not in url]
+    assert len(gone) == 1
+    del index["responses"][gone[0]]
+    (folder / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["wayback", TOPIC, "--replay", str(folder), "--from", "2011", "--to", "2017"]
+    assert main([*args, "-o", "sc.jsonl"]) == 1
+    err = capsys.readouterr().err
+    assert f"failed {gone[0]}: not in the fixture folder (the recorded run did not read it)" in err
+    assert len((tmp_path / "sc.jsonl").read_text(encoding="utf-8").splitlines()) > 10
+    narrow = ["wayback", TOPIC, "--replay", str(FIXTURES), "--from", "2016-07-02", "--to", "2016-07-04"]
+    assert main([*narrow, "-o", "narrow.jsonl"]) == 3
+    err = capsys.readouterr().err
+    assert "not in the fixture folder" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "narrow.jsonl").exists()
