@@ -395,12 +395,15 @@ def validate(
             if not total and action is None:
                 _check_first_line(file, raw)
                 bulk = _bulk_action(raw) is not None
-            if bulk and action is None:
-                found = _bulk_action(raw)
-                if found is not None:
-                    action = (number, found[1])
+            found = _bulk_action(raw) if bulk else None
+            reason: str | None
+            if found is not None:
+                pending, action = action, (number, found[1])
+                if pending is None:
                     continue
-                reason: str | None = "a bulk file's record line with no action line before it"
+                reason = f"an action line where the record of the action on line {pending[0]} belongs"
+            elif bulk and action is None:
+                reason = "a bulk file's record line with no action line before it"
             else:
                 reason = _check_line(raw, number, seen)
                 if reason is None and action is not None:
@@ -764,11 +767,19 @@ def _run_crawl(
     raise typer.Exit(int(code))
 
 
+def _holds_records(path: Path) -> bool:
+    """Whether an output file holds anything past what an empty one has (a CSV's header line)."""
+    if not path.name.lower().endswith(".csv"):
+        return path.stat().st_size > 0
+    with path.open("rb") as fh:
+        return fh.read(1 << 20).count(b"\n") >= 2
+
+
 def _check_outputs_kept(outputs: list[Path], state: CrawlState, written: int) -> None:
     """Refuse to resume into an output that is gone (moved, deleted) while the saved crawl has
     finished pages: their records are in that file, and the resumed run would not write them again."""
     for path in outputs:
-        if str(path) != "-" and (not path.exists() or path.stat().st_size == 0):
+        if str(path) != "-" and (not path.exists() or not _holds_records(path)):
             raise _fail(
                 f"{path} is missing or empty, but the crawl saved in {state.path} already wrote "
                 f"{written} records to it; put it back, or crawl again without --resume",

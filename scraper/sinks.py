@@ -955,7 +955,8 @@ _FTS_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 
 
 class SearchQueryError(ValueError):
-    """A search query with nothing to search for: only FTS5 operators (``AND``, ``OR OR``, ``NOT``).
+    """A search query with nothing to search for: only FTS5 operators or punctuation (``AND``,
+    ``OR OR``, ``(``), or a leading ``NOT`` (which the plain-words retry would turn around).
 
     The user's mistake, not the database's: the CLI reports it as a usage error.
     """
@@ -968,7 +969,7 @@ def _fts_fallback(query: str) -> str:
     >>> _fts_fallback("secure-communities: ICE OR")
     '"secure-communities:" "ICE"'
     """
-    words = [word for word in query.split() if word not in _FTS_OPERATORS]
+    words = [word for word in query.split() if word not in _FTS_OPERATORS and any(map(str.isalnum, word))]
     return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
@@ -1008,6 +1009,11 @@ def search(db_path: Path | str, query: str, limit: int = 20) -> list[Record]:
         try:
             rows = conn.execute(sql, (query, limit)).fetchall()
         except sqlite3.OperationalError as exc:
+            if query.split()[0] == "NOT" and _fts_fallback(query):  # the words would find what it excludes
+                raise SearchQueryError(
+                    f'the query "{" ".join(query.split())}" excludes words from nothing: put a word '
+                    'before NOT, e.g. "ICE NOT detainer"'
+                ) from exc
             words = _fts_fallback(query)
             if not words:  # FTS5 would fail on the empty query too, and call it a syntax error
                 shown = " ".join(query.split())

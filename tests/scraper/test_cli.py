@@ -568,6 +568,12 @@ def test_validate_reads_a_bulk_file_in_pairs_and_refuses_csv_and_html(
     err = capsys.readouterr().err
     assert f"{bulk}:2: the action on line 1 has _id {records[1].id!r}, the record id {records[0].id!r}" in err
     assert f"{bulk}:9: a bulk action line with no record line after it" in err
+    lines = bulk.read_text().splitlines()
+    bulk.write_text("\n".join([lines[0], *lines[2:]]) + "\n")  # two action lines in a row
+    assert main(["validate", str(bulk)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bulk}:2: an action line where the record of the action on line 1 belongs" in err
+    assert "Field required" not in err
     assert main(["validate", str(tmp_path / "out.csv")]) == 3
     assert "a CSV output, not JSON Lines" in capsys.readouterr().err
     assert main(["validate", str(PAGE0)]) == 3

@@ -613,6 +613,18 @@ def test_resume_refuses_an_output_that_is_gone(tmp_path: Path, capsys: pytest.Ca
     assert len(records(out)) == 13
 
 
+def test_resume_refuses_a_csv_cut_back_to_its_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV output holding only its header line has lost the done pages' records, as a missing
+    file has: --resume is refused."""
+    out = tmp_path / "out.csv"
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--max-pages", "1", "-q")) == 0
+    out.write_text(out.read_text().splitlines()[0] + "\n")
+    assert replay(SECURE_COMMUNITIES, out=out, extra=("--resume",)) == 2
+    assert f"{out} is missing or empty" in capsys.readouterr().err
+
+
 def test_a_second_crawl_on_a_state_in_use_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -441,12 +442,10 @@ def test_search_index_follows_updates(tmp_path: Path) -> None:
         '"Secure Communities',
         "Mayorkas AND",
         "Mayorkas OR",
-        "NOT Mayorkas",
         "secure-communities",
         "title:",
         "(Mayorkas",
         "NEAR(",
-        "*",
     ],
 )
 def test_search_survives_fts_syntax_errors(tmp_path: Path, query: str) -> None:
@@ -753,7 +752,10 @@ def test_search_never_raises_on_user_text(searchable_db: Path, query: str) -> No
     try:
         hits = search(searchable_db, query)
     except SearchQueryError:
-        assert all(word in {"AND", "OR", "NOT", "NEAR"} for word in query.replace("\x00", " ").split())
+        words = query.replace("\x00", " ").split()
+        assert words[0] == "NOT" or all(
+            word in {"AND", "OR", "NOT", "NEAR"} or not any(map(str.isalnum, word)) for word in words
+        )
         return
     assert all(isinstance(hit, Record) for hit in hits)
     assert len(hits) <= len(_SEED)
@@ -849,3 +851,21 @@ def test_unique_off_is_refused_for_sqlite(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="one row per teaser id"):
         open_sink(tmp_path / "all.sqlite", unique=False)
     assert not (tmp_path / "all.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("NOT release", "put a word before NOT"),
+        ("(", "holds no word to search for"),
+        ("* :", "holds no word to search for"),
+    ],
+)
+def test_search_refuses_what_it_cannot_mean(tmp_path: Path, query: str, said: str) -> None:
+    """A leading NOT (retried as plain words it would find what it excludes) and punctuation alone
+    are SearchQueryErrors, not silent results."""
+    path = tmp_path / "records.sqlite"
+    with SqliteSink(path) as sink:
+        sink.write(dhs_records())
+    with pytest.raises(SearchQueryError, match=re.escape(said)):
+        search(path, query)
