@@ -54,5 +54,5 @@ PROFILE = Profile(
         # a pager of page numbers only (themes that hide "next ›"): the one after the current page
         "ul.pager li.pager-current + li.pager-item a",
     ),
-    strip=(".element-invisible", ".sr-only", ".visually-hidden", "ul.links", ".node-readmore", ".feed-icon"),
+    strip=(".element-invisible", "ul.links", ".node-readmore", ".feed-icon"),
 )

@@ -31,5 +31,5 @@ PROFILE = Profile(
     ),
     topic=(".page-title", "main h1", "h1"),
     next_page=(".pager__item--next a", "a[rel=next]", "link[rel=next]"),
-    strip=(".visually-hidden", ".sr-only", ".node__links", ".links.inline"),
+    strip=(".visually-hidden", ".node__links", ".links.inline"),
 )

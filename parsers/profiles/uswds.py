@@ -63,5 +63,5 @@ PROFILE = Profile(
         "a[rel=next]",
         "link[rel=next]",
     ),
-    strip=(".usa-sr-only", ".visually-hidden", ".sr-only", ".element-invisible", "ul.links"),
+    strip=(".usa-sr-only", ".visually-hidden", ".element-invisible", "ul.links"),
 )

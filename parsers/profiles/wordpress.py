@@ -65,5 +65,5 @@ PROFILE = Profile(
         ".nav-previous a",
         ".wp-block-query-pagination-next",
     ),
-    strip=(".screen-reader-text", ".sr-only", ".more-link", ".sharedaddy", ".jp-relatedposts"),
+    strip=(".screen-reader-text", ".more-link", ".sharedaddy", ".jp-relatedposts"),
 )

@@ -587,22 +587,3 @@ def test_the_readme_profile_example_loads(tmp_path: Path) -> None:
     assert profile.title == ("h3 a", "h3")
     assert profile.strip == (".sr-only", ".share")
     assert profile.excerpt_fallback is False
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("hidden", ["sr-only", "visually-hidden"])
-def test_drupal7_titles_drop_bootstrap_screen_reader_text(backend: str, hidden: str) -> None:
-    """A Drupal 7 theme on Bootstrap labels links for screen readers with .sr-only (or
-    .visually-hidden): that text is not part of the headline."""
-    page = (
-        Path(__file__).resolve().parents[2] / "fixtures/dhs/www.dhs.gov/keywords-secure-communities.html"
-    ).read_bytes()
-    shown = b">Securing our Communities: Resources for Small and Medium Businesses</a>"
-    labelled = f'><span class="{hidden}">Blog post: </span>'.encode() + shown[1:]
-    parsed = parse_topic_page(
-        page.replace(shown, labelled, 1),
-        url="https://www.dhs.gov/keywords/secure-communities",
-        backend=backend,
-    )
-    assert parsed.profile == "drupal7"
-    assert parsed.teasers[0].title == "Securing our Communities: Resources for Small and Medium Businesses"
