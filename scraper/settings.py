@@ -13,8 +13,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from scraper._version import __version__
 
@@ -145,10 +146,10 @@ class Settings(BaseModel):
     """Continue the crawl saved in ``state`` instead of starting afresh (``--resume``)."""
 
     # -- web archive (``topicscrape wayback``) ---------------------------------------------------
-    cdx_url: str = Field("https://web.archive.org/cdx/search/cdx", pattern=r"^https?://")
+    cdx_url: str = "https://web.archive.org/cdx/search/cdx"
     """The Wayback CDX search endpoint that lists a URL's captures (``--cdx-url``)."""
 
-    archive_url: str = Field("https://web.archive.org/web/", pattern=r"^https?://")
+    archive_url: str = "https://web.archive.org/web/"
     """Where captures are read: the collection's prefix (``--archive-url``; the Wayback Machine's
     ``/web/``, or a pywb collection such as ``http://localhost:8080/my-coll/``). A capture is
     ``<archive_url><timestamp>id_/<original URL>`` (a missing final ``/`` is implied)."""
@@ -175,6 +176,21 @@ class Settings(BaseModel):
 
     summary: bool = False
     """Print, per capture date, how many teasers appeared and disappeared (``--summary``)."""
+
+    @field_validator("cdx_url", "archive_url")
+    @classmethod
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        """An archive endpoint is an absolute http(s) URL with a host, said so in plain words."""
+        try:
+            parts = urlsplit(value)
+            good = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            good = False
+        if not good:
+            example = cls.model_fields[str(info.field_name)].default
+            raise ValueError(f"not an absolute http(s) URL: {value!r} (the default is {example})")
+        return value
 
     @model_validator(mode="before")
     @classmethod

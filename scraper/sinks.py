@@ -1061,7 +1061,10 @@ def _output_format(path: Path, *, unique: bool) -> _OutputFormat:
     if name.endswith(".csv"):
         return "csv"
     known = ", ".join((*_JSONL_SUFFIXES, *SQLITE_SUFFIXES, ".csv", *_BULK_SUFFIXES))
-    raise ValueError(f"cannot tell the output format of {path.name!r}: use one of {known}")
+    raise ValueError(
+        f"cannot tell the output format of {str(path)!r} from its name: end it with one of "
+        f"{known}, or give '-' to write JSON Lines to standard output"
+    )
 
 
 def open_sink(

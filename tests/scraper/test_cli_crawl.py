@@ -92,7 +92,11 @@ def test_exit_3_when_nothing_could_be_read(tmp_path: Path, capsys: pytest.Captur
         ),
         (
             ["crawl", SECURE_COMMUNITIES, "-o", "out.txt"],
-            "error: cannot tell the output format of 'out.txt': use one of .jsonl,",
+            "error: cannot tell the output format of 'out.txt' from its name: end it with one of .jsonl,",
+        ),
+        (
+            ["crawl", SECURE_COMMUNITIES, "-o", "/dev/null"],
+            "error: cannot tell the output format of '/dev/null' from its name: end it with one",
         ),
         (
             ["crawl", SECURE_COMMUNITIES, "--replay", "no-such-folder", "-o", "out.jsonl"],

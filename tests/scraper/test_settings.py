@@ -77,6 +77,33 @@ def test_invalid_values_are_rejected(bad: dict[str, object]) -> None:
         Settings.model_validate(bad)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("cdx_url", "notaurl"),
+        ("cdx_url", "ftp://web.archive.org/cdx"),
+        ("cdx_url", "http://[::1/cdx"),
+        ("archive_url", "http://host:port/web/"),
+        ("archive_url", "https:///web/"),
+    ],
+)
+def test_archive_endpoints_must_be_http_urls(field: str, value: str) -> None:
+    """A bad --cdx-url or --archive-url is refused in words naming the value and the default."""
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Settings.model_validate({field: value})
+    message = caught.value.errors()[0]["msg"]
+    default = Settings.model_fields[field].default
+    assert message == f"Value error, not an absolute http(s) URL: {value!r} (the default is {default})"
+
+
+def test_archive_endpoints_accept_a_local_collection() -> None:
+    """A pywb collection on localhost with a port is a valid archive."""
+    settings = Settings(
+        cdx_url="http://localhost:8080/my-coll/cdx", archive_url="http://localhost:8080/my-coll/"
+    )
+    assert settings.archive_url == "http://localhost:8080/my-coll/"
+
+
 def test_replay_and_record_exclude_each_other(tmp_path: Path) -> None:
     """Replaying never touches the network, so recording at the same time means nothing."""
     with pytest.raises(pydantic.ValidationError, match="replay and record"):
