@@ -55,6 +55,7 @@ from scraper.frontier import CrawlState, default_state_path
 from scraper.serve import run_server
 from scraper.settings import Settings
 from scraper.sinks import (
+    BULK_SUFFIXES,
     SQLITE_SUFFIXES,
     RejectsSink,
     SearchQueryError,
@@ -1038,6 +1039,7 @@ def crawl_command(
         retry_after_cap=retry_after_cap,
     )
     outputs = _config_outputs(output, settings)
+    _check_bulk_index(bulk_index, outputs)
     state_path = settings.state or default_state_path(settings.output, settings.db)
     _run_crawl(urls, settings, outputs=outputs, quiet=quiet, state_path=state_path, stdout=_to_stdout(output))
 
@@ -1197,6 +1199,16 @@ def _wayback_mismatch(exc: StateMismatch) -> str:
     return f"{exc.path} belongs to {whose}; {way_out}"
 
 
+def _check_bulk_index(flag: str | None, outputs: list[Path]) -> None:
+    """Refuse (exit 2) a ``--bulk-index`` that no output uses: the index it names would be lost."""
+    if flag is not None and not any(path.name.lower().endswith(BULK_SUFFIXES) for path in outputs):
+        raise _fail(
+            f"--bulk-index {flag} names the index of a bulk output, and no output is one: "
+            "name -o FILE.bulk.ndjson, or drop --bulk-index",
+            ExitCode.USAGE,
+        )
+
+
 def _check_outputs(outputs: list[Path], *, resume: bool, bulk_index: str, unique: bool = True) -> None:
     """Refuse (exit 2) any output that could not be opened, before the state file or any output is
     touched: a later output that fails must not find an earlier one already emptied."""
@@ -1313,6 +1325,7 @@ def wayback_command(
     if settings.replay is not None and not settings.replay.exists():
         raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
     outputs = _config_outputs(output, settings)
+    _check_bulk_index(bulk_index, outputs)
     state_path = settings.state or (default_state_path(settings.output, settings.db) if outputs else None)
     if settings.resume and (state_path is None or not state_path.exists()):
         raise _fail(

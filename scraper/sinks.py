@@ -39,6 +39,7 @@ from typing import IO, Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 from parsers.records import Record
 
 __all__ = [
+    "BULK_SUFFIXES",
     "FIELDS",
     "RECORDS_SCHEMA_VERSION",
     "SQLITE_SUFFIXES",
@@ -76,7 +77,8 @@ the same word somewhere in a 60-word summary."""
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 SQLITE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 """File names a SQLite database output may end with."""
-_BULK_SUFFIXES = (".bulk.ndjson", ".bulk.jsonl", ".bulk")
+BULK_SUFFIXES = (".bulk.ndjson", ".bulk.jsonl", ".bulk")
+"""File names a bulk (Elasticsearch/OpenSearch ``_bulk`` body) output may end with."""
 _BAD_INDEX_CHARS = '"*\\<|,>/?#: '  # Elasticsearch's index-name rules (OpenSearch's are the same)
 MAX_INDEX_NAME_BYTES = 255
 """Longest index name Elasticsearch accepts, in UTF-8 bytes (its "Create index API" page)."""
@@ -1048,7 +1050,7 @@ def _output_format(path: Path, *, unique: bool) -> _OutputFormat:
             SQLite, which keeps one row per teaser id.
     """
     name = path.name.lower()
-    if name.endswith(_BULK_SUFFIXES):
+    if name.endswith(BULK_SUFFIXES):
         return "bulk"
     if name.endswith(_JSONL_SUFFIXES):
         return "jsonl"
@@ -1060,7 +1062,7 @@ def _output_format(path: Path, *, unique: bool) -> _OutputFormat:
         return "sqlite"
     if name.endswith(".csv"):
         return "csv"
-    known = ", ".join((*_JSONL_SUFFIXES, *SQLITE_SUFFIXES, ".csv", *_BULK_SUFFIXES))
+    known = ", ".join((*_JSONL_SUFFIXES, *SQLITE_SUFFIXES, ".csv", *BULK_SUFFIXES))
     raise ValueError(
         f"cannot tell the output format of {str(path)!r} from its name: end it with one of "
         f"{known}, or give '-' to write JSON Lines to standard output"

@@ -715,6 +715,22 @@ def test_bulk_index_names_the_index_of_every_action_line(tmp_path: Path) -> None
     assert len(out.read_text().splitlines()) == 26  # refused before the output was touched
 
 
+@pytest.mark.parametrize("command", ["crawl", "wayback"])
+def test_bulk_index_without_a_bulk_output_is_a_usage_error(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--bulk-index with only a .jsonl output would name an index nothing writes: exit 2, file untouched."""
+    out = tmp_path / "out.jsonl"
+    out.write_text("yesterday\n")
+    argv = [command, SECURE_COMMUNITIES, "--replay", str(FIXTURES), "-o", str(out), "--bulk-index", "news"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        "error: --bulk-index news names the index of a bulk output, and no output is one: "
+        "name -o FILE.bulk.ndjson, or drop --bulk-index\n"
+    )
+    assert out.read_text() == "yesterday\n"
+
+
 @pytest.mark.parametrize(
     ("config", "flags", "said"),
     [
