@@ -163,6 +163,8 @@ _CONTROL_SAMPLE_CHARS = 4096
 # As latin-1 bytes each is one byte of the same value, counted by bytes.translate (a table lookup
 # per byte): a character-class regex over the sample costs a tenth of the parse.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+# Bytes that are C0 controls in every ASCII-compatible encoding; ESC is left to ISO-2022-JP.
+_C0_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _HIGH_BYTES = bytes(range(0x80, 0x100))  # deleting them counts ASCII bytes at C speed
 
 _DECLARED_MIN_CHARS_PER_ERROR = 1
@@ -262,9 +264,18 @@ def sniff_binary(data: bytes) -> str | None:
     if kind is not None:
         return kind
     sample = data[:_SNIFF_BYTES]
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if _thick_with_nuls(sample) and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "binary data (NUL bytes)"
     return None
+
+
+def _thick_with_nuls(sample: bytes) -> bool:
+    """Whether ``sample`` holds NULs among more C0 control bytes than text has: a page with a stray
+    NUL is damaged text (a browser drops it), a blob with NULs among its controls is no page."""
+    if b"\x00" not in sample:
+        return False
+    controls = len(sample) - len(sample.translate(None, _C0_BYTES))
+    return controls > _MAX_CONTROL_RATIO * len(sample)
 
 
 def _encoding(label: str | bytes | None) -> str | None:
@@ -418,13 +429,15 @@ def html_source(
     header = _encoding(charset_from_content_type(content_type))
     sample = data[:_SNIFF_BYTES]
     if b"\x00" in sample:
-        # Only UTF-16 text has NULs: declared by the header, else told by where the NULs fall.
+        # Only UTF-16 text has NULs throughout: declared by the header, else told by where the
+        # NULs fall. Any other page may hold a stray one, as damage, but no more.
         utf16 = header if header in _UTF16 else _utf16_by_nuls(sample)
-        if utf16 is None:
+        if utf16 is not None:
+            text = _decode(data, utf16)
+            _refuse_controls(text)
+            return text
+        if _thick_with_nuls(sample):
             raise UndecodableInput("the input is binary data (NUL bytes), not a web page")
-        text = _decode(data, utf16)
-        _refuse_controls(text)
-        return text
     is_ascii = data.isascii()
     if is_ascii and b"\x1b" not in data:
         # Every ASCII-compatible charset reads ASCII the same way; only ISO-2022-JP's escapes differ.

@@ -103,6 +103,20 @@ def test_sniff_binary_passes_text() -> None:
     assert sniff_binary(b"<!doctype html><p>hello</p>") is None
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_page_with_a_stray_nul_is_text(encoding: str) -> None:
+    """A NUL or two in a page is damage a browser shows past; only a blob thick with them is binary."""
+    text = PAGE.format(meta=f'<meta charset="{encoding}">') + "<p>a\x00b</p>" + "<p>filler text</p>" * 20
+    data = text.encode(encoding)
+    assert sniff_binary(data) is None
+    decoded = decode_html(data)
+    assert (decoded if isinstance(decoded, str) else decoded.decode()) == text
+    blob = b"<html>" + b"\x01\x00\x02\x00\x00\x03" * 40
+    assert sniff_binary(blob) == "binary data (NUL bytes)"
+    with pytest.raises(UndecodableInput, match="NUL bytes"):
+        decode_html(blob)
+
+
 @given(st.binary(max_size=2000), st.one_of(st.none(), st.text(max_size=40)))
 def test_any_bytes_decode_or_raise_parse_error(data: bytes, content_type: str | None) -> None:
     """No input makes the decoder raise anything but ParseError; success is always a str."""

@@ -190,6 +190,17 @@ def test_minified_markup_reads_the_same(path: Path, backend: str) -> None:
     assert (read.topic, read.teasers, read.next_url) == (plain.topic, plain.teasers, plain.next_url)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_stray_nul_byte_is_damage_not_binary(backend: str) -> None:
+    """One NUL inside a UTF-8 page is dropped, as a browser does: the same teasers, not "binary"."""
+    body = (DHS / "www.dhs.gov" / "keywords-secure-communities.html").read_bytes()
+    at = body.index(b" Mayorkas")
+    damaged = body[:at] + b"\x00" + body[at:]
+    url = "https://www.dhs.gov/keywords/secure-communities"
+    read = parse_topic_page(damaged, url=url, backend=backend)
+    assert read.teasers == parse_topic_page(body, url=url, backend=backend).teasers
+
+
 def test_base_href_is_honoured() -> None:
     """Relative links resolve against <base href>, not the page URL."""
     html = (
