@@ -1488,9 +1488,15 @@ def serve(
     if not folder.exists():
         raise _fail(f"{folder}: no such fixture folder or WARC file", ExitCode.USAGE)
     try:
-        open_fixtures(folder)  # a broken folder is named as such, not taken for a port problem
+        source = open_fixtures(folder)  # a broken folder is named as such, not taken for a port problem
     except (OSError, ValueError, ScraperError) as exc:
         raise _fail(_naming(folder, exc, "cannot serve"), ExitCode.USAGE) from exc
+    if len(source) == 0:  # every request would be a 404: most likely the wrong folder
+        raise _fail(
+            f"{folder} holds no recorded responses, so every request would be a 404; record "
+            f"some first: topicscrape record URL --to {folder}",
+            ExitCode.USAGE,
+        )
     out = Console(highlight=False, soft_wrap=True)
     try:
         run_server(folder, port=port, announce=lambda line: out.print(line, markup=False))

@@ -314,6 +314,16 @@ def test_serve_missing_folder_is_a_usage_error(tmp_path: Path, capsys: pytest.Ca
     assert "no such fixture folder" in capsys.readouterr().err
 
 
+def test_serve_of_an_empty_folder_says_to_record_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`serve` of a folder holding nothing would 404 every request: exit 2, naming `record`."""
+    assert main(["serve", str(tmp_path), "--port", "0"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{tmp_path} holds no recorded responses" in err
+    assert f"topicscrape record URL --to {tmp_path}" in err
+
+
 def test_serve_of_a_file_that_is_no_fixture_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
