@@ -1085,7 +1085,7 @@ class _WaybackDisplay:
             )
 
 
-def _wayback_summary(stats: WaybackStats, *, state: Path | None, cdx_url: str) -> None:
+def _wayback_summary(stats: WaybackStats, *, state: Path | None, cdx_url: str, replay: Path | None) -> None:
     """The end-of-run summary on standard error: captures, records, requests, every note."""
     f = stats.fetch
     lines = [
@@ -1116,12 +1116,7 @@ def _wayback_summary(stats: WaybackStats, *, state: Path | None, cdx_url: str) -
         lines.append(f"  failed {url}: {reason}")
     if stats.failed and stats.records:  # with no record, the error line after this says what to do
         what = "the CDX listing" if _wayback_cdx_failure(stats, cdx_url) else "some captures"
-        again = (
-            f"run the same command with --resume to retry (state in {state})"
-            if state is not None
-            else "run it again to retry"
-        )
-        lines.append(f"{what} failed; {again}")
+        lines.append(f"{what} failed; {_wayback_again(state, replay, 'retry')}")
     err.print("\n".join(lines), markup=False)
 
 
@@ -1155,7 +1150,9 @@ def _wayback_cdx_failure(stats: WaybackStats, cdx_url: str) -> tuple[str, str] |
     return next(((u, why) for u, why in stats.failed if u.startswith(cdx_url)), None)
 
 
-def _wayback_nothing_read(stats: WaybackStats, url: str, *, state: Path | None, cdx_url: str) -> str:
+def _wayback_nothing_read(
+    stats: WaybackStats, url: str, *, state: Path | None, cdx_url: str, replay: Path | None
+) -> str:
     """The one line for a run that wrote nothing: what could not be read, and how to go on."""
     if not stats.failed:
         return f"no readable capture of {url} in the archive for this range"
@@ -1165,12 +1162,16 @@ def _wayback_nothing_read(stats: WaybackStats, url: str, *, state: Path | None, 
     else:
         first = stats.failed[0][1]
         what = f"no capture of {url} could be read ({len(stats.failed)} failed; the first: {first})"
-    again = (
-        f"run the same command with --resume to try again (state in {state})"
-        if state is not None
-        else "try again later"
-    )
-    return f"{what}; nothing was written; {again}"
+    return f"{what}; nothing was written; {_wayback_again(state, replay, 'try again')}"
+
+
+def _wayback_again(state: Path | None, replay: Path | None, retry: str) -> str:
+    """How to get what failed: a live run retries; a replay cannot, its folder lacks the answers."""
+    if replay is not None:
+        return f"{replay} does not hold them: record the run live with --record to replay it"
+    if state is not None:
+        return f"run the same command with --resume to {retry} (state in {state})"
+    return f"run it again later to {retry}"
 
 
 def _wayback_mismatch(exc: StateMismatch) -> str:
@@ -1399,11 +1400,15 @@ def wayback_command(
     if stats.blocked is not None:
         raise _fail(f"{url}: {stats.blocked}; nothing can be read from the archive")
     if not quiet:
-        _wayback_summary(stats, state=state_path, cdx_url=settings.cdx_url)
+        _wayback_summary(stats, state=state_path, cdx_url=settings.cdx_url, replay=settings.replay)
     if summary:
         _wayback_changes(stats, Console(stderr=not outputs, highlight=False, soft_wrap=False))
     if stats.records == 0:
-        raise _fail(_wayback_nothing_read(stats, url, state=state_path, cdx_url=settings.cdx_url))
+        raise _fail(
+            _wayback_nothing_read(
+                stats, url, state=state_path, cdx_url=settings.cdx_url, replay=settings.replay
+            )
+        )
     raise typer.Exit(int(_wayback_exit(stats)))
 
 

@@ -833,10 +833,14 @@ def test_a_capture_missing_from_the_replay_folder_fails_alone(
     assert main([*args, "-o", "sc.jsonl"]) == 1
     err = capsys.readouterr().err
     assert f"failed {gone[0]}: not in the fixture folder (the recorded run did not read it)" in err
+    assert f"some captures failed; {folder} does not hold them: record the run live with --record" in err
+    assert "--resume" not in err  # a replay has nothing more to fetch
     assert len((tmp_path / "sc.jsonl").read_text(encoding="utf-8").splitlines()) > 10
     narrow = ["wayback", TOPIC, "--replay", str(FIXTURES), "--from", "2016-07-02", "--to", "2016-07-04"]
     assert main([*narrow, "-o", "narrow.jsonl"]) == 3
     err = capsys.readouterr().err
     assert "not in the fixture folder" in err
+    assert f"nothing was written; {FIXTURES} does not hold them" in err
+    assert "--resume" not in err
     assert "Traceback" not in err
     assert not (tmp_path / "narrow.jsonl").exists()
