@@ -116,10 +116,15 @@ def _fail(message: str, code: ExitCode = ExitCode.UNREADABLE) -> typer.Exit:
 
 
 def _open_output(path: Path | None) -> TextIO:
+    """``parse``'s output, its missing folders created as the crawl's outputs' are."""
     if path is None or str(path) == "-":
         return sys.stdout
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         return path.open("w", encoding="utf-8", newline="\n")
+    except (FileExistsError, NotADirectoryError) as exc:  # a file where a folder should be
+        folder = next(p for p in path.parents if p.exists())
+        raise _fail(f"cannot write {path}: {folder} is not a folder") from exc
     except OSError as exc:
         raise _fail(f"cannot write {path}: {exc.strerror or exc}") from exc
 

@@ -72,10 +72,20 @@ def test_parse_says_when_relative_links_stay_unresolved(capsys: pytest.CaptureFi
 
 
 def test_parse_writes_output_file(tmp_path: Path) -> None:
-    """-o FILE writes JSON Lines there."""
-    out = tmp_path / "out.jsonl"
+    """-o FILE writes JSON Lines there, creating its missing folders as crawl does."""
+    out = tmp_path / "new" / "folder" / "out.jsonl"
     assert main(["parse", str(PAGE0), "-o", str(out)]) == 0
     assert len(_records(out.read_text(encoding="utf-8"))) == 5
+
+
+def test_parse_output_under_a_file_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-o notes.txt/out.jsonl cannot be written: the message names notes.txt as no folder (exit 3)."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n", encoding="utf-8")
+    out = notes / "sub" / "out.jsonl"
+    assert main(["parse", str(PAGE0), "-o", str(out)]) == 3
+    assert capsys.readouterr().err == f"error: cannot write {out}: {notes} is not a folder\n"
+    assert notes.read_text(encoding="utf-8") == "mine\n"
 
 
 def test_parse_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
