@@ -372,7 +372,46 @@ def _undeclared(data: bytes) -> tuple[str, bool]:
         except UnicodeDecodeError:
             pass
     found = _utf8(data, _UNDECLARED_MIN_CHARS_PER_ERROR)
-    return found if found is not None else (_detect(data), False)
+    if found is not None:
+        return found
+    western = _western(data)
+    return (western, False) if western is not None else (_detect(data), False)
+
+
+_WESTERN_CHARS = frozenset(
+    "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜßàáâãäåæçèéêëìíîïñòóôõöøùúûüÿŒœŠšŽžŸ"  # no Ðð Þþ Ýý: see below
+    "’‘“”„–—…€•«»°©®™\u00a0¡¿·§£¥¢´¨ªº"
+)
+"""What windows-1252 text in French, German, Spanish, Portuguese, Italian, Dutch or the Nordic
+languages shows beyond ASCII. Left out: the Icelandic letters Turkish windows-1254 bytes (ğ ı ş)
+would read as, and the symbols Central European windows-1250 letters would (ą ł as ¹ ³)."""
+_WESTERN_MAX_ODD_RATIO = 0.05
+"""At most one non-ASCII character in twenty outside :data:`_WESTERN_CHARS` (a stray symbol)."""
+_WESTERN_RUN_RE = re.compile(rb"[\x80-\xff]{3,}")
+_WESTERN_MAX_RUN_RATIO = 0.10
+"""Latin-script words hold one or two accented letters in a row ("Größe"); 8-bit Cyrillic, Greek,
+Hebrew or Arabic, which windows-1252 also maps to letters, is all runs of high bytes."""
+
+
+def _western(data: bytes) -> str | None:
+    """``data`` as windows-1252 when it reads as Western European text, else None.
+
+    WHATWG leaves an undeclared page to the browser's locale, whose fallback is windows-1252 for
+    Western Europe and the Americas; bs4's detector, asked first, took short French pages for
+    windows-1257 and Swedish ones for other Baltic or Cyrillic code pages.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:  # a byte windows-1252 leaves undefined: not such text
+        return None
+    high = len(text) - len(text.encode("ascii", "ignore"))
+    if high == 0:
+        return None
+    odd = sum(1 for char in text if char > "\x7f" and char not in _WESTERN_CHARS)
+    in_runs = sum(len(run) for run in _WESTERN_RUN_RE.findall(data))
+    if odd > _WESTERN_MAX_ODD_RATIO * high or in_runs > _WESTERN_MAX_RUN_RATIO * high:
+        return None
+    return text
 
 
 def _utf16_by_nuls(sample: bytes) -> str | None:

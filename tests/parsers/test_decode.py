@@ -122,3 +122,27 @@ def test_any_bytes_decode_or_raise_parse_error(data: bytes, content_type: str | 
     """No input makes the decoder raise anything but ParseError; success is always a str."""
     with contextlib.suppress(ParseError):
         assert isinstance(decode_html(data, content_type=content_type), str)
+
+
+_LISTING = "<!doctype html><html><head><title>News</title></head><body><h1>News</h1><p>{}</p></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        ("cp1252", "Été à l’école"),
+        ("cp1252", "Le ministère de l’Intérieur a présenté son rapport « décisif » à Orléans."),
+        ("cp1252", "Myndigheten har öppnat ett nytt kontor i Göteborg och Malmö för krisberedskapen."),
+        ("cp1252", "Die Behörde veröffentlichte die Größe der Grenzübergänge in Süddeutschland."),
+        ("cp1252", "¿Qué pasó? El señor Muñoz dirigirá la campaña en España."),
+        ("cp1250", "Ministerstwo Spraw Wewnętrznych ogłosiło przepisy dotyczące bezpieczeństwa w Łodzi."),
+        ("cp1251", "Министерство внутренней безопасности объявило о новых правилах защиты границ."),
+        ("iso8859_7", "Το Υπουργείο Εσωτερικών ανακοίνωσε σήμερα νέους κανόνες για την ασφάλεια."),
+    ],
+)
+def test_undeclared_legacy_text_is_read_in_its_code_page(encoding: str, text: str) -> None:
+    """With no charset anywhere, Western European text reads as windows-1252 (a browser's fallback
+    there), where the detector took short French or Swedish for Baltic code pages; text in other
+    scripts and Central European code pages is still left to the detector."""
+    decoded = decode_html(_LISTING.format(text).encode(encoding))
+    assert text in (decoded if isinstance(decoded, str) else decoded.decode())
