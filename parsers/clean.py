@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_to_bytes, urljoin, urlsplit, urlunsplit
 
 __all__ = [
     "BOILERPLATE_PATTERNS",
@@ -18,6 +18,7 @@ __all__ = [
     "identity_url",
     "is_boilerplate",
     "is_canonical_url",
+    "is_web_host",
     "looks_truncated",
     "normalize_space",
     "unwrap_wayback",
@@ -222,13 +223,38 @@ def _origin(base: str) -> str | None:
 @functools.lru_cache(maxsize=256)
 def _web_netloc(netloc: str) -> bool:
     """True if an http(s) URL with this host part is a web link (urlsplit's checks of the host):
-    a host name there (not only user info or a port: ``https://user@/news``), a port in range."""
+    a host name there (not only user info or a port: ``https://user@/news``) that a browser takes,
+    a port in range."""
     try:
         parts = urlsplit("http://" + netloc)
         _ = parts.port  # a port out of range ("http://www.dhs.gov:99999/") is no web link either
     except ValueError:
         return False
-    return bool(parts.hostname)
+    host = parts.hostname
+    return host is not None and host != "" and is_web_host(host)
+
+
+_FORBIDDEN_DOMAIN_RE = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
+"""WHATWG URL's forbidden domain code points (C0 controls, space, DEL and ``#%/:<>?@[\\]^|``)."""
+
+
+def is_web_host(host: str) -> bool:
+    """Whether a browser's URL parser (WHATWG) takes ``host``: percent-decoded, as UTF-8, through
+    IDNA (Python's IDNA 2003, near enough to UTS 46 here), with no forbidden code point left.
+
+    Only a host with escapes or non-ASCII letters is looked at: ``ex%zz.com``, an ideographic
+    space (IDNA makes it a space) or a lone soft hyphen (IDNA drops it) is refused.
+
+    >>> is_web_host("www.dhs.gov"), is_web_host("bücher.de"), is_web_host("ex%zz.com")
+    (True, True, False)
+    """
+    if (host.isascii() and "%" not in host) or host.startswith("["):
+        return True
+    try:
+        ascii_host = unquote_to_bytes(host).decode("utf-8").encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(ascii_host) and not _FORBIDDEN_DOMAIN_RE.search(ascii_host)
 
 
 def clean_excerpt(text: str | None, *, normalized: bool = False) -> str | None:
@@ -385,7 +411,7 @@ def absolute_url(href: str | None, base: str) -> str | None:
         _ = parts.port  # a port out of range ("http://www.dhs.gov:99999/") is no web link either
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not is_web_host(parts.hostname):
         return None
     return url
 
@@ -518,7 +544,7 @@ def identity_url(url: str) -> str:
     return f"{path}?{kept}" if kept else path
 
 
-_NETLOC_SPECIALS = frozenset("@[")  # user info or an IPv6 literal: the full path decides
+_NETLOC_SPECIALS = frozenset("@[%")  # user info, an IPv6 literal or an escape: the full path decides
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _MAX_PORT = 65535
 

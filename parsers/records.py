@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, from_json
 
-from parsers.clean import identity_url, is_boilerplate, is_canonical_url, normalize_space
+from parsers.clean import identity_url, is_boilerplate, is_canonical_url, is_web_host, normalize_space
 from parsers.dates import resolve_relative
 
 __all__ = ["SCHEMA_VERSION", "Record", "Teaser", "TopicPage", "UtcDatetime", "record_id"]
@@ -147,6 +147,8 @@ def _split_http_url(value: str) -> str:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"not an absolute http(s) URL: {value!r}")
+    if not is_web_host(parts.hostname):
+        raise ValueError(f"not an absolute http(s) URL (a host no browser can reach): {value!r}")
     return value
 
 

@@ -258,6 +258,12 @@ def test_absolute_url_reads_whitespace_as_a_browser_does(href: str, url: str) ->
         ("http://:8080/a", None),
         ("//@/a", None),
         ("mailto:a\\b@e.gov", None),
+        ("http://ex%zz.com/a", None),
+        ("http://\u00ad/a", None),
+        ("//ex\u3000ample.com/a", None),
+        ("/web/20160701000000/http://ex%20ample.com/a", None),
+        ("http://b\u00fccher.de/a", "http://b\u00fccher.de/a"),
+        ("http://ex%41mple.com/a", "http://ex%41mple.com/a"),
     ],
 )
 def test_absolute_url_reads_backslashes_and_hosts_as_a_browser_does(href: str, url: str | None) -> None:
@@ -268,7 +274,7 @@ def test_absolute_url_reads_backslashes_and_hosts_as_a_browser_does(href: str, u
 _HREF_PARTS = st.sampled_from(
     ["http:", "https:", "HTTPS:", "//", "/", "\\", "\\\\", "user@", "user:pw@", "@", ":", ":8080", ":99999",
      "www.dhs.gov", "[::1]", "[", "news", "?q=1", "#top", " ", "\t", "\x01", "\x7f", "é", ".", "..",
-     "/web/20160701000000/", "mailto:", "javascript:"]
+     "/web/20160701000000/", "mailto:", "javascript:", "%zz", "%41", "\u3000", "\u00ad"]
 )  # fmt: skip
 
 

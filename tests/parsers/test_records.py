@@ -189,7 +189,7 @@ def test_schema_documents_every_field() -> None:
 
 _URL_PARTS = st.sampled_from(
     ["http://", "https://", "ftp://", "www.dhs.gov", "127.0.0.1", ":8080", ":99999", ":0", ":080",
-     ":٣", "user:pw@", "[::1]", "/", "/news", "?page=1", "é", "ｄhs.gov", "\uff0f"]
+     ":٣", "user:pw@", "[::1]", "/", "/news", "?page=1", "é", "ｄhs.gov", "\uff0f", "%zz", "\u00ad"]
 )  # fmt: skip
 
 
@@ -204,8 +204,17 @@ def test_url_check_shortcut_agrees_with_the_full_check(url: str) -> None:
 
 
 def test_url_checks_refuse_what_urlsplit_refuses() -> None:
-    """A port out of range, another scheme or no host fails the record's URL check."""
-    for url in ("http://127.0.0.1:65536/news", "http://www.dhs.gov:99999/", "ftp://x.gov/", "http:///a"):
+    """A port out of range, another scheme, no host or one no browser takes (a bad escape, an
+    ideographic space, only a soft hyphen) fails the record's URL check."""
+    for url in (
+        "http://127.0.0.1:65536/news",
+        "http://www.dhs.gov:99999/",
+        "ftp://x.gov/",
+        "http:///a",
+        "http://ex%zz.com/a",
+        "http://ex\u3000ample.com/a",
+        "http://\u00ad/a",
+    ):
         with pytest.raises(ValidationError, match="not an absolute http"):
             Teaser(title="A story", url=url, position=1)
 
