@@ -896,16 +896,17 @@ WaybackConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help="TOML file of settings; flags override it. Keys are the flags' names with _ for - "
-        "(from_date, to_date for --from, --to); more: cdx_per_minute, captures_per_second, "
-        "cdx_page_size, read_timeout, connect_timeout, max_attempts, backoff_initial, backoff_max, "
-        "proxy, user_agent.",
+        help="TOML file of settings (its relative paths are relative to it); flags override it. "
+        "Keys are the flags' names with _ for - (from_date, to_date for --from, --to); more: "
+        "cdx_per_minute, captures_per_second, cdx_page_size, read_timeout, connect_timeout, "
+        "max_attempts, backoff_initial, backoff_max, proxy, user_agent.",
     ),
 ]
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        help="TOML file of settings; flags override it. Keys are the flags' names with _ for -, except "
+        help="TOML file of settings (its relative paths are relative to it); flags override it. "
+        "Keys are the flags' names with _ for -, except "
         "timeout (read_timeout) and no_robots (obey_robots = false); more: connect_timeout, "
         "max_attempts, backoff_initial, backoff_max, max_crawl_delay, max_redirects, proxy."
     ),

@@ -226,8 +226,10 @@ class Settings(BaseModel):
         """Load settings from a TOML file, then apply ``overrides`` (typically CLI flags).
 
         The file holds the fields at top level, or under ``[tool.topicscrape]`` when it is a
-        ``pyproject.toml``. Overrides whose value is None are ignored, so a CLI can pass every flag
-        and let the unset ones fall through to the file. Unknown keys are an error
+        ``pyproject.toml``. Relative paths in it (outputs, state, fixture folders, a profile
+        file) are relative to the file, so a cron job's ``--config /etc/x.toml`` finds the same
+        files from any working directory. Overrides whose value is None are ignored, so a CLI can
+        pass every flag and let the unset ones fall through to the file. Unknown keys are an error
         (``pydantic.ValidationError``, a ``ValueError``), so a typo never goes unnoticed.
 
         Args:
@@ -244,5 +246,21 @@ class Settings(BaseModel):
         tool = data.get("tool")
         if isinstance(tool, dict) and isinstance(tool.get("topicscrape"), dict):
             data = tool["topicscrape"]
-        data = {**data, **{key: value for key, value in overrides.items() if value is not None}}
+        data = {**_beside(data, Path(path).parent), **{k: v for k, v in overrides.items() if v is not None}}
         return cls.model_validate(data)
+
+
+_PATH_KEYS = ("output", "db", "state", "replay", "record")
+
+
+def _beside(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``data`` with its relative paths (and a relative ``.toml`` profile) made relative to ``folder``."""
+    moved = {
+        key: str(folder / value)
+        for key, value in data.items()
+        if isinstance(value, str)
+        and (key in _PATH_KEYS or (key == "profile" and value.lower().endswith(".toml")))
+        and value != "-"
+        and not Path(value).is_absolute()
+    }
+    return {**data, **moved}

@@ -773,6 +773,23 @@ def test_config_output_and_db_are_used(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM records").fetchone()[0] == 13
 
 
+def test_config_paths_are_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron job running `--config /etc/…/crawl.toml` from anywhere writes the outputs beside it."""
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "crawl.toml").write_text('output = "out.jsonl"\n', encoding="utf-8")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    argv = ["crawl", SECURE_COMMUNITIES, "--replay", str(FIXTURES), "--config", str(folder / "crawl.toml")]
+    assert main([*argv, "-q"]) == 0
+    assert len(records(folder / "out.jsonl")) == 13
+    assert (folder / "out.jsonl.state.sqlite").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["page.html", "page.warc.gz"])
 def test_a_file_that_is_no_fixture_folder_or_warc_is_named_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str

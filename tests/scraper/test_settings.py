@@ -124,7 +124,27 @@ def test_from_toml_reads_the_file_and_applies_overrides(tmp_path: Path) -> None:
     assert settings.delay == 2.5
     assert settings.concurrency == 1
     assert settings.user_agent == "bot/1"
-    assert settings.state == Path("crawl.sqlite")
+    assert settings.state == tmp_path / "crawl.sqlite"
+
+
+def test_from_toml_reads_relative_paths_beside_the_file(tmp_path: Path) -> None:
+    """Relative paths in the file are relative to it (any working directory finds the same files);
+    absolute ones, '-' and paths given as overrides (flags) are kept as they are."""
+    path = tmp_path / "etc" / "crawl.toml"
+    path.parent.mkdir()
+    path.write_text(
+        'output = "out/records.jsonl"\ndb = "/srv/news.sqlite"\nreplay = "fixtures"\n'
+        'profile = "profiles/site.toml"\n'
+    )
+    settings = Settings.from_toml(path, state="here.sqlite")
+    assert settings.output == tmp_path / "etc" / "out" / "records.jsonl"
+    assert settings.db == Path("/srv/news.sqlite")
+    assert settings.replay == tmp_path / "etc" / "fixtures"
+    assert settings.profile == str(tmp_path / "etc" / "profiles" / "site.toml")
+    assert settings.state == Path("here.sqlite")
+    (path.parent / "dash.toml").write_text('output = "-"\nprofile = "drupal7"\n')
+    dash = Settings.from_toml(path.parent / "dash.toml")
+    assert (dash.output, dash.profile) == (Path("-"), "drupal7")
 
 
 def test_from_toml_reads_the_tool_table_of_pyproject(tmp_path: Path) -> None:
