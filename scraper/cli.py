@@ -19,11 +19,11 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager, nullcontext, suppress
 from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO, TypeVar
 from urllib.parse import urlsplit
 
 import stamina.instrumentation
@@ -736,7 +736,7 @@ def _run_crawl(
         display = stack.enter_context(_Display(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
         try:
-            stats = asyncio.run(
+            stats = _run_async(
                 crawl(urls, settings=settings, sinks=sinks, state=state, rejects=rejects, progress=display)
             )
         except KeyboardInterrupt:
@@ -805,6 +805,35 @@ def _distinct_files(outputs: list[Path], state: Path) -> None:
         raise _fail(
             f"{state} cannot be both an output and the crawl state; pass another --state", ExitCode.USAGE
         )
+
+
+_T = TypeVar("_T")
+
+
+class _Interrupted:
+    """What the run's task returns when a KeyboardInterrupt was raised inside it."""
+
+
+def _run_async(main: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run(main)``, where an interrupt that lands inside the task still ends as one
+    KeyboardInterrupt, without an asyncio traceback on standard error.
+
+    A second Ctrl-C or SIGTERM raises KeyboardInterrupt in whatever task runs. A task that ends
+    with an exception while asyncio.run shuts down is reported by asyncio ("Task exception was
+    never retrieved", "unhandled exception during asyncio.run() shutdown"), so the run's task
+    turns the interrupt into a return value, and it is raised again out here.
+    """
+
+    async def guarded() -> _T | _Interrupted:
+        try:
+            return await main
+        except KeyboardInterrupt:
+            return _Interrupted()
+
+    result = asyncio.run(guarded())
+    if isinstance(result, _Interrupted):
+        raise KeyboardInterrupt
+    return result
 
 
 @contextmanager
@@ -1368,7 +1397,7 @@ def wayback_command(
         display = stack.enter_context(_WaybackDisplay(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
         try:
-            stats = asyncio.run(
+            stats = _run_async(
                 run_wayback(
                     url,
                     settings=settings,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import gzip
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +15,7 @@ from typing import Any
 import pytest
 
 from parsers import Record
-from scraper.cli import main
+from scraper.cli import _run_async, main
 from scraper.sinks import SqliteSink
 from scraper.warc import iter_warc_pages
 
@@ -635,3 +638,24 @@ def test_validate_wants_every_field_and_json_types(
     assert f"{path}:1: url: Field required" in err
     assert f"{path}:2: page: " in err
     assert f"{path}: 0 of 2 records valid" in err
+
+
+def test_an_interrupt_inside_a_task_ends_the_run_without_an_asyncio_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A second Ctrl-C/SIGTERM that lands in a worker task is one KeyboardInterrupt: asyncio logs
+    no "Task exception was never retrieved" for the run's task."""
+
+    async def worker() -> None:
+        await asyncio.sleep(0)
+        raise KeyboardInterrupt  # as the signal handler raises it in whatever code runs
+
+    async def run() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(worker())
+            await asyncio.sleep(3600)
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"), pytest.raises(KeyboardInterrupt):
+        _run_async(run())
+    gc.collect()  # asyncio reports an unread task exception when the task is collected
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
