@@ -677,23 +677,7 @@ def _run_crawl(
     for url in urls:
         if not _is_page_url(url):
             raise _fail(f"not an absolute http(s) URL: {url!r}", ExitCode.USAGE)
-    if settings.replay is not None:
-        # Before any output is opened: a typo in --replay must not truncate yesterday's records.
-        if not settings.replay.exists():
-            raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
-        try:
-            open_fixtures(settings.replay)
-        except (OSError, ValueError, ScraperError) as exc:
-            raise _fail(_naming(settings.replay, exc, "cannot replay"), ExitCode.USAGE) from exc
-    if settings.record is not None and settings.record.exists():
-        # Recording adds to what is there: a folder or WARC that cannot be read is named now.
-        try:
-            if is_warc_path(settings.record):
-                check_appendable(settings.record)  # a record after a cut could never be read
-            else:
-                open_fixtures(settings.record)
-        except (OSError, ValueError, ScraperError) as exc:
-            raise _fail(_naming(settings.record, exc, "cannot record into"), ExitCode.USAGE) from exc
+    _check_fixture_folders(settings)
     _resolve_profile(settings.profile)  # a typo in --profile stops the crawl before any output opens
     _distinct_files(outputs, state_path)
     _check_outputs(outputs, resume=settings.resume, bulk_index=settings.bulk_index)
@@ -791,6 +775,27 @@ def _check_outputs_kept(outputs: list[Path], state: CrawlState, written: int) ->
                 f"{written} records to it; put it back, or crawl again without --resume",
                 ExitCode.USAGE,
             )
+
+
+def _check_fixture_folders(settings: Settings) -> None:
+    """Refuse (exit 2) a ``--replay`` or ``--record`` target that cannot be used, before any output
+    is opened: a typo in --replay must not truncate yesterday's records."""
+    if settings.replay is not None:
+        if not settings.replay.exists():
+            raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
+        try:
+            open_fixtures(settings.replay)
+        except (OSError, ValueError, ScraperError) as exc:
+            raise _fail(_naming(settings.replay, exc, "cannot replay"), ExitCode.USAGE) from exc
+    if settings.record is not None and settings.record.exists():
+        # Recording adds to what is there: a folder or WARC that cannot be read is named now.
+        try:
+            if is_warc_path(settings.record):
+                check_appendable(settings.record)  # a record after a cut could never be read
+            else:
+                open_fixtures(settings.record)
+        except (OSError, ValueError, ScraperError) as exc:
+            raise _fail(_naming(settings.record, exc, "cannot record into"), ExitCode.USAGE) from exc
 
 
 def _distinct_files(outputs: list[Path], state: Path) -> None:
@@ -1283,6 +1288,12 @@ def wayback_command(
         Path | None,
         typer.Option(help="Answer every request from this fixture folder (fixtures/wayback); no network."),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save every archive answer into this fixture folder (or .warc.gz), to --replay the run."
+        ),
+    ] = None,
     all_captures: Annotated[
         bool,
         typer.Option(
@@ -1344,6 +1355,7 @@ def wayback_command(
         db=db,
         bulk_index=bulk_index,
         replay=replay,
+        record=record,
         from_date=from_date,
         to_date=to_date,
         cdx_url=cdx_url,
@@ -1358,8 +1370,7 @@ def wayback_command(
         archive_prefix(settings.archive_url)
     except ValueError as exc:
         raise _fail(f"--archive-url: {exc}", ExitCode.USAGE) from exc
-    if settings.replay is not None and not settings.replay.exists():
-        raise _fail(f"fixture folder not found: {settings.replay}", ExitCode.USAGE)
+    _check_fixture_folders(settings)
     outputs = _config_outputs(output, settings)
     _check_bulk_index(bulk_index, outputs)
     state_path = settings.state or (default_state_path(settings.output, settings.db) if outputs else None)
@@ -1368,6 +1379,8 @@ def wayback_command(
             "--resume needs the state file of an earlier run (--state FILE, or -o/--db)", ExitCode.USAGE
         )
     unique = not settings.all_captures
+    if state_path is not None:
+        _distinct_files(outputs, state_path)
     # Outputs are opened, and emptied, only when there are records to write: a run that fails
     # leaves the previous output as it was.
     _check_outputs(outputs, resume=False, bulk_index=settings.bulk_index, unique=unique)
