@@ -661,7 +661,8 @@ def _refuse_controls(text: str) -> None:
 
 
 def _detect(data: bytes) -> str:
-    """Last resort: let bs4's detector pick among plausible encodings."""
+    """Last resort: let bs4's detector (charset-normalizer underneath, a declared dependency so
+    that every install guesses alike) pick among plausible encodings."""
     from bs4.dammit import UnicodeDammit
 
     dammit = UnicodeDammit(data, is_html=True)

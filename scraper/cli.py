@@ -843,7 +843,7 @@ def _run_async(main: Coroutine[Any, Any, _T]) -> _T:
 
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a pipeline stopping us) saves state like Ctrl-C does, while the crawl runs.
+    """SIGTERM (a pipeline stopping us) and SIGHUP save state like Ctrl-C does, while the crawl runs.
 
     The previous handler comes back afterwards: ``main()`` may run inside a longer-lived process.
     """
@@ -856,14 +856,17 @@ def _terminate_as_interrupt() -> Iterator[None]:
         else:  # SIGINT ignored (a background job): still stop
             raise KeyboardInterrupt
 
-    previous = None
-    with suppress(ValueError):  # not in the main thread: leave the default
-        previous = signal.signal(signal.SIGTERM, handler)
+    previous: dict[signal.Signals, Any] = {}
+    # SIGHUP too: the terminal a crawl runs in was closed (an ssh session dropped).
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            with suppress(ValueError):  # not in the main thread: leave the default
+                previous[signum] = signal.signal(signum, handler)
     try:
         yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, action in previous.items():
+            signal.signal(signum, action)
 
 
 def _outputs(output: list[Path] | None, db: Path | None) -> list[Path]:

@@ -515,7 +515,9 @@ async def _judge(
 
     if status in REDIRECT_STATUSES and response.next_request is not None:
         await _read_quietly(response, ERROR_BODY_LIMIT)  # so a recorder saves the redirect
-        return _Hop(status, pairs, b"", fetched_at, location=str(response.next_request.url))
+        # Without its fragment: no server sees one, and "#top" must not make the page a new URL.
+        location = str(response.next_request.url.copy_with(fragment=None))
+        return _Hop(status, pairs, b"", fetched_at, location=location)
     if status == 304:
         return _Hop(status, pairs, b"", fetched_at)
     if not 200 <= status < 300:
@@ -686,12 +688,25 @@ def _translate_errors(url: str) -> Iterator[None]:
     except httpx.TimeoutException as exc:
         raise FetchError(url, _TIMEOUTS.get(type(exc), "timeout"), transient=True) from exc
     except httpx.NetworkError as exc:
-        raise FetchError(url, f"network error: {exc or type(exc).__name__}", transient=True) from exc
+        raise FetchError(url, f"network error: {_said(exc)}", transient=True) from exc
     except httpx.RemoteProtocolError as exc:
-        raise FetchError(url, f"server broke the connection: {exc}", transient=True) from exc
+        if str(exc).startswith("Invalid URL in location header"):  # httpx reading a redirect
+            raise FetchError(url, f"bad redirect: {_said(exc)}") from exc
+        raise FetchError(url, f"server broke the connection: {_said(exc)}", transient=True) from exc
     except httpx.DecodingError as exc:
-        raise FetchError(url, f"body does not match its Content-Encoding: {exc}") from exc
+        raise FetchError(url, f"body does not match its Content-Encoding: {_said(exc)}") from exc
     except httpx.HTTPError as exc:
-        raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
-    except httpx.InvalidURL as exc:
-        raise FetchError(url, f"invalid URL: {exc}") from exc
+        raise FetchError(url, f"{type(exc).__name__}: {_said(exc)}") from exc
+    except httpx.InvalidURL as exc:  # the URL asked for was checked: a redirect's Location is bad
+        raise FetchError(url, f"bad redirect: the Location is no http(s) URL: {_said(exc)}") from exc
+
+
+_SAID_CHARS = 200
+"""Characters of an exception's text a failure shows: a parser error can quote the whole buffer it
+choked on (a page of HTML), which would fill the log and the summary."""
+
+
+def _said(exc: BaseException) -> str:
+    """An exception's text on one line, cut to :data:`_SAID_CHARS`."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= _SAID_CHARS else text[: _SAID_CHARS - 1] + "…"

@@ -498,7 +498,7 @@ def _follow(run: _Run, item: FrontierItem, page: TopicPage | None, ids: list[str
     listed = run.listed.pop(item.start_url, set())  # put back only if the listing goes on
     if page is None or page.next_url is None:
         return None
-    next_url = page.next_url
+    next_url = page.next_url.split("#", 1)[0]  # never sent to a server: "?page=2#main" is "?page=2"
     if not run.settings.allow_offsite and not same_site(next_url, item.start_url):
         logger.info("not following offsite next page %s from %s", next_url, item.url)
         return next_url
@@ -572,7 +572,7 @@ async def _unchanged(run: _Run, item: FrontierItem, fetched: Fetched) -> None:
 
 def _fail(run: _Run, item: FrontierItem, exc: Exception) -> None:
     kind = type(exc).__name__
-    reason = str(exc)
+    reason = str(exc).removeprefix(f"{item.url}: ")  # the line names the page already
     run.stats.errors[kind] += 1
     run.stats.failures.append((item.url, f"{kind}: {reason}"))
     logger.warning("failed %s: %s: %s", item.url, kind, reason)

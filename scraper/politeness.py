@@ -354,8 +354,8 @@ class RobotsCache:
     async def rules_for(self, request: httpx.Request) -> tuple[RobotsRules, bool]:
         """The robots.txt rules for ``request``'s origin, and whether they were fetched just now.
 
-        Raises:
-            httpx.TransportError: robots.txt could not be reached at all (not cached).
+        robots.txt that cannot be reached (a timeout, a refused connection) gives rules that
+        disallow everything for now, with the reason (RFC 9309 §2.3.1.4), as a server error does.
         """
         url = request.url
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
@@ -396,6 +396,13 @@ class RobotsCache:
                     body = b""  # a garbled file has no valid lines; RFC 9309 §2.2 ignores those
                 finally:
                     await response.aclose()
+            except httpx.TransportError as exc:
+                # RFC 9309 §2.3.1.4: unreachable (a timeout, a refused connection, also at a
+                # redirect's target) is as a server error: disallow all for now, and say so.
+                logger.info("robots.txt at %s could not be read: %s", url, exc)
+                return RobotsRules(
+                    robots_url, None, f"could not be read ({_unreachable(exc)})", self._clock.monotonic()
+                )
             finally:
                 self._limiter.release(host)
             now = self._clock.monotonic()
@@ -418,6 +425,16 @@ class RobotsCache:
             return RobotsRules(robots_url, None, None, now + ROBOTS_CACHE_TTL)
         # Too many (or broken) redirects: RFC 9309 lets us treat robots.txt as unavailable.
         return RobotsRules(robots_url, None, None, self._clock.monotonic() + ROBOTS_CACHE_TTL)
+
+
+def _unreachable(exc: httpx.TransportError) -> str:
+    """What went wrong reaching robots.txt, in a few words (``read timeout``, ``network error: …``)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return {httpx.ConnectTimeout: "connect timeout", httpx.ReadTimeout: "read timeout"}.get(
+            type(exc), "timeout"
+        )
+    said = " ".join(str(exc).split())[:120] or type(exc).__name__
+    return f"network error: {said}" if isinstance(exc, httpx.NetworkError) else said
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:

@@ -328,8 +328,24 @@ def _netloc(url: httpx.URL) -> str:
 
 
 def _target(url: httpx.URL) -> str:
-    """Path and query as sent on the wire (``/a?b=1``), percent-escapes in upper case."""
-    return _ESCAPE.sub(lambda escape: escape.group().upper(), url.raw_path.decode("ascii"))
+    """Path and query as sent on the wire (``/a?b=1``), in RFC 3986's normal form: escapes of
+    unreserved characters decoded (``%2D`` is ``-``), the others in upper case, no empty query.
+
+    >>> _target(httpx.URL("http://h/secure%2dcommunities?page=%31&q=a%2fb?"))
+    '/secure-communities?page=1&q=a%2Fb?'
+    >>> _target(httpx.URL("http://h/liste?"))
+    '/liste'
+    """
+    target = _ESCAPE.sub(_normal_escape, url.raw_path.decode("ascii"))
+    return target[:-1] if target.endswith("?") and target.count("?") == 1 else target
+
+
+def _normal_escape(escape: re.Match[str]) -> str:
+    char = chr(int(escape.group()[1:], 16))
+    return char if char in _UNRESERVED else escape.group().upper()
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
 def _ascii(target: str) -> str:
@@ -407,6 +423,9 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
     """The threaded server; carries its :class:`FixtureServer`."""
 
     daemon_threads = True
+    # socketserver's default backlog is 5: a test suite or a crawler opening 100 connections at
+    # once saw most of them wait a second or more for a SYN retry. 128 is the usual Linux somaxconn.
+    request_queue_size = 128
     fixtures: FixtureServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:

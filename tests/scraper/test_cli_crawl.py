@@ -501,11 +501,16 @@ def test_an_interrupted_crawl_says_what_it_did(
     assert len(out.read_text(encoding="utf-8").splitlines()) == 2
 
 
-def test_sigterm_saves_state_exits_130_and_restores_the_handler(
-    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_save_state_exit_130_and_restore_the_handler(
+    signum: signal.Signals,
+    site: Site,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """SIGTERM during a crawl is handled like Ctrl-C (state saved, exit 130); main() then puts the
-    process's own SIGTERM handler back."""
+    """SIGTERM (a pipeline stopping us) or SIGHUP (the terminal closed) during a crawl is handled like
+    Ctrl-C (state saved, exit 130); main() then puts the process's own handler back."""
     topic = site.add_topic("term", "Term", pages=3, per_page=2)
     received: list[int] = []
 
@@ -513,15 +518,15 @@ def test_sigterm_saves_state_exits_130_and_restores_the_handler(
         received.append(signum)  # only reached if the crawl did not install its handler
 
     def terminate_after_first_page(self: object, stats: object) -> None:
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signum)
 
-    previous = signal.signal(signal.SIGTERM, ours)
+    previous = signal.signal(signum, ours)
     try:
         monkeypatch.setattr(cli._Display, "__call__", terminate_after_first_page)
         code = main(["crawl", topic.url(), "-o", str(tmp_path / "out.jsonl"), "--no-robots", "--delay", "0"])
-        assert signal.getsignal(signal.SIGTERM) is ours
+        assert signal.getsignal(signum) is ours
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signum, previous)
     assert code == 130
     assert received == []
     assert "--resume" in capsys.readouterr().err

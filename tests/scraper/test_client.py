@@ -601,6 +601,46 @@ async def test_redirect_loop_is_detected() -> None:
     assert caught.value.chain == ("https://example.gov/a", "https://example.gov/b", "https://example.gov/a")
 
 
+async def test_a_redirect_target_loses_its_fragment() -> None:
+    """No server sees a fragment: "/b#top" is /b, and a redirect to the same URL plus a fragment
+    is a loop at once, not ten hops of new-looking URLs."""
+    fetched = await _fetch(
+        _redirects({"/a": "/b#top"}, final="https://example.gov/b"), "https://example.gov/a"
+    )
+    assert fetched.final_url == "https://example.gov/b"
+    handler = Recorder(httpx.Response(301, headers={"Location": "/a#main"}))
+    with pytest.raises(RedirectLoop) as caught:
+        await _fetch(handler, "https://example.gov/a")
+    assert caught.value.chain == ("https://example.gov/a", "https://example.gov/a")
+    assert len(handler.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "location", ["http://[::1:80/", "http://x\tz/", "data:text/html,hi", "javascript:go()"]
+)
+async def test_a_bad_redirect_location_fails_once_and_says_so(location: str) -> None:
+    """A Location that is no URL is the server's lasting mistake: not retried, named as a bad redirect
+    (httpx calls it a protocol error, which reads as a dropped connection)."""
+    handler = Recorder(httpx.Response(302, headers={"Location": location}))
+    with pytest.raises(FetchError) as caught:
+        await _fetch(handler, max_attempts=3)
+    assert caught.value.reason.startswith("bad redirect: ")
+    assert not caught.value.transient
+    assert len(handler.requests) == 1
+
+
+async def test_a_protocol_error_quoting_the_page_is_cut_to_one_short_line() -> None:
+    """A parser error that quotes the whole buffer (a page of HTML) is shown on one line, cut."""
+    quoted = "Bad status line: " + "<div>\n  teaser text\n</div>\n" * 2000
+    with pytest.raises(FetchError) as caught:
+        await _fetch(Recorder(httpx.RemoteProtocolError(quoted)), max_attempts=1)
+    assert caught.value.reason.startswith(
+        "server broke the connection: Bad status line: <div> teaser text </div>"
+    )
+    assert len(caught.value.reason) < 250
+    assert "\n" not in caught.value.reason
+
+
 async def test_too_many_redirects() -> None:
     """More than max_redirects distinct hops raises RedirectLoop(too_many)."""
 

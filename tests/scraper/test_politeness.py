@@ -398,12 +398,23 @@ async def test_waiting_for_the_host_stops_the_whole_answer_deadline(fake_clock: 
     assert when_sent is not None
 
 
-async def test_robots_network_error_is_the_requests_own_transient_error(fake_clock: FakeClock) -> None:
-    """An unreachable robots.txt is not cached: the fetch fails as a retried network error."""
-    site = FakeSite(fake_clock, robots=httpx.ConnectError("connection refused"))
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (httpx.ConnectError("connection refused"), "could not be read (network error: connection refused)"),
+        (httpx.ReadTimeout("timed out"), "could not be read (read timeout)"),
+    ],
+)
+async def test_an_unreachable_robots_txt_is_named_as_the_cause(
+    fake_clock: FakeClock, error: Exception, said: str
+) -> None:
+    """An unreachable robots.txt disallows for now (RFC 9309 §2.3.1.4) and is not cached: each try
+    asks again, and the page's transient failure names robots.txt, not the page, as the cause."""
+    site = FakeSite(fake_clock, robots=error)
     (result,) = await _get_all(site, fake_clock, [f"{SITE}/a"], max_attempts=3)
     assert isinstance(result, FetchError)
     assert result.transient
+    assert result.reason == f"robots.txt of www.example.gov {said}: try again later with --resume"
     assert site.count("/robots.txt") == 3
     assert site.count("/a") == 0
 

@@ -84,16 +84,29 @@ def test_a_bare_path_gets_the_recorded_response(dhs: FixtureFolder) -> None:
         "/www.dhs.gov/keywords/secure-communities?page=1",
         "https://www.dhs.gov/keywords/secure-communities?page=1",
         "/WWW.DHS.GOV/keywords/secure-communities?page=1",
+        "/keywords/secure%2Dcommunities?page=%31",
+        "https://www.dhs.gov/keywords/secure%2dcommunities?page=1",
     ],
 )
 def test_paths_prefixes_and_absolute_urls_find_the_same_page(dhs: FixtureFolder, target: str) -> None:
-    """Bare path+query, /<host>/path and a proxy-style absolute URL all pick the recorded page."""
+    """Bare path+query, /<host>/path and a proxy-style absolute URL all pick the recorded page, with
+    unreserved characters escaped or not (RFC 3986 says they are the same URL)."""
     server = FixtureServer(dhs)
     try:
         answer = server.answer(target)
     finally:
         server.stop()
     assert (answer.status, answer.url) == (200, TOPIC + "?page=1")
+
+
+def test_an_empty_query_is_no_query(dhs: FixtureFolder) -> None:
+    """ "/keywords/secure-communities?" is the recorded page without a query."""
+    server = FixtureServer(dhs)
+    try:
+        answer = server.answer("/keywords/secure-communities?")
+    finally:
+        server.stop()
+    assert (answer.status, answer.url) == (200, TOPIC)
 
 
 def test_an_unknown_path_is_a_404_naming_the_record_command(dhs: FixtureFolder) -> None:
