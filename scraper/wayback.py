@@ -33,8 +33,12 @@ I/O part:
   capture, never dropped silently (``run_wayback(rejects=...)``).
 - Replaying a fixture folder, a CDX query it does not hold is answered from a recorded one of the same
   page over a wider range (or none), its rows cut to the range asked (:class:`RecordedCdx`); without
-  one, :class:`CdxNotRecorded` names the ranges the folder holds. The range is always sent in its
-  shortest spelling (:func:`cdx_range`), so ``--from 2011-01-01`` asks what ``--from 2011`` asked.
+  one, :class:`CdxNotRecorded` names the ranges the folder holds (or, for a folder recorded with
+  another ``--cdx-url``, the CDX endpoints and capture prefix it holds). The range is always sent in
+  its shortest spelling (:func:`cdx_range`), so ``--from 2011-01-01`` asks what ``--from 2011`` asked.
+- A CDX answer cut off half-way is asked for again (``max_attempts``); one that is no CDX listing at
+  all (an HTML maintenance page, not JSON) is asked for :data:`NOT_CDX_ATTEMPTS` times, and the error
+  says what came instead.
 
 How a run survives a kill
 -------------------------
@@ -42,7 +46,8 @@ The crawl state (:class:`~scraper.frontier.CrawlState`) holds the frontier: ever
 listed capture of page 0 (a *snapshot*), with its status. Each capture read (any page) is stored with
 its records in the same SQLite file by :class:`CaptureStore`, committed before the snapshot is marked
 done, so ``--resume`` never fetches a capture twice; the CDX digest of every capture listed is kept
-too, so a capture identical to one read is never fetched at all. The run's identity (URL, range,
+too, so a capture identical to one read is never fetched at all (workers reading identical captures
+at once share one read; if it fails, each reads its own). The run's identity (URL, range,
 archive) is stored with it, and a ``--resume`` of another run's state is refused. The output is
 written once, at the end, from the store: merged records depend on every capture, so a partial file
 would hold stale ``last_seen`` values that an append-only sink could never correct. Open file sinks
@@ -60,7 +65,10 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
 import email.utils
+import html
 import json
 import logging
 import re
@@ -102,6 +110,7 @@ __all__ = [
     "MODE_ORIGINAL",
     "MODE_VIEW",
     "NDJSON_FIELDS",
+    "NOT_CDX_ATTEMPTS",
     "PAGER_WINDOW",
     "RECORDS_CACHE_SIZE",
     "REDIRECT_WINDOW",
@@ -209,6 +218,16 @@ ERROR_BODY_LIMIT = 256 * 1024
 CDX_CONTENT_TYPES = frozenset({"application/json", "text/json", "application/x-ndjson", "text/x-ndjson"})
 """Media types a CDX server may label its JSON with (pywb and Common Crawl send ``text/x-ndjson``); the
 page fetcher expects text, see ArchiveTransport."""
+
+NOT_CDX_ATTEMPTS = 2
+"""Tries of a CDX request answered with no CDX listing at all (an HTML page, or not JSON), within
+``max_attempts``: the Wayback Machine's "temporarily offline" page (HTTP 200, ``text/html``) may be
+gone a moment later, so it is asked for once more, but not as often as a cut-off answer (the CDX
+server's timeouts, which the next try usually mends): an endpoint that is down or not a CDX server
+answers the same again, and ``--resume`` tries later."""
+
+_NOT_CDX_SNIPPET = 100
+"""Characters of an HTML answer's title (or text) quoted in the error, to tell which page it was."""
 
 NDJSON_FIELDS: dict[str, tuple[str, ...]] = {
     "urlkey": ("urlkey",),
@@ -590,19 +609,60 @@ def _ndjson_field(item: object, name: str) -> str:
     raise ValueError(f"a CDX line has no {name!r}: {item!r}")
 
 
+class _NotCdx(ValueError):
+    """A CDX answer that is no CDX listing at all: an HTML page, or not JSON (see :func:`decode_cdx`).
+
+    Attributes:
+        what: what it was instead ("an HTML page ('Service offline')"), for a message.
+    """
+
+    def __init__(self, what: str, size: int) -> None:
+        super().__init__(f"the CDX answer is not a CDX listing but {what} ({size} bytes)")
+        self.what = what
+
+
+def _html_words(text: str) -> str:
+    """An HTML page's title, else its text (tags, scripts and styles dropped), cut short: to quote."""
+    title = re.search(r"<title[^>]*>(.*?)</title", text, re.IGNORECASE | re.DOTALL)
+    words = title[1] if title is not None and title[1].strip() else ""
+    if not words:
+        words = re.sub(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", " ", text, flags=re.I | re.S)
+    words = " ".join(html.unescape(words).split())
+    return words if len(words) <= _NOT_CDX_SNIPPET else words[: _NOT_CDX_SNIPPET - 1] + "…"
+
+
 def decode_cdx(body: bytes) -> CdxPage:
     """A CDX answer's bytes, read: the Wayback CDX server's JSON rows (``output=json``), or pywb's
     newline-delimited JSON objects; an empty body is an empty page (no captures).
 
+    What is wrong with an answer that cannot be read is told apart: JSON that starts as a CDX answer
+    does and stops early was cut off (the server's timeout: asking again usually mends it); an HTML
+    page (the archive's "temporarily offline" page, or a URL that is no CDX endpoint) or anything
+    else that is not JSON is no CDX answer at all.
+
+    >>> try:
+    ...     decode_cdx(b"<html><title>Service offline</title>...")
+    ... except ValueError as exc:
+    ...     print(exc)
+    the CDX answer is not a CDX listing but an HTML page ('Service offline') (39 bytes)
+
     Raises:
-        ValueError: not UTF-8 or not complete JSON (a cut-off answer), or not CDX rows.
+        ValueError: not UTF-8, not complete JSON (a cut-off answer), or not CDX rows; an HTML page or
+            not JSON at all (a ``ValueError`` too, whose ``what`` says which).
     """
+    start = body.removeprefix(codecs.BOM_UTF8).lstrip()[:1]
+    if not start:
+        return CdxPage(())
+    if start not in (b"[", b"{"):
+        text = body.decode("utf-8", errors="replace")
+        if start == b"<":
+            words = _html_words(text)
+            raise _NotCdx(f"an HTML page ({words!r})" if words else "an HTML page", len(body))
+        raise _NotCdx(f"something that is not JSON (it starts {text.lstrip()[:40]!r})", len(body))
     try:
-        text = body.decode("utf-8")
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"the CDX answer is not UTF-8: {exc}") from exc
-    if not text.strip():
-        return CdxPage(())
     if text.lstrip().startswith("{"):
         return parse_cdx_ndjson(text)
     try:
@@ -1101,7 +1161,7 @@ def build_archive_transport(
     if transport is None and settings.replay is not None:
         replay = build_transport(settings, clock=clock)
         source = replay.folder if isinstance(replay, ReplayTransport) else None
-        recorded = None if source is None else RecordedCdx.of(source, settings.cdx_url)
+        recorded = None if source is None else RecordedCdx.of(source, settings.cdx_url, settings.archive_url)
         return ArchiveTransport(replay, cdx_url=settings.cdx_url, recorded=recorded)
     cdx_key, capture_key = _endpoint_keys(settings)
     cdx = httpx.URL(settings.cdx_url)
@@ -1180,20 +1240,50 @@ def cdx_query_url(
 
 class CdxNotRecorded(FixtureMissing):
     """A replay was asked a CDX query that its folder does not hold, nor one whose range holds its
-    range; the message names the ranges the folder holds CDX answers for, to rerun with one.
+    range; the message names the ranges the folder holds CDX answers for, to rerun with one, or,
+    when it holds none from this CDX endpoint, the endpoints it holds answers for the page from (the
+    folder was recorded with another ``--cdx-url``), to rerun with one.
 
     Attributes:
         ranges: the recorded ranges for the page, as ``--from``/``--to`` options ("" for no range).
+        endpoints: other CDX endpoints the folder holds answers for the page from (only when it
+            holds none from the one asked).
+        archive_urls: the capture prefixes the folder holds captures under, when they are not the
+            run's (``--archive-url`` to rerun with), else empty.
     """
 
-    def __init__(self, url: str, folder: str | Path, page: str, ranges: Sequence[str]) -> None:
+    def __init__(
+        self,
+        url: str,
+        folder: str | Path,
+        page: str,
+        ranges: Sequence[str],
+        *,
+        endpoints: Sequence[str] = (),
+        archive_urls: Sequence[str] = (),
+    ) -> None:
         super().__init__(url, folder)
         self.ranges = tuple(ranges)
+        self.endpoints = tuple(endpoints)
+        self.archive_urls = tuple(archive_urls)
         held = " and ".join(r or "no --from/--to (every capture)" for r in self.ranges)
         if held:
             advice = (
                 f"it holds CDX answers for {page} with {held}: rerun with one of those ranges, or a "
                 "range inside one"
+            )
+        elif self.endpoints:
+            asked = str(httpx.URL(url).copy_with(query=None))
+            rerun = (
+                f"rerun with --cdx-url {self.endpoints[0]}"
+                if len(self.endpoints) == 1
+                else "rerun with --cdx-url and one of those"
+            )
+            if len(self.archive_urls) == 1:
+                rerun += f" --archive-url {self.archive_urls[0]}"
+            advice = (
+                f"it holds no CDX answer for {page} from {asked}, but holds some from "
+                f"{' and '.join(self.endpoints)} (recorded with another --cdx-url): {rerun}"
             )
         else:
             advice = f"it holds no CDX answer for {page}"
@@ -1279,6 +1369,15 @@ def cut_to_range(page: CdxPage, from_date: str | None, to_date: str | None) -> C
     return replace(page, records=kept)
 
 
+def _looks_like_cdx(url: httpx.URL) -> bool:
+    """Whether a saved request is a CDX query (to any endpoint): the Wayback CDX server's
+    ``…/cdx/search/cdx`` or pywb's ``…/<coll>/cdx`` path, or ``url=`` and ``output=`` asked of a path
+    that is no capture address."""
+    if url.path.rstrip("/").endswith("/cdx"):
+        return "url" in url.params
+    return "url" in url.params and "output" in url.params and "://" not in url.path and "%3A" not in url.path
+
+
 @dataclass(frozen=True)
 class RecordedCdx:
     """The CDX queries a replay source holds, so that a query it does not hold is answered from one
@@ -1289,16 +1388,25 @@ class RecordedCdx:
     Attributes:
         root: the fixture folder or WARC file.
         queries: the recorded requests to the CDX endpoint.
+        elsewhere: the recorded CDX queries to other endpoints (a folder recorded with another
+            ``--cdx-url``), to name them when ``queries`` holds nothing for a page.
+        archive_urls: the capture prefixes (``…/web/``) the source holds captures under, when the
+            run's is not one of them; else empty.
     """
 
     root: Path
     queries: tuple[str, ...]
+    elsewhere: tuple[str, ...] = ()
+    archive_urls: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, source: ResponseSource, cdx_url: str) -> RecordedCdx:
-        """The CDX queries (requests to ``cdx_url``'s endpoint) that ``source`` holds."""
+    def of(cls, source: ResponseSource, cdx_url: str, archive_url: str | None = None) -> RecordedCdx:
+        """The CDX queries (requests to ``cdx_url``'s endpoint) that ``source`` holds, and those to
+        other endpoints; the capture prefixes it holds captures under if ``archive_url`` is not one."""
         endpoint = httpx.URL(cdx_url)
-        queries = []
+        ours = None if archive_url is None else _archive_prefix(archive_url)
+        queries, elsewhere = [], []
+        prefixes: set[str] = set()
         for saved in source:
             try:
                 url = httpx.URL(saved.url)
@@ -1306,13 +1414,22 @@ class RecordedCdx:
                 continue
             if host_key(url) == host_key(endpoint) and url.path == endpoint.path:
                 queries.append(saved.url)
-        return cls(source.root, tuple(queries))
+            elif _looks_like_cdx(url):
+                elsewhere.append(saved.url)
+            elif ours is not None and saved.url.startswith(ours):
+                prefixes.add(ours)
+            elif ours is not None:
+                with contextlib.suppress(ValueError):  # not a capture either
+                    prefixes.add(parse_memento_url(saved.url).archive_url)
+        archive_urls = () if ours in prefixes else tuple(sorted(prefixes))
+        return cls(source.root, tuple(queries), tuple(elsewhere), archive_urls)
 
     def query_for(self, query_url: str) -> str:
         """The recorded query that answers ``query_url`` (see :func:`covering_cdx_query`).
 
         Raises:
-            CdxNotRecorded: there is none; its message names the ranges recorded for the page.
+            CdxNotRecorded: there is none; its message names the ranges recorded for the page, or
+                the other CDX endpoints the source holds answers for it from.
         """
         found = covering_cdx_query(query_url, self.queries)
         if found is not None:
@@ -1325,7 +1442,20 @@ class RecordedCdx:
             names = dict(their_rest)
             if names.get("url") == page and "resumeKey" not in names:
                 ranges.append(_range_option(low, high))
-        raise CdxNotRecorded(query_url, self.root, page, sorted(dict.fromkeys(ranges)))
+        endpoints = []
+        if not ranges:
+            for candidate in self.elsewhere:
+                their_endpoint, their_rest, _, _ = _split_query(candidate)
+                if dict(their_rest).get("url") == page:
+                    endpoints.append(their_endpoint)
+        raise CdxNotRecorded(
+            query_url,
+            self.root,
+            page,
+            sorted(dict.fromkeys(ranges)),
+            endpoints=sorted(dict.fromkeys(endpoints)),
+            archive_urls=self.archive_urls,
+        )
 
 
 async def fetch_cdx_page(
@@ -1340,14 +1470,18 @@ async def fetch_cdx_page(
     """GET one CDX page and read it; a cut-off or garbled answer is asked for again.
 
     The CDX server sometimes ends an answer early (a timeout on its side); the same request usually
-    works the next time. Each try waits its turn under the CDX budget like any other request.
+    works the next time: up to ``max_attempts`` tries. An answer that is no CDX listing at all (an
+    HTML page such as the archive's "temporarily offline" page, or not JSON) is asked for
+    :data:`NOT_CDX_ATTEMPTS` times at most, and the error says what came instead and that the server
+    may be down or ``--cdx-url`` wrong. Each try waits its turn under the CDX budget like any other
+    request.
 
     With ``recorded`` (a replay), the recorded query that covers ``query_url``'s range is asked for,
     and its rows cut to that range (see :class:`RecordedCdx`).
 
     Raises:
-        FetchError: the request failed, or every one of ``max_attempts`` answers was unreadable
-            (``transient``: ``--resume`` tries again).
+        FetchError: the request failed, or every answer was unreadable (``transient``: ``--resume``
+            tries again).
         Blocked: the archive excludes the URL.
         CdxNotRecorded: ``recorded`` holds no query that covers this one.
     """
@@ -1356,14 +1490,17 @@ async def fetch_cdx_page(
         query_url = recorded.query_for(asked)
         if query_url != asked:
             logger.info("%s: answered from the recorded %s", asked, query_url)
-    problem = ""
-    for attempt in range(1, settings.max_attempts + 1):
+    problem: ValueError | None = None
+    not_cdx, tries = 0, 0
+    while tries < settings.max_attempts and not_cdx < NOT_CDX_ATTEMPTS:
+        tries += 1
         fetched = await fetch(client, query_url, settings=settings, site=query_url, stats=stats, clock=clock)
         try:
             page = decode_cdx(fetched.content)
         except ValueError as exc:
-            problem = str(exc)
-            logger.warning("unreadable CDX answer (try %d of %d): %s", attempt, settings.max_attempts, exc)
+            problem = exc
+            not_cdx += isinstance(exc, _NotCdx)
+            logger.warning("unreadable CDX answer (try %d of %d): %s", tries, settings.max_attempts, exc)
             continue
         if page.malformed:
             logger.warning("%s: skipped %d malformed CDX row(s)", query_url, page.malformed)
@@ -1371,9 +1508,16 @@ async def fetch_cdx_page(
             _, _, low, high = _split_query(asked)
             page = cut_to_range(page, low, high)
         return page
-    raise FetchError(
-        query_url, f"the CDX answer was unreadable {settings.max_attempts} times: {problem}", transient=True
-    )
+    if isinstance(problem, _NotCdx):
+        endpoint = str(httpx.URL(query_url).copy_with(query=None))
+        times = {1: "once", 2: "twice"}.get(not_cdx, f"{not_cdx} times")
+        raise FetchError(
+            query_url,
+            f"the CDX endpoint answered {times} with {problem.what}, not a CDX listing: the CDX server "
+            f"may be down (a maintenance page?), or {endpoint} is not a CDX endpoint (check --cdx-url)",
+            transient=True,
+        )
+    raise FetchError(query_url, f"the CDX answer was unreadable {tries} times: {problem}", transient=True)
 
 
 async def iter_cdx(
@@ -2081,17 +2225,44 @@ class WaybackStats:
 _T = TypeVar("_T")
 
 
+class _SharedFailure(Exception):
+    """The work another asker of the same key ran failed: its error is that asker's, not this one's.
+
+    Attributes:
+        error: what the work raised.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Once:
     """In-flight work shared by key: concurrent askers of one key await one result."""
 
     def __init__(self) -> None:
         self._running: dict[str, asyncio.Future[Any]] = {}
 
-    async def run(self, key: str, work: Callable[[], Awaitable[_T]]) -> _T:
+    async def run(self, key: str, work: Callable[[], Awaitable[_T]]) -> tuple[_T, bool]:
+        """``work()``'s result, run once for all who ask for ``key`` while it runs.
+
+        Returns:
+            The result, and whether it was shared: True for an asker that found the work running
+            (another asker's), False for the asker that ran it. A caller counts what it got
+            accordingly: the figures then do not depend on who came first.
+
+        Raises:
+            _SharedFailure: the work another asker ran failed (its error as ``error``): a caller
+                decides whether that failure is its own.
+            Exception: what ``work`` raised, for the asker that ran it.
+        """
         running = self._running.get(key)
         if running is not None:
-            shared: _T = await asyncio.shield(running)
-            return shared
+            try:
+                shared: _T = await asyncio.shield(running)
+            except Exception as exc:
+                raise _SharedFailure(exc) from exc
+            return shared, True
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._running[key] = future
         try:
@@ -2105,7 +2276,7 @@ class _Once:
             raise
         else:
             future.set_result(result)
-            return result
+            return result, False
         finally:
             del self._running[key]
 
@@ -2242,7 +2413,7 @@ class _Run:
                 failure = (capture_url, getattr(exc, "reason", str(exc)))
                 break
             except FixtureMissing:  # replaying: this capture was never read by the recorded run
-                failure = (capture_url, "not in the fixture folder (the recorded run did not read it)")
+                failure = (capture_url, self._not_recorded())
                 break
             if result.skipped is not None:  # stored with the capture: the run's notes come from the store
                 self._emit("skipped", result.url, result.skipped)
@@ -2289,6 +2460,17 @@ class _Run:
         if chain:
             self._emit("snapshot", listed, f"{len(chain)} page(s), {len(set(ids))} teaser(s)")
 
+    def _not_recorded(self) -> str:
+        """Why a capture is missing from the replayed folder: the recorded run did not read it, or
+        read its captures under another ``--archive-url`` (named, to rerun with)."""
+        prefixes = () if self.recorded is None else self.recorded.archive_urls
+        if len(prefixes) == 1:
+            held = prefixes[0]
+            return (
+                f"not in the fixture folder (it holds captures under {held}: rerun with --archive-url {held})"
+            )
+        return "not in the fixture folder (the recorded run did not read it)"
+
     def _pager_capture(self, candidates: Sequence[CdxRecord], when: datetime) -> tuple[str, CdxRecord | None]:
         """The capture of a pager page to read with page 0 captured at ``when``, or why there is none.
 
@@ -2313,7 +2495,11 @@ class _Run:
         already read (same CDX digest), or fetched once.
 
         Identical captures listed side by side are read once: the work is shared under their digest,
-        and each of the others then takes the records read (see :meth:`_known`).
+        and each of the others then takes the records read (see :meth:`_known`). Whatever the
+        concurrency, the outcome and the figures are those of one ask after the other: a capture
+        handed over while in flight counts as ``reused`` (or ``identical``) as it would from the
+        store, and a failed read is only the failure of the capture it read. Another asker then reads
+        its own capture (its own ``id_`` URL), and fails only with its own error.
         """
         known = self._known(url, page_url, page)
         if known is not None:
@@ -2330,11 +2516,23 @@ class _Run:
             self._saved.update((result.url, result.final_url))
             return result
 
-        result = await self._captures.run(key, read)
-        if result.url != url:  # an identical capture's read, shared while in flight
-            known = self._known(url, page_url, page)
-            result = known if known is not None else await self._captures.run(url, read)
-        return result
+        while True:
+            try:
+                result, shared = await self._captures.run(key, read)
+            except _SharedFailure:
+                # The read this one waited for failed: an identical capture's, or this capture's for
+                # another snapshot. That error is not this ask's (as it would not be one after the
+                # other): ask again. The first asker back reads its own capture; the rest wait for it.
+                continue
+            if not shared:
+                return result
+            if result.url == url:  # this very capture, read for another snapshot while this one waited
+                self.stats.reused += 1
+                return result
+            known = self._known(url, page_url, page)  # an identical capture's read: take its records
+            if known is not None:
+                return known
+            key = url  # it gives nothing to take (an archive error, a redirect): read this one
 
     def _known(self, url: str, page_url: str, page: int) -> CaptureResult | None:
         """The capture ``url`` without fetching it, if it can be had so.
@@ -2454,7 +2652,11 @@ class _Run:
             self.store.save_lookup(page_url, found)
             return found
 
-        return await self._lookups.run(page_url, look)
+        try:
+            found, _ = await self._lookups.run(page_url, look)
+        except _SharedFailure as failure:  # the same query, asked for another snapshot: its error
+            raise failure.error from None
+        return found
 
 
 def _validated(

@@ -155,14 +155,20 @@ class Collection(httpx.AsyncBaseTransport):
 
 
 class DownArchive(FakeArchive):
-    """The fake archive whose CDX endpoint answers 500 while ``cdx_down`` is set."""
+    """The fake archive whose CDX endpoint answers 500 while ``cdx_down`` is set, and its "temporarily
+    offline" page (HTTP 200, text/html) while ``cdx_offline`` is set."""
 
     cdx_down = False
+    cdx_offline = False
 
     def respond(self, request: SeenRequest) -> Reply:
-        """500 for the CDX while it is down; else as the fake archive."""
+        """500 or the offline page for the CDX while it is down; else as the fake archive."""
         if self.cdx_down and request.path == "/cdx/search/cdx":
             return Reply(status=500, body="<h1>Internal Server Error</h1>")
+        if self.cdx_offline and request.path == "/cdx/search/cdx":
+            with self._lock:
+                self.cdx_log.append(request.target)
+            return Reply(body="<h1>Wayback Machine</h1><p>Sorry, this service is temporarily offline.</p>")
         return super().respond(request)
 
 
@@ -255,6 +261,46 @@ async def test_identical_and_unreadable_captures_are_never_fetched(
     assert not any("collapse" in q for q in archive.cdx_log)
     assert len(archive.cdx_log) == 3  # the listing, then one lookup for each pager page
     assert all("from=2011&to=2017" in q for q in archive.cdx_log)  # lookups keep to the range too
+
+
+class PlaybackDown(FakeArchive):
+    """The fake archive, whose captures at the timestamps in ``down`` answer its own 503 (no
+    Memento-Datetime: the archive failing, not a capture of an error page)."""
+
+    down: frozenset[str] = frozenset()
+
+    def respond(self, request: SeenRequest) -> Reply:
+        """503 for a capture that is down; else as the fake archive."""
+        if request.path.startswith("/web/") and _stamp(request.target) in self.down:
+            with self._lock:
+                self.web_log.append(request.target)
+            return Reply(status=503, body="<h1>Service Unavailable</h1>")
+        return super().respond(request)
+
+
+@pytest.mark.parametrize("concurrency", [1, 9])
+async def test_a_repeat_of_a_capture_that_fails_is_read_by_its_own_url(
+    fake_clock: FakeClock, concurrency: int
+) -> None:
+    """The 2016-07-01 capture answers 503 while its repeat (2016-07-03) and revisit (2016-07-05) wait
+    for its read (9 at once: every capture listed is under way): only it fails; the repeat is read by
+    its own id_ URL, the revisit takes its records, and the snapshots are as one after the other."""
+    fake = PlaybackDown()
+    fake.down = frozenset({"20160701140312"})
+    site = fake.serve()
+    try:
+        stats, records = await _run(_settings(fake, concurrency=concurrency, max_attempts=2), fake_clock)
+    finally:
+        site.stop()
+    ((where, why),) = stats.failed
+    assert ("20160701140312id_" in where, why) == (True, "HTTP 503 Service Unavailable")
+    stamps = Counter(_stamp(target) for target in fake.web_log)
+    assert (stamps["20160701140312"], stamps["20160703052000"], stamps["20160705101010"]) == (2, 1, 0)
+    assert (stats.listed, stats.snapshots, stats.failed_captures, stats.identical) == (9, 6, 1, 1)
+    first_seen = {r.title: r.first_seen for r in records}
+    assert first_seen["Securing our Communities: Resources for Small and Medium Businesses"] == _utc(
+        2016, 7, 3, 5, 20
+    )
 
 
 async def test_redirecting_capture_is_read_at_its_target(archive: FakeArchive, fake_clock: FakeClock) -> None:
@@ -729,6 +775,49 @@ def _live_cli(base_url: str, tmp_path: Path, *args: str, cdx_url: str | None = N
     return main([*argv, *args])
 
 
+ELSEWHERE = ("--cdx-url", "http://127.0.0.1:9/cdx/search/cdx", "--archive-url", "http://127.0.0.1:9/web/")
+"""Another archive's endpoints than the ones fixtures/wayback was recorded from (web.archive.org)."""
+
+
+async def test_replay_with_another_cdx_url_names_the_endpoints_recorded(fake_clock: FakeClock) -> None:
+    """fixtures/wayback replayed with another archive's --cdx-url and --archive-url: the error names the
+    CDX endpoint and the capture prefix the folder was recorded from; with the CDX one only, each
+    capture's failure names the prefix; rerun with both, it reads."""
+    other = Settings(replay=FIXTURES, cdx_url=ELSEWHERE[1], archive_url=ELSEWHERE[3], from_date="2011")
+    with pytest.raises(CdxNotRecorded) as caught:
+        await _run(other, fake_clock)
+    assert caught.value.endpoints == ("https://web.archive.org/cdx/search/cdx",)
+    assert caught.value.archive_urls == ("https://web.archive.org/web/",)
+    assert str(caught.value).endswith(
+        f"it holds no CDX answer for {TOPIC} from {ELSEWHERE[1]}, but holds some from "
+        "https://web.archive.org/cdx/search/cdx (recorded with another --cdx-url): rerun with --cdx-url "
+        "https://web.archive.org/cdx/search/cdx --archive-url https://web.archive.org/web/"
+    )
+    half = Settings(replay=FIXTURES, archive_url=ELSEWHERE[3], from_date="2011")  # the CDX only
+    stats, records = await _run(half, fake_clock)
+    assert (stats.listed, stats.failed_captures, records) == (10, 10, [])
+    assert {why for _, why in stats.failed} == {
+        "not in the fixture folder (it holds captures under https://web.archive.org/web/: rerun with "
+        "--archive-url https://web.archive.org/web/)"
+    }
+    stats, records = await _run(Settings(replay=FIXTURES, from_date="2011"), fake_clock)
+    assert (stats.failed, len(records)) == ([], 16 + 1)  # 2011-2017, and the 2018 teaser
+
+
+def test_cli_replay_with_another_cdx_url_says_which_to_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI exits 3 in one line that names the --cdx-url and --archive-url to rerun with."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["wayback", TOPIC, "--replay", str(FIXTURES), "-q", *ELSEWHERE]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "holds no CDX answer for" in err
+    assert err.rstrip().endswith(
+        "rerun with --cdx-url https://web.archive.org/cdx/search/cdx --archive-url https://web.archive.org/web/"
+    )
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -736,7 +825,9 @@ def _closed_port() -> int:
     return port
 
 
-@pytest.mark.parametrize("failure", ["cdx 500", "cdx cut off", "cdx unreachable", "no capture in range"])
+@pytest.mark.parametrize(
+    "failure", ["cdx 500", "cdx cut off", "cdx offline page", "cdx unreachable", "no capture in range"]
+)
 @pytest.mark.parametrize("quiet", [True, False])
 def test_cli_failed_run_keeps_the_previous_output_and_says_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], failure: str, quiet: bool
@@ -751,12 +842,15 @@ def test_cli_failed_run_keeps_the_previous_output_and_says_why(
         before = out.read_bytes()
         assert before.count(b"\n") == 16 + 2  # 2010 and 2018 teasers too: no range
         capsys.readouterr()
+        asked_before = len(fake.cdx_log)
         extra = ["-q"] if quiet else []
         cdx_url = None
         if failure == "cdx 500":
             fake.cdx_down = True
         elif failure == "cdx cut off":
             fake.truncate_cdx(*range(2, 10))
+        elif failure == "cdx offline page":
+            fake.cdx_offline = True
         elif failure == "cdx unreachable":
             cdx_url = f"http://127.0.0.1:{_closed_port()}/cdx/search/cdx"
         else:
@@ -773,7 +867,17 @@ def test_cli_failed_run_keeps_the_previous_output_and_says_why(
         assert last == f"error: no readable capture of {TOPIC} in the archive for this range"
         return
     assert last.startswith(f"error: the CDX listing of {TOPIC} could not be read (")
-    assert {"cdx 500": "HTTP 500", "cdx cut off": "unreadable", "cdx unreachable": "network"}[failure] in last
+    assert {
+        "cdx 500": "HTTP 500",
+        "cdx cut off": "unreadable",
+        "cdx offline page": "answered twice with an HTML page ('Wayback Machine Sorry, this service is "
+        f"temporarily offline.'), not a CDX listing: the CDX server may be down (a maintenance page?), "
+        f"or {site.base_url}/cdx/search/cdx is not a CDX endpoint (check --cdx-url)",
+        "cdx unreachable": "network",
+    }[failure] in last
+    assert ("cut off" in last) is (failure == "cdx cut off")
+    if failure == "cdx offline page":  # asked for twice (a maintenance page may go), not four times
+        assert len(fake.cdx_log) - asked_before == 2
     assert last.endswith(
         f"nothing was written; run the same command with --resume to try again (state in {out}.state.sqlite)"
     )

@@ -25,7 +25,9 @@ from scraper.errors import Blocked, FetchError, NotArchived
 from scraper.settings import Settings
 from scraper.wayback import (
     CDX_FIELDS,
+    DEFAULT_CDX_URL,
     DEFAULT_RATE_LIMIT_WAIT,
+    NOT_CDX_ATTEMPTS,
     CaptureResult,
     CaptureStore,
     CdxNotRecorded,
@@ -372,6 +374,43 @@ def test_cdx_not_recorded_names_the_ranges_the_folder_holds() -> None:
     empty = RecordedCdx(Path("fx"), ())
     with pytest.raises(CdxNotRecorded, match="holds no CDX answer for"):
         empty.query_for(_q())
+
+
+def test_cdx_not_recorded_names_the_endpoints_a_folder_recorded_with_another_cdx_url_holds() -> None:
+    """A folder with no CDX answer from the endpoint asked, but some for the page from others (recorded
+    with another --cdx-url), names them and says to rerun with --cdx-url (and --archive-url when
+    its captures are under another prefix)."""
+    pywb = "http://127.0.0.1:8080/my-coll/cdx"
+    local = "http://127.0.0.1:18931/cdx/search/cdx"
+    recorded = RecordedCdx(
+        Path("fx"),
+        (),
+        (
+            cdx_query_url(TOPIC, cdx_url=local, from_date="2015"),
+            cdx_query_url(TOPIC + "?page=1", cdx_url=pywb),
+        ),
+        ("http://127.0.0.1:18931/web/",),
+    )
+    with pytest.raises(CdxNotRecorded) as caught:
+        recorded.query_for(_q("2016", "2017"))
+    assert (caught.value.ranges, caught.value.endpoints) == ((), (local,))
+    assert str(caught.value).endswith(
+        f"it holds no CDX answer for {TOPIC} from {CDX}, but holds some from {local} (recorded with another "
+        f"--cdx-url): rerun with --cdx-url {local} --archive-url http://127.0.0.1:18931/web/"
+    )
+    both = replace(
+        recorded, elsewhere=(*recorded.elsewhere, cdx_query_url(TOPIC, cdx_url=pywb)), archive_urls=()
+    )
+    with pytest.raises(CdxNotRecorded) as caught:
+        both.query_for(_q())
+    assert caught.value.endpoints == (local, pywb)
+    assert str(caught.value).endswith(
+        f"from {local} and {pywb} (recorded with another --cdx-url): rerun with --cdx-url and one of those"
+    )
+    ours = replace(recorded, queries=(_q("2011", "2012"),))
+    with pytest.raises(CdxNotRecorded) as caught:
+        ours.query_for(_q("2016"))
+    assert (caught.value.ranges, caught.value.endpoints) == (("--from 2011 --to 2012",), ())
 
 
 def test_snapshot_change_notes_carried_pages() -> None:
@@ -781,6 +820,60 @@ async def test_always_cut_off_cdx_answer_is_a_transient_failure(fake_clock: Fake
             await fetch_cdx_page(client, cdx_query_url(TOPIC), settings=settings, clock=fake_clock)
     assert caught.value.transient
     assert len(archive.log) == 3
+
+
+OFFLINE_PAGE = (
+    b"<html><head><style>h1 {color: red}</style></head><body><h1>Wayback Machine</h1>"
+    b"<p>Sorry, this service is temporarily offline.</p></body></html>"
+)
+"""A CDX endpoint's maintenance page, as the archive serves it: HTTP 200, text/html."""
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (OFFLINE_PAGE, "an HTML page ('Wayback Machine Sorry, this service is temporarily offline.')"),
+        (b"\n<!DOCTYPE html><title>Error &amp; outage</title><p>x", "an HTML page ('Error & outage')"),
+        (b"\x00\x01garbage{{{[[", "something that is not JSON (it starts '\\x00\\x01garbage{{{[[')"),
+        (b"Service Unavailable", "something that is not JSON (it starts 'Service Unavailable')"),
+    ],
+)
+def test_an_answer_that_is_no_cdx_listing_says_what_it_is(body: bytes, what: str) -> None:
+    """An HTML page or text that is not JSON is named as such, never taken for a cut-off answer."""
+    with pytest.raises(ValueError, match="not a CDX listing") as caught:
+        decode_cdx(body)
+    assert str(caught.value) == f"the CDX answer is not a CDX listing but {what} ({len(body)} bytes)"
+    assert "cut off" not in str(caught.value)
+
+
+async def test_an_html_cdx_answer_is_asked_once_more_then_named(fake_clock: FakeClock) -> None:
+    """A 200 HTML page from the CDX endpoint is asked for twice (NOT_CDX_ATTEMPTS), not max_attempts
+    times; the transient error names the page, and says the server may be down or --cdx-url wrong."""
+    offline = httpx.Response(200, headers={"Content-Type": HTML}, content=OFFLINE_PAGE)
+    archive = Archive(fake_clock, cdx=[offline])
+    settings = _settings(max_attempts=4)
+    query = cdx_query_url(TOPIC)
+    async with _client(settings, archive, fake_clock) as client:
+        with pytest.raises(FetchError) as caught:
+            await fetch_cdx_page(client, query, settings=settings, clock=fake_clock)
+    assert len(archive.log) == NOT_CDX_ATTEMPTS == 2
+    assert caught.value.transient
+    assert caught.value.reason == (
+        "the CDX endpoint answered twice with an HTML page ('Wayback Machine Sorry, this service is "
+        "temporarily offline.'), not a CDX listing: the CDX server may be down (a maintenance page?), "
+        f"or {DEFAULT_CDX_URL} is not a CDX endpoint (check --cdx-url)"
+    )
+
+
+async def test_a_maintenance_page_gone_on_the_next_try_is_read(fake_clock: FakeClock) -> None:
+    """The offline page once, then the listing: the listing is read."""
+    offline = httpx.Response(200, headers={"Content-Type": HTML}, content=OFFLINE_PAGE)
+    archive = Archive(fake_clock, cdx=[offline, _cdx_answer([_record("20160701140312")])])
+    settings = _settings()
+    async with _client(settings, archive, fake_clock) as client:
+        page = await fetch_cdx_page(client, cdx_query_url(TOPIC), settings=settings, clock=fake_clock)
+    assert [r.timestamp for r in page.records] == ["20160701140312"]
+    assert len(archive.log) == 2
 
 
 async def test_json_labelled_cdx_answer_is_read(fake_clock: FakeClock) -> None:

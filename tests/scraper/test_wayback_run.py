@@ -828,3 +828,75 @@ async def test_listed_captures_add_up_across_a_resume(fake_clock: FakeClock, tmp
     assert again.listed == (
         again.snapshots + again.same_as_listed + again.skipped_captures + again.failed_captures + again.unread
     )
+
+
+# -- captures shared while in flight ---------------------------------------------------------------------
+
+
+class DownAt(MockArchive):
+    """The mock archive, whose capture at ``stamp`` always gets the archive's own 503 (no
+    Memento-Datetime: the archive failing, not a capture of an error page)."""
+
+    def __init__(self, captures: Sequence[Cap], stamp: str) -> None:
+        super().__init__(captures)
+        self.stamp = stamp
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if f"/web/{self.stamp}" in request.url.path:
+            self.web_log.append(self.stamp)
+            return httpx.Response(503, text="<html>playback error</html>")
+        return super().__call__(request)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_an_identical_capture_is_not_failed_with_its_twins_error(
+    fake_clock: FakeClock, concurrency: int
+) -> None:
+    """Page 0's capture answers 503 while a revisit record and a repeat of it wait for its read: the
+    failure is that capture's only; the revisit is read by its own id_ URL, the repeat takes its
+    records, and both are sightings (last_seen), whatever the concurrency."""
+    down = Cap(TOPIC, "20160101000000", _page(["A1", "A2"]))
+    captures = [
+        down,
+        Cap(TOPIC, "20160201000000", b"", revisit_of=down),
+        Cap(TOPIC, "20160301000000", down.body),
+    ]
+    archive = DownAt(captures, down.stamp)
+    stats, records = await _run(archive, fake_clock, concurrency=concurrency)
+    assert stats.failed == [(f"{ORIGIN}/web/{down.stamp}id_/{TOPIC}", "HTTP 503 Service Unavailable")]
+    assert archive.web_log == [down.stamp, down.stamp, "20160201000000"]  # max_attempts=2, then its own
+    assert {(r.first_seen, r.last_seen) for r in records} == {(_utc(2016, 2, 1), _utc(2016, 3, 1))}
+    assert (stats.listed, stats.snapshots, stats.failed_captures) == (3, 2, 1)
+    assert (stats.captures_read, stats.identical, stats.reused) == (1, 1, 0)
+
+
+async def test_a_capture_read_for_two_snapshots_at_once_counts_as_reused(fake_clock: FakeClock) -> None:
+    """Two captures of page 0 both read page 1 at its one capture, at once (the archive takes a moment
+    to answer): one request, and the second use counts as reused, as when they are read one after
+    the other; the listed figures add up."""
+    captures = [
+        *_paged("20120101000000", "20120101000500"),
+        Cap(TOPIC, "20120102000000", _page(["N1", "A1", "A2", "A3", "A4"], 0, 2)),
+    ]
+    figures = []
+    for concurrency in (1, 2, 4):
+        archive = MockArchive(captures)
+
+        async def slow(request: httpx.Request, archive: MockArchive = archive) -> httpx.Response:
+            for _ in range(10):  # the answer comes in pieces (fake time): the other snapshot goes on
+                await fake_clock.sleep(0.1)
+            return archive(request)
+
+        stats = await run_wayback(
+            TOPIC,
+            settings=_settings(concurrency=concurrency),
+            clock=fake_clock,
+            transport=httpx.MockTransport(slow),
+        )
+        if concurrency > 1:  # both snapshots were under way before page 1 was asked for
+            assert archive.web_log == ["20120101000000", "20120102000000", "20120101000500"]
+        else:
+            assert archive.web_log == ["20120101000000", "20120101000500", "20120102000000"]
+        figures.append((stats.captures_read, stats.reused, stats.identical, stats.snapshots, stats.listed))
+        assert stats.listed == stats.snapshots + stats.same_as_listed + stats.skipped_captures
+    assert figures == [(3, 1, 0, 2, 2)] * 3
