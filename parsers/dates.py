@@ -3,6 +3,18 @@
 Written by hand on purpose: ``parsers`` may depend only on the standard library and the HTML
 stack, and a fuzzy parser (dateutil) turns a title like "Secure Communities 2011" into a date.
 Here a date is recognised only in one of the explicit formats below.
+
+Numeric dates read in this order (the first that makes a valid date): with ``/`` or ``-``
+month first, as US sites print them ("06/23/2016"), day first when the first number cannot be a
+month ("23/06/2016", "23-06-2016"); with dots day first, as Europe prints them ("23.06.2016"),
+month first when the second number cannot be a month ("06.23.2016"). An ambiguous date
+("05/06/2016") is therefore read the US way: May 6. Year first is always year, month, day
+("2016-06-23", "2016/06/23", "2016.06.23").
+
+A two-digit year ("6/23/16", "23.06.16") is read only where the text is clearly a date: when it
+is the whole text, or one ``|``-separated part of it, give or take a lead-in ("Posted on") and a
+time, as a date element or a table cell shows it, never in running text (a ratio, a fraction or
+a version number there would otherwise become a date). See :data:`TWO_DIGIT_YEAR_PIVOT`.
 """
 
 from __future__ import annotations
@@ -10,63 +22,184 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["find_date", "find_month", "find_relative", "parse_date", "resolve_relative"]
+__all__ = [
+    "TWO_DIGIT_YEAR_PIVOT",
+    "find_date",
+    "find_month",
+    "find_relative",
+    "parse_date",
+    "resolve_relative",
+]
 
-_MONTHS = {
-    name: i
-    for i, names in enumerate(
-        (
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_ENGLISH_MONTHS = (
+    "january jan|february feb|march mar|april apr|may|june jun|july jul|august aug"
+    "|september sep sept|october oct|november nov|december dec"
+)
+_OTHER_MONTHS = {
+    "fr": "janvier janv|février fevrier févr fevr fév fev|mars|avril avr|mai|juin|juillet juil"
+    "|août aout|septembre sept|octobre oct|novembre nov|décembre decembre déc dec",
+    "de": "januar jänner jaenner jän|februar feber|märz maerz mär mrz|april|mai|juni|juli|august"
+    "|september sept sep|oktober okt|november|dezember dez",
+    "es": "enero ene|febrero|marzo|abril abr|mayo|junio|julio|agosto ago"
+    "|septiembre setiembre sept set|octubre|noviembre|diciembre dic",
+    "it": "gennaio gen|febbraio|marzo|aprile|maggio mag|giugno giu|luglio lug|agosto"
+    "|settembre set|ottobre ott|novembre|dicembre dic",
+    "nl": "januari|februari|maart mrt|april|mei|juni|juli|augustus|september|oktober|november|december",
+    "pt": "janeiro|fevereiro fev|março|abril abr|maio|junho|julho|agosto ago"
+    "|setembro set|outubro out|novembro|dezembro dez",
+}
+"""Month names and the abbreviations newsrooms print, by language, January to December (``|``
+between months). Only in day-first dates ("23 juin 2023", "23. Juni 2023", "23 de junio de
+2023"), the order these languages write: an English text never reads "set 3, 2016" as a date.
+Unaccented spellings are those seen in URLs and ASCII-only templates; "marco" (Portuguese março
+without its cedilla) is left out: it is a first name."""
+
+
+def _month_table(*tables: str) -> dict[str, int]:
+    months: dict[str, int] = {}
+    for table in tables:
+        for number, names in enumerate(table.split("|"), start=1):
+            for name in names.split():
+                assert months.setdefault(name, number) == number, name  # no name names two months
+    return months
+
+
+_MONTHS = _month_table(_ENGLISH_MONTHS, *_OTHER_MONTHS.values())
+"""Every month name (lowercase) → its number: the lookup behind all patterns."""
+_ENGLISH = _month_table(_ENGLISH_MONTHS)
+
+
+def _alternation(names: dict[str, int]) -> str:
+    return "|".join(sorted(names, key=len, reverse=True))  # longest first: "juni" before "jun"
+
+
+_MONTH = r"(?P<month>" + _alternation(_ENGLISH) + r")\.?"
+_ANY_MONTH = r"(?P<month>" + _alternation(_MONTHS) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
-_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_DAY_FIRST = r"(?P<day>[0-3]?\d)(?:(?:st|nd|rd|th|er|º|°|ª)?\s+|\.\s*)(?:(?:of|de)\s+)?"
+"""A day before its month: "23rd (of) June", "1er juin", "23. Juni", "1º de junio"."""
+_YEAR = r"(?P<year>(?:19|20)\d\d)(?!\d)"
+"""Ends at a non-digit, not at a word boundary: "June 23, 2023No Comments" (two inline elements
+whose text runs together) is a date. Only the numeric forms and ISO can touch letters without a
+space; there a letter after the year ("2016-06-23abc") was already accepted."""
 _YEAR_RE = re.compile(r"(?:19|20)\d\d")
 _ISO_START_RE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d(?!\d)", re.ASCII)
 """An ISO date at the very start: what find_date would find first (its ``iso`` pattern, at 0)."""
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 
-# Each: a name (for tests and debugging) and a pattern with named groups year/month/day.
+# Each: a name (for tests and debugging) and a pattern with named groups: year with month and
+# day, or with ``a``, ``b`` and ``sep`` (numbers in an order :func:`_value` settles). A weekday
+# before the date is no part of a pattern (trying one at every word costs a fifth of a scan):
+# :func:`_shown` adds it to the shown text.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
-        ("iso", r"(?<!\d)" + _YEAR + r"-(?P<month>[01]?\d)-(?P<day>[0-3]?\d)(?!\d)"),
-        ("us-long", r"\b" + _WEEKDAY + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR + r"\b"),
-        ("eu-long", r"\b" + _WEEKDAY + _DAY + r"\s+(?:of\s+)?" + _MONTH + r",?\s+" + _YEAR + r"\b"),
-        ("us-numeric", r"(?<![\d/])(?P<month>[01]?\d)/(?P<day>[0-3]?\d)/" + _YEAR + r"(?![\d/])"),
-        ("eu-dotted", r"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<month>[01]?\d)\.(?:\s)?" + _YEAR + r"(?!\d)"),
-        ("iso-slash", r"(?<!\d)" + _YEAR + r"/(?P<month>[01]?\d)/(?P<day>[0-3]?\d)(?!\d)"),
+        ("iso", r"(?<!\d)" + _YEAR + r"(?P<sep>[-/.])(?P<month>[01]?\d)(?P=sep)(?P<day>[0-3]?\d)(?!\d)"),
+        ("us-long", r"\b" + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR),
+        ("eu-long", r"\b" + _DAY_FIRST + _ANY_MONTH + r"(?:\s+del?)?,?\s+" + _YEAR),
+        ("numeric", r"(?<!\d)(?P<a>[0-3]?\d)(?P<sep>[-/.])(?P<b>[0-3]?\d)(?P=sep)\s?" + _YEAR),
     )
 )
 
-_NUMERIC_PATTERNS = tuple((name, pattern) for name, pattern in _PATTERNS if not name.endswith("-long"))
-_MONTH_PREFIXES = tuple(sorted({name[:3] for name in _MONTHS}))
+TWO_DIGIT_YEAR_PIVOT = 69
+"""A two-digit year below this is 20yy, from it 19yy: the POSIX ``strptime`` "%y" rule (and
+Python's), so "6/23/16" is 2016 and "12/31/99" is 1999."""
+_SHORT_MAX_CHARS = 120
+"""Longer text is running text, where a two-digit-year date is not looked for (as find_relative)."""
+_SHORT_HINT_RE = re.compile(r"\d[/.][0-3]?\d[/.]\d\d(?!\d)")
+_DOT_DIGIT_RE = re.compile(r"\.\d")
+_DASH_DIGIT_RE = re.compile(r"-\d")
 
 
-def _may_name_a_month(text: str) -> bool:
-    """False if no month name can match in ``text``: the month-name patterns (a third of a scan's
-    cost each) are then skipped. Twelve substring tests cost less than one of those scans."""
+def _value(name: str, match: re.Match[str]) -> dt.date | None:
+    """The date a pattern's match names, or None if it names none."""
+    year = int(match["year"])
+    if year < 100:
+        year += 2000 if year < TWO_DIGIT_YEAR_PIVOT else 1900
+    text, start, end = match.string, match.start(), match.end()
+    if name == "iso" or name.endswith("-long"):
+        if (
+            name == "iso"
+            and match["sep"] == "."
+            and (len(match["month"]) < 2 or len(match["day"]) < 2 or _DOT_DIGIT_RE.match(text, end))
+        ):
+            return None  # "2019.3.1", "2016.06.23.1": version numbers
+        try:
+            return dt.date(year, _month(match["month"]), int(match["day"]))
+        except (ValueError, KeyError):
+            return None
+    sep, a, b = match["sep"], int(match["a"]), int(match["b"])
+    if start and text[start - 1] == sep:
+        return None  # "1/06/23/2016", "1.23.06.2016": part of something longer
+    if sep == ".":
+        if name == "short" and (len(match["a"]) < 2 or len(match["b"]) < 2):
+            return None  # "2.4.16" is a version, "02.04.16" a date
+        day, month = (b, a) if b > 12 else (a, b)
+    else:
+        if (sep == "/" and text[end : end + 1] == "/") or (sep == "-" and _DASH_DIGIT_RE.match(text, end)):
+            return None  # "06/23/2016/", "06-23-2016-7": part of something longer
+        month, day = (b, a) if a > 12 else (a, b)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+_PATTERN_SETS = {
+    (english, other): tuple(
+        (name, pattern)
+        for name, pattern in _PATTERNS
+        if (name != "us-long" or english) and (name != "eu-long" or english or other)
+    )
+    for english in (False, True)
+    for other in (False, True)
+}
+"""The patterns worth trying, by whether an English and whether any month name may be in the text."""
+_ENGLISH_PREFIXES = tuple(sorted({name[:3] for name in _ENGLISH}))
+_ENGLISH_HINT_RE = re.compile("|".join(_ENGLISH_PREFIXES))
+_OTHER_HINT_RE = re.compile(
+    "|".join(sorted({name[:3] for name in _MONTHS if name.isascii()} - set(_ENGLISH_PREFIXES)))
+)
+
+
+def _may_name_a_month(text: str) -> tuple[bool, bool]:
+    """Whether an English month name, and whether any other month name, may match in ``text``:
+    the month-name patterns (a third of a scan's cost each) are skipped where none can. A search
+    for the names' first three letters costs less than one of those scans."""
     if not text.isascii():
-        return True  # case-insensitive matching folds some non-ASCII letters onto ASCII ones
+        return True, True  # case-insensitive matching folds some non-ASCII letters onto ASCII ones
     lowered = text.lower()
-    return any(prefix in lowered for prefix in _MONTH_PREFIXES)
+    if _ENGLISH_HINT_RE.search(lowered):
+        return True, True
+    return False, _OTHER_HINT_RE.search(lowered) is not None
 
 
 # Shown around a date, and part of "the text as shown" (``date_raw``): a weekday before it
-# ("Wed, 02/10/2010" on Drupal) and a time after it ("May 16, 2010 at 06:57 PM" on Blogofile,
-# "Sun, 12/22/2013 - 23:58" on Drupal 6, "2005-11-03 23:10" on Drupal 4).
-_WEEKDAY_BEFORE_RE = re.compile(
-    r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s*$", re.IGNORECASE
+# ("Wed, 02/10/2010" on Drupal, "Freitag, 23. Juni 2023") and a time after it ("May 16, 2010 at
+# 06:57 PM" on Blogofile, "Sun, 12/22/2013 - 23:58" on Drupal 6, "2005-11-03 23:10" on Drupal 4),
+# with its time zone ("2016-06-23 14:55 UTC", "Jun. 21, 2016, 9:00 a.m. PDT").
+_WEEKDAY_NAMES = {
+    "en": "mon monday tue tues tuesday wed weds wednesday thu thur thurs thursday fri friday"
+    " sat saturday sun sunday",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "de": "montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag",
+    "es": "lunes martes miércoles miercoles jueves viernes sábado sabado domingo",
+    "it": "lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi sabato domenica",
+    "nl": "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
+    "pt": "segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira sábado domingo",
+}
+_WEEKDAYS = frozenset(name for names in _WEEKDAY_NAMES.values() for name in names.split())
+_WEEKDAY_MAX = max(map(len, _WEEKDAYS))
+_ZONE = (
+    r"(?-i:\s*(?:(?:UTC|GMT)(?:[+-](?:[01]?\d|2[0-3])(?::?[0-5]\d)?)?|[A-Z]{1,4}T)(?![A-Za-z])"
+    r"|\s*\+(?:[01]\d|2[0-3]):?[0-5]\d(?!\d)|\s+-(?:[01]\d|2[0-3]):?[0-5]\d(?!\d))"
 )
+"""A time zone after a time, in capitals: "UTC", "GMT+2", "PDT", "CEST", "ET"; or an offset,
+"+02:00", " -0500" (a "-" right after the time is a range, "10:00-11:00", not an offset)."""
 _TIME_AFTER_RE = re.compile(
-    r"(?:\s*(?:,|at|@|-|–|—)?\s*(?:[01]?\d|2[0-3])[:.h][0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?\s?m\b\.?)?)",
+    r"(?:\s*(?:,|at|@|-|–|—)?\s*(?:[01]?\d|2[0-3])[:.h][0-5]\d(?::[0-5]\d)?(?:\s*(?:[ap]\.?\s?m\b\.?|Uhr\b))?"
+    + _ZONE
+    + r"?)",
     re.IGNORECASE,
 )
 _MONTH_YEAR_RE = re.compile(r"\b" + _MONTH + r",?\s+" + _YEAR + r"\b", re.IGNORECASE)
@@ -109,7 +242,7 @@ _RELATIVE_RE = re.compile(
     + _TIME_AFTER_RE.pattern + r"?\.?",
     re.IGNORECASE,
 )  # fmt: skip
-_RELATIVE_HINTS = ("ago", "now", "today", "yesterday", *_MONTH_PREFIXES)
+_RELATIVE_HINTS = ("ago", "now", "today", "yesterday", *_ENGLISH_PREFIXES)
 
 
 def find_relative(text: str) -> str | None:
@@ -184,34 +317,71 @@ def find_date(text: str) -> tuple[dt.date, str] | None:
     (datetime.date(2010, 2, 10), 'Wed, 02/10/2010 - 23:02')
     >>> find_date("23 June 2016")[0], find_date("06/23/2016")[0], find_date("2016-06-23T10:00")[0]
     (datetime.date(2016, 6, 23), datetime.date(2016, 6, 23), datetime.date(2016, 6, 23))
+    >>> find_date("23. Juni 2023")[0], find_date("23 de junio de 2023")[0], find_date("6/23/16")[0]
+    (datetime.date(2023, 6, 23), datetime.date(2023, 6, 23), datetime.date(2016, 6, 23))
     """
     if not _YEAR_RE.search(text):
-        return None
-    patterns = _PATTERNS if _may_name_a_month(text) else _NUMERIC_PATTERNS
+        return _find_short(text)
+    patterns = _PATTERN_SETS[_may_name_a_month(text)]
     best: tuple[int, dt.date, str] | None = None
-    for _name, pattern in patterns:
+    for name, pattern in patterns:
         for match in pattern.finditer(text):
-            try:
-                value = dt.date(int(match["year"]), _month(match["month"]), int(match["day"]))
-            except (ValueError, KeyError):
+            value = _value(name, match)
+            if value is None:
                 continue
             if best is None or match.start() < best[0]:
                 best = (match.start(), value, _shown(text, match.start(), match.end()))
             break
         if best is not None and best[0] == 0:
             break  # nothing can start earlier
-    return None if best is None else (best[1], best[2])
+    return _find_short(text) if best is None else (best[1], best[2])
+
+
+_SHORT_RE = re.compile(
+    _LEAD + r"(?P<shown>" + _WEEKDAY + r"(?P<a>[0-3]?\d)(?P<sep>[/.])(?P<b>[0-3]?\d)(?P=sep)"
+    r"(?P<year>\d\d)(?!\d)" + _TIME_AFTER_RE.pattern + r"?)\.?",
+    re.IGNORECASE,
+)  # fmt: skip
+"""A date with a two-digit year, as the whole of a part of a line (see the module's docstring)."""
+
+
+def _find_short(text: str) -> tuple[dt.date, str] | None:
+    """A date with a two-digit year ("6/23/16", "Posted 23.06.16") that makes up ``text`` or one
+    ``|``-separated part of it, with its shown text; None if there is none."""
+    if len(text) > _SHORT_MAX_CHARS or not _SHORT_HINT_RE.search(text):
+        return None
+    for part in _SEPARATOR_RE.split(text.strip()):
+        match = _SHORT_RE.fullmatch(part)
+        if match is not None and (value := _value("short", match)) is not None:
+            return value, match["shown"].rstrip()
+    return None
 
 
 def _shown(text: str, start: int, end: int) -> str:
     """The date as shown: the match plus a weekday just before it and a time just after it."""
-    before = _WEEKDAY_BEFORE_RE.search(text, 0, start)
-    if before is not None and before.end() == start:
-        start = before.start()
+    start = _weekday_start(text, start)
     after = _TIME_AFTER_RE.match(text, end)
     if after is not None:
         end = after.end()
     return text[start:end].strip()
+
+
+def _weekday_start(text: str, start: int) -> int:
+    """Where a weekday just before ``start`` begins ("Wed, " in "Wed, 02/10/2010"), else ``start``.
+
+    A word looked up, not a pattern searched for: a search for sixty weekday names at every
+    position before each date cost more than finding the date."""
+    end = start
+    while end and text[end - 1].isspace():
+        end -= 1
+    end -= text.endswith(",", 0, end)
+    end -= text.endswith(".", 0, end)
+    begin = end
+    while begin and (text[begin - 1].isalpha() or text[begin - 1] == "-") and end - begin <= _WEEKDAY_MAX:
+        begin -= 1
+    while begin < end and text[begin] == "-":
+        begin += 1  # "… -Wed, 02/10/2010": a dash, not part of the word
+    return begin if text[begin:end].casefold() in _WEEKDAYS else start
 
 
 def find_month(text: str) -> str | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from parsers import parse_topic_page
 from parsers.dates import find_date, find_month, find_relative, parse_date, resolve_relative
 
 JUNE_23 = dt.date(2016, 6, 23)
@@ -97,8 +100,9 @@ def test_any_text_gives_a_date_and_its_shown_text_or_none(text: str) -> None:
 
 
 _DATE_PARTS = st.sampled_from(
-    ["2016", "1999", "2100", "-", "/", ".", "06", "6", "13", "23", "30", "31", "02", "T10:00", "Z",
-     "June", "jun", "JUN", "Thu", " ", ",", "٣", "x", "ſep", "\u212aov"]
+    ["2016", "1999", "2100", "-", "/", ".", "06", "6", "13", "23", "30", "31", "02", "16", "T10:00", "Z",
+     "June", "jun", "JUN", "Juni", "juin", "de", "mär", "Thu", " ", ",", "٣", "x", "ſep", "\u212aov",
+     "\u0130"]
 )  # fmt: skip
 
 
@@ -111,15 +115,16 @@ def test_shortcuts_find_what_the_full_scan_finds(text: str) -> None:
     full = None
     if dates._YEAR_RE.search(text):
         matches = []
-        for _name, pattern in dates._PATTERNS:
+        for name, pattern in dates._PATTERNS:
             for match in pattern.finditer(text):
-                try:
-                    value = dt.date(int(match["year"]), dates._month(match["month"]), int(match["day"]))
-                except (ValueError, KeyError):
-                    continue
-                matches.append((match.start(), value))
-                break
+                value = dates._value(name, match)
+                if value is not None:
+                    matches.append((match.start(), value))
+                    break
         full = min(matches, key=lambda m: m[0], default=(0, None))[1]
+    if full is None:
+        short = dates._find_short(text)
+        full = short[0] if short else None
     found = find_date(text)
     assert (found[0] if found else None) == full
     assert parse_date(text) == full
@@ -238,3 +243,162 @@ def test_case_folding_lets_a_long_s_stand_for_s() -> None:
     found = find_date("Auguſt 3, 2016")
     assert found is not None
     assert found[0] == dt.date(2016, 8, 3)
+
+
+# -- other languages, numeric orders, two-digit years, time zones (QA findings F11-F13, M2) ---------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "date"),
+    [
+        ("Publié le 23 juin 2023", "23 juin 2023", dt.date(2023, 6, 23)),
+        ("1er juin 2023", "1er juin 2023", dt.date(2023, 6, 1)),
+        ("Vendredi 23 févr. 2023", "Vendredi 23 févr. 2023", dt.date(2023, 2, 23)),
+        ("23 aout 2016", "23 aout 2016", dt.date(2016, 8, 23)),
+        ("23. Juni 2023", "23. Juni 2023", dt.date(2023, 6, 23)),
+        ("Freitag, 3. März 2023, 14:55 Uhr", "Freitag, 3. März 2023, 14:55 Uhr", dt.date(2023, 3, 3)),
+        ("3. Mär. 2023", "3. Mär. 2023", dt.date(2023, 3, 3)),
+        ("23 de junio de 2023", "23 de junio de 2023", dt.date(2023, 6, 23)),
+        ("1º de junio de 2023", "1º de junio de 2023", dt.date(2023, 6, 1)),
+        ("23 sept. 2016", "23 sept. 2016", dt.date(2016, 9, 23)),
+        ("23 giugno 2016", "23 giugno 2016", dt.date(2016, 6, 23)),
+        ("23 mrt 2016", "23 mrt 2016", dt.date(2016, 3, 23)),
+        ("23 de outubro de 2016", "23 de outubro de 2016", dt.date(2016, 10, 23)),
+    ],
+)
+def test_french_german_spanish_italian_dutch_portuguese_months(text: str, shown: str, date: dt.date) -> None:
+    """Day-first dates in six more languages ("1er juin", "23. Juni", "23 de junio") keep the shown text."""
+    assert find_date(text) == (date, shown)
+
+
+@pytest.mark.parametrize(
+    ("day_first", "month_first"),
+    [("23 set 2016", "Set 23, 2016"), ("3 gen 2016", "Gen 3 2016"), ("7 mag 2016", "Mag 7, 2016")],
+)
+def test_other_languages_month_names_only_read_day_first(day_first: str, month_first: str) -> None:
+    """Foreign month abbreviations count only day first: "Gen 3 2016" is no date, "3 gen 2016" is."""
+    assert find_date(day_first) is not None
+    assert find_date(month_first) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("23/06/2016", JUNE_23),
+        ("23-06-2016", JUNE_23),
+        ("06-23-2016", JUNE_23),
+        ("2016.06.23", JUNE_23),
+        ("06.23.2016", JUNE_23),
+        ("23.06.2016", JUNE_23),
+        ("05/06/2016", dt.date(2016, 5, 6)),  # ambiguous: US order
+        ("05-06-2016", dt.date(2016, 5, 6)),
+        ("05.06.2016", dt.date(2016, 6, 5)),  # dotted: European order
+    ],
+)
+def test_numeric_dates_read_day_first_when_the_first_number_cannot_be_a_month(
+    text: str, date: dt.date
+) -> None:
+    """/ and - read month first unless it is over 12, dots day first; year first is always y-m-d."""
+    found = find_date(text)
+    assert found is not None
+    assert found == (date, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "date"),
+    [
+        ("6/23/16", "6/23/16", JUNE_23),
+        ("06/23/16", "06/23/16", JUNE_23),
+        ("  06/23/16\n", "06/23/16", JUNE_23),
+        ("Posted on 6/23/16", "6/23/16", JUNE_23),
+        ("Thu, 6/23/16 at 10:00 AM", "Thu, 6/23/16 at 10:00 AM", JUNE_23),
+        ("23/06/16", "23/06/16", JUNE_23),
+        ("23.06.16", "23.06.16", JUNE_23),
+        ("News | 6/23/16 | 3 comments", "6/23/16", JUNE_23),
+        ("12/31/99", "12/31/99", dt.date(1999, 12, 31)),
+        ("01/01/69", "01/01/69", dt.date(1969, 1, 1)),
+        ("12/31/68", "12/31/68", dt.date(2068, 12, 31)),
+    ],
+)
+def test_two_digit_years_are_read_where_the_text_is_the_date(text: str, shown: str, date: dt.date) -> None:
+    """A whole-text "6/23/16" (date element, table cell) is a date; yy < 69 is 20yy, else 19yy."""
+    assert find_date(text) == (date, shown)
+    assert parse_date(text) == date
+
+
+@pytest.mark.parametrize(
+    ("date", "not_date"),
+    [
+        ("6/23/16", "The vote went 6/23/16 against the motion"),
+        ("02.04.16", "2.4.16"),
+        ("2019.03.01", "Released PyCharm 2019.3.1 today"),
+        ("build 2016.06.23", "build 2016.06.23.1"),
+        ("12/13/16", "13/13/16"),
+    ],
+)
+def test_two_digit_years_and_version_numbers_in_running_text_are_no_dates(date: str, not_date: str) -> None:
+    """Two-digit years in running text, and version numbers, are no dates where the date form is."""
+    assert find_date(date) is not None
+    assert find_date(not_date) is None
+
+
+def test_a_year_glued_to_the_next_text_still_ends_the_date() -> None:
+    """A year glued to the next inline text ("2023No Comments") ends the date; a digit does not."""
+    assert find_date("June 23, 2023No Comments") == (dt.date(2023, 6, 23), "June 23, 2023")
+    assert find_date("23 June 2023Read more") == (dt.date(2023, 6, 23), "23 June 2023")
+    assert find_date("June 23, 20230") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Posted 2016-06-23 14:55 UTC", "2016-06-23 14:55 UTC"),
+        ("Posted Jun. 21, 2016, 9:00 a.m. PDT", "Jun. 21, 2016, 9:00 a.m. PDT"),
+        ("June 23, 2016 10:00 CEST | News", "June 23, 2016 10:00 CEST"),
+        ("June 23, 2016 10:00 GMT+2", "June 23, 2016 10:00 GMT+2"),
+        ("2016-06-23 14:55 +02:00", "2016-06-23 14:55 +02:00"),
+        ("2016-06-23 14:55 -0500", "2016-06-23 14:55 -0500"),
+        ("June 23, 2016, 10:00-11:00", "June 23, 2016, 10:00"),
+        ("June 23, 2016 at 10:00 at the hall", "June 23, 2016 at 10:00"),
+        ("June 23, 2016 at 10:00 THE END", "June 23, 2016 at 10:00"),
+    ],
+)
+def test_the_shown_text_keeps_the_time_zone(text: str, shown: str) -> None:
+    """``date_raw`` keeps a zone after the time ("UTC", "PDT", "+02:00"), not a range end or a word."""
+    found = find_date(text)
+    assert found is not None
+    assert found[1] == shown
+
+
+# -- the QA tester's pages, through parse_topic_page (tests/parsers/unseen: self-written pages) -----
+
+UNSEEN = Path(__file__).parent / "unseen"
+
+
+@pytest.mark.parametrize("backend", ["lexbor", "soup"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "spanish-city-noticias",
+        "french-university-actualites",
+        "german-city-press-releases",
+        "squarespace-journal",
+        "senate-press-release-table",
+        "status-blog-odd-dates",
+    ],
+)
+def test_unseen_pages_give_their_labelled_dates(name: str, backend: str) -> None:
+    """QA pages in es/fr/de, with two-digit years and time zones, give the labelled date and date_raw."""
+    label = json.loads((UNSEEN / f"{name}.json").read_text(encoding="utf-8"))
+    page = parse_topic_page((UNSEEN / f"{name}.html").read_bytes(), url=label["page_url"], backend=backend)
+    got = {t.title: (t.date.isoformat() if t.date else None, t.date_raw) for t in page.teasers}
+    want = {t["title"]: (t["date"], t["date_raw"]) for t in label["teasers"]}
+    assert got == want
+
+
+def test_a_recognised_date_line_stays_out_of_the_excerpt() -> None:
+    """A date line of its own ("23 de junio de 2023") is metadata, so the excerpt is the summary alone."""
+    label = json.loads((UNSEEN / "spanish-city-noticias.json").read_text(encoding="utf-8"))
+    page = parse_topic_page((UNSEEN / "spanish-city-noticias.html").read_bytes(), url=label["page_url"])
+    got = {t.title: t.excerpt for t in page.teasers}
+    assert got == {t["title"]: t["excerpt"] for t in label["teasers"]}
