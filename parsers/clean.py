@@ -64,6 +64,19 @@ BOILERPLATE_PATTERNS: tuple[str, ...] = (
 )
 _BOILERPLATE_RE = re.compile(r"(?:" + "|".join(BOILERPLATE_PATTERNS) + r")", re.IGNORECASE)
 _MAX_BOILERPLATE_CHARS = 260  # longer than any phrase above can match: skip the regex for prose
+# Link phrases of BOILERPLATE_PATTERNS with an open tail that also open headlines (QA's
+# jekyll-minima-home: "Read more about my move to Berlin", "Keep Reading: my 2023 summer reading
+# list", "See more than you expect: a night at the observatory"). As a link's text the tail names
+# what to read: the teaser's own title ("Read more about Secure Communities", Drupal's hidden tail,
+# capitalised as titles are), or a kind of item ("View all press releases"). A headline goes on as a
+# sentence instead: the phrase is a kicker before a colon, or "about" is followed by lower-case
+# words. A trailing arrow marks a link whatever the words.
+_HEADLINE_OPENING_RE = re.compile(
+    r"(?:(?:continue|keep) reading|(?:view|see) (?:all|more)\b[^:]{0,40}):\s+(?=\S)"
+    r"|(?P<about>read more about )",
+    re.IGNORECASE,
+)
+_LINK_ARROWS = "›»>→"
 
 # Characters a browser does not show, dropped from every text: C0 and C1 controls other than
 # whitespace (str.split() already takes tab, newline, \x0b, \x0c, \x1c-\x1f and \x85), the soft
@@ -208,7 +221,18 @@ def is_boilerplate(text: str, *, normalized: bool = False) -> bool:
     if not normalized:
         text = normalize_space(text)
     text = text.strip(" .:|-–—")
-    return len(text) <= _MAX_BOILERPLATE_CHARS and _BOILERPLATE_RE.fullmatch(text) is not None
+    if len(text) > _MAX_BOILERPLATE_CHARS or _BOILERPLATE_RE.fullmatch(text) is None:
+        return False
+    return not _opens_headline(text)  # checked only for the few texts the patterns take
+
+
+def _opens_headline(text: str) -> bool:
+    """True if ``text``, which :data:`BOILERPLATE_PATTERNS` take whole, is a headline that opens
+    with a link phrase (:data:`_HEADLINE_OPENING_RE`) rather than the link itself."""
+    match = _HEADLINE_OPENING_RE.match(text)
+    if match is None or text[-1] in _LINK_ARROWS:
+        return False
+    return not match.group("about") or text[match.end()].islower()
 
 
 @functools.lru_cache(maxsize=64)

@@ -41,11 +41,15 @@ class NoTeasersFound(ParseError):
     another ``--profile`` or write one (see the README, "Profiles").
     """
 
-    def __init__(self, url: str, profile: str | None) -> None:
+    def __init__(self, url: str, profile: str | None, reason: str | None = None) -> None:
         self.url = url
         self.profile = profile
+        self.reason = reason
+        """With a given profile: which of its selectors found nothing ("item selector
+        'div.teaser' matched no element"), for the user who wrote it."""
         tried = f"profile {profile!r}" if profile else "any profile"
-        super().__init__(f"no teasers found on {url} with {tried}")
+        said = f": {reason}" if reason else ""
+        super().__init__(f"no teasers found on {url} with {tried}{said}")
 
 
 class ProfileError(ParseError):

@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from parsers.clean import absolute_url, clean_excerpt, is_boilerplate, looks_tru
 from parsers.dates import find_date, find_relative, parse_date
 from parsers.decode import MAX_INPUT_BYTES, html_source
 from parsers.errors import InputTooLarge, NoTeasersFound, ParseError
-from parsers.profiles import Draft, Profile, candidates, first, get_profile, run_profile
+from parsers.profiles import Draft, Profile, candidates, first, get_profile, run_profile, why_no_drafts
 from parsers.records import Teaser, TopicPage
 
 __all__ = ["MAX_NESTING", "GenericDetector", "page_index", "parse_topic_page"]
@@ -181,6 +182,27 @@ def _next_url(root: Node, chosen: Profile | None, url: str, base: str) -> str | 
     return found if found != url else None
 
 
+def _filled(root: Node, drafts: list[Draft]) -> list[Draft]:
+    """A profile's drafts, their excerpts and dates taken from the generic detector's drafts of
+    the same titles when the profile read neither in any item: the family's page, a site's own
+    teaser markup (QA's uswds-cbp-newsroom-views: Views rows of ``.teaser__summary`` and
+    ``.teaser__date`` on a USWDS site). Only then, so pages a profile reads cost nothing more."""
+    if not drafts or any(d.excerpt or d.date_text or d.date_machine for d in drafts):
+        return drafts
+    found: dict[str, Draft] = {}
+    for draft in _generic(root):
+        found.setdefault(draft.title, draft)
+    filled = []
+    for draft in drafts:
+        other = found.get(draft.title)
+        if other is not None and (other.excerpt or other.date_text or other.date_machine):
+            draft = replace(
+                draft, excerpt=other.excerpt, date_text=other.date_text, date_machine=other.date_machine
+            )
+        filled.append(draft)
+    return filled
+
+
 def _choose(root: Node, profile: Profile | str | None) -> tuple[str, list[Draft], Profile | None]:
     """Pick the profile (forced or auto-detected) and return its drafts."""
     if isinstance(profile, str):
@@ -188,11 +210,11 @@ def _choose(root: Node, profile: Profile | str | None) -> tuple[str, list[Draft]
             return "generic", _generic(root), None
         profile = get_profile(profile)
     if profile is not None:
-        return profile.name, run_profile(root, profile), profile
+        return profile.name, _filled(root, run_profile(root, profile)), profile
     for candidate in candidates(root):
         drafts = run_profile(root, candidate)
         if drafts:
-            return candidate.name, drafts, candidate
+            return candidate.name, _filled(root, drafts), candidate
     return "generic", _generic(root), None
 
 
@@ -300,7 +322,9 @@ def parse_topic_page(
             # Only a page that yields nothing is walked: too costly for every page.
             if _nesting_exceeds(root, MAX_NESTING):
                 raise InputTooLarge(f"the markup is nested more than {MAX_NESTING} levels deep")
-            raise NoTeasersFound(url, None if profile is None else name)
+            if profile is None or chosen is None:
+                raise NoTeasersFound(url, None if profile is None else name)
+            raise NoTeasersFound(url, name, why_no_drafts(root, chosen))
         topic = _topic(root, chosen)
         next_url = _next_url(root, chosen, url, base)
     except RecursionError as exc:

@@ -327,11 +327,12 @@ def parse(
                         out.write(record.model_dump_json() + "\n")
                         written += 1
                     _warn_unresolved(path, page)
-            except NoTeasersFound:
+            except NoTeasersFound as exc:
                 empty += 1
-                err.print(
-                    f"[yellow]warning:[/] {escape(path)}: no teasers found (try --profile)", markup=True
-                )
+                # A profile that was given says which of its selectors found nothing.
+                why = f"profile {exc.profile!r}: {exc.reason}" if exc.reason else "try --profile"
+                said = f"{escape(path)}: no teasers found ({escape(why)})"
+                err.print(f"[yellow]warning:[/] {said}", markup=True)
             except _PartlyRead as exc:
                 empty += 1
                 err.print(f"[yellow]warning:[/] {escape(str(exc))}", markup=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from parsers.backends import Node
 from parsers.errors import ProfileError
 from parsers.profiles import drupal7, drupal8, uswds, wordpress
-from parsers.profiles.base import Draft, Profile, detects, first, run_profile
+from parsers.profiles.base import Draft, Profile, detects, first, run_profile, why_no_drafts
 
 __all__ = [
     "PROFILES",
@@ -26,6 +26,7 @@ __all__ = [
     "load_profile_file",
     "resolve_profile",
     "run_profile",
+    "why_no_drafts",
 ]
 
 PROFILES: tuple[Profile, ...] = (uswds.PROFILE, drupal8.PROFILE, wordpress.PROFILE, drupal7.PROFILE)

@@ -8,13 +8,14 @@ is a new data module, not new code.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from parsers.backends import Node
-from parsers.profiles.segments import excerpt_text, read_segments
+from parsers.dates import find_date, find_relative
+from parsers.profiles.segments import Segment, excerpt_text, read_segments
 
-__all__ = ["Draft", "Profile", "detects", "first", "run_profile"]
+__all__ = ["Draft", "Profile", "detects", "first", "run_profile", "why_no_drafts"]
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,17 @@ class _Field:
                 return found
         return None
 
+    def later(self, item: Node) -> Iterator[Node]:
+        """The elements the selectors after the one :meth:`find` last used match in ``item``, in
+        chain order: where the field was found empty (Astra prints an empty ``.entry-content``
+        beside the excerpt), the next selector may hold it."""
+        selectors = self._selectors
+        start = selectors.index(self._winner) + 1 if self._winner in selectors else len(selectors)
+        for selector in selectors[start:]:
+            found = item.css_first(selector)
+            if found is not None:
+                yield found
+
 
 def detects(root: Node, profile: Profile) -> bool:
     """True if the page looks like the profile's family (one selector pass over the page)."""
@@ -167,18 +179,74 @@ def _machine_date(node: Node | None, attributes: tuple[str, ...]) -> str | None:
 
 def _excerpt(
     node: Node, date: Node | None, title: Node | None = None, *, stops: dict[int, str] | None = None
-) -> str | None:
+) -> tuple[str | None, str | None]:
     """The summary inside the excerpt element: its prose, without a leading date or byline line,
     player or tag links, or a trailing "Read more" (see :mod:`parsers.profiles.segments`). With
-    ``title`` (reading a whole item), only what follows the headline. ``stops``: nested items."""
+    ``title`` (reading a whole item, or an element that holds the headline), only what follows the
+    headline. ``stops``: nested items.
+
+    Also, when ``date`` is None, the first date a metadata line of the text shows ("Released:
+    06/23/2023" atop a USWDS card's body): the text scan the generic detector does, over segments
+    read anyway.
+    """
     skip = dict(stops) if stops else {}
     if date is not None:
         skip[date.key] = "date"
     if title is not None:
         skip[title.key] = "title"
-        return excerpt_text(read_segments(node, skip), after="title")
-    # An element chosen as the excerpt is the summary even when it is only a heading or a link.
-    return excerpt_text(read_segments(node, skip), fallback=("heading", "links"))
+    segments = read_segments(node, skip)
+    text = (
+        excerpt_text(segments, after="title")
+        if title is not None
+        # An element chosen as the excerpt is the summary even when it is only a heading or a link.
+        else excerpt_text(segments, fallback=("heading", "links"))
+    )
+    return text, (None if date is not None else _meta_date(segments))
+
+
+def _meta_date(segments: list[Segment]) -> str | None:
+    """The date shown on the first metadata line that shows one (absolute, else relative)."""
+    meta = [s.text for s in segments if s.kind == "meta"]
+    if not meta:
+        return None  # most items: no byline or date line
+    shown = next((date[1] for text in meta if (date := find_date(text))), None)
+    return shown or next((ago for text in meta if (ago := find_relative(text))), None)
+
+
+def _holds(outer: Node, node: Node, item: Node) -> bool:
+    """True if ``node`` sits inside ``outer`` (both inside ``item``)."""
+    current: Node | None = node
+    while current is not None and current.key != item.key:
+        if current.key == outer.key:
+            return True
+        current = current.parent
+    return False
+
+
+def _empty_excerpt(
+    item: Node,
+    field: _Field | None,
+    title: Node,
+    date: Node | None,
+    profile: Profile,
+    nested: dict[int, str],
+) -> tuple[str | None, str | None]:
+    """The summary where the excerpt element ``field`` matched holds no text (``field`` None: none
+    matched): the next selector's element that holds any (read after the headline if it holds that
+    too: a wrapper around the whole teaser), else, with ``excerpt_fallback``, the prose after the
+    headline."""
+    shown: str | None = None
+    for node in field.later(item) if field is not None else ():
+        if _own(node, item, nested) is None:
+            continue
+        text, found = _excerpt(node, date, title if _holds(node, title, item) else None, stops=nested)
+        shown = shown or found
+        if text is not None:
+            return text, shown
+    if profile.excerpt_fallback:
+        text, found = _excerpt(item, date, title, stops=nested)
+        return text, shown or found
+    return None, shown
 
 
 def _layout(items: Sequence[Node]) -> tuple[Node | None, dict[int, str]]:
@@ -231,24 +299,46 @@ def run_profile(root: Node, profile: Profile) -> list[Draft]:
     drafts = []
     for item in items:
         title_node = title.find(item)
-        if title_node is None:
+        if title_node is None or (nested and _own(title_node, item, nested) is None):
+            # An item whose headline is another item's wraps the listing (the page's own
+            # ``article.hentry`` around a Divi blog module): no teaser of its own.
             continue
         anchor = title_node if title_node.tag == "a" else title_node.css_first("a[href]") or link.find(item)
         excerpt_node = _own(excerpt.find(item), item, nested)
         date_node = _own(date.find(item), item, nested)
+        text, shown = (
+            _excerpt(excerpt_node, date_node, stops=nested) if excerpt_node is not None else (None, None)
+        )
+        if text is None:  # the matched element is empty (rare), or no excerpt selector matched
+            matched = excerpt if excerpt_node is not None else None
+            text, found = _empty_excerpt(item, matched, title_node, date_node, profile, nested)
+            shown = shown or found
         drafts.append(
             Draft(
                 title=title_node.text(),
                 href=None if anchor is None else anchor.attr("href"),
-                excerpt=(
-                    _excerpt(excerpt_node, date_node, stops=nested)
-                    if excerpt_node is not None
-                    else _excerpt(item, date_node, title_node, stops=nested)
-                    if profile.excerpt_fallback
-                    else None
-                ),
-                date_text=None if date_node is None else date_node.text() or None,
+                excerpt=text,
+                date_text=(date_node.text() or None) if date_node is not None else shown,
                 date_machine=_machine_date(date_node, profile.date_attributes),
             )
         )
     return drafts
+
+
+def why_no_drafts(root: Node, profile: Profile) -> str:
+    """Which selector of ``profile`` found nothing on a page it read no teaser from, for the
+    error a user with a profile of their own sees ("item selector 'div.teaser' matched no
+    element"). Only called on that rare path: it queries the page again."""
+    _, items = _items(root, profile)
+    if not items:
+        return f"item {_selectors(profile.item)} matched no element"
+    title = _Field(profile.title, root)
+    if all(title.find(item) is None for item in items):
+        return f"title {_selectors(profile.title)} matched in none of {len(items)} items"
+    return f"the titles of its {len(items)} items are empty or navigation text"
+
+
+def _selectors(chain: tuple[str, ...]) -> str:
+    if len(chain) == 1:
+        return f"selector {chain[0]!r}"
+    return "selectors " + ", ".join(repr(s) for s in chain)

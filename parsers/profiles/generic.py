@@ -9,17 +9,21 @@ finds it without knowing the template:
 1. **Headline candidates** ("units"): headings (``h1``–``h6``), elements whose class names a title
    or headline, and links with text. A link inside (or around) a heading belongs to the heading,
    so a teaser counts once whether it is ``h2 > a``, ``a.card > h3`` or a bare ``a``.
-2. **Regions**: for every ancestor of a unit (up to :data:`MAX_BLOCK_DEPTH` levels up), the child on
+2. **Regions**: for every ancestor of a unit (up to :data:`MAX_BLOCK_DEPTH` levels up, further
+   through blocks that wrap a single element, as React pages nest them), the child on
    the way down is a candidate *block* of that ancestor (the candidate *container*). Sibling lists
    and table bodies of one shape are merged (a table grouped by month, lists split by day headings).
 3. **Scoring**: in each region, blocks are grouped by the path from block to headline (tag names);
    the largest group is the listing candidate. Its score grows with the number of blocks, how
    headline-like their titles are (navigation links are one or two words), and how many blocks
    carry more than a headline (a summary or a date). Regions inside navigation, headers, footers,
-   asides, menus, pagers, hidden elements and "related"/"popular"/"recent" boxes never count.
+   asides, menus, pagers, hidden elements and "related"/"popular"/"recent" boxes never count;
+   under only a "widget" or "pagination" class, only when nothing else does and they hold most
+   of the page's headlines (page builders).
 4. **Fields**: per block, the headline's text and link; the date from ``<time>``, a date-classed
    element or the first date in the block's text (else a date heading just before the list); the
-   summary from :mod:`parsers.profiles.segments`.
+   summary from :mod:`parsers.profiles.segments`; a headline without a link takes the block's only
+   link target. A ``<dt>`` block reads its date and summary from the ``<dd>`` after it.
 
 Everything depends only on the :class:`~parsers.backends.Node` interface and on document order, so
 both backends give the same result. Thresholds are named below with the pages that set them.
@@ -28,10 +32,11 @@ both backends give the same result. Thresholds are named below with the pages th
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from parsers.backends import Node
+from parsers.backends import BLOCK_TAGS, Node
 from parsers.clean import absolute_url, is_boilerplate, normalize_space
 from parsers.dates import find_date, find_month, find_relative
 from parsers.profiles.base import Draft
@@ -42,10 +47,13 @@ __all__ = [
     "HEADLINE_WORDS",
     "HIDDEN_CLASSES",
     "MAX_BLOCK_DEPTH",
+    "MAX_CHAIN_DEPTH",
     "MAX_TITLE_CHARS",
     "MIN_ITEMS",
+    "MIN_MAIN_SHARE",
     "MIN_SCORE",
     "SCREEN_READER_CLASSES",
+    "WEAK_CHROME_WORDS",
     "detect_teasers",
     "find_next_page",
     "find_topic",
@@ -57,7 +65,15 @@ has 3; 2 keeps a short last page of a pager readable, and a lone link never coun
 
 MAX_BLOCK_DEPTH = 8
 """How far above a headline its teaser block's container may be. The deepest in tests/corpus is
-drupal10-joachim (h2 < div < header < article < div.views-row < div.view-content: 5 levels)."""
+drupal10-joachim (h2 < div < header < article < div.views-row < div.view-content: 5 levels).
+Higher up, a block that wraps a single element does not count (:data:`MAX_CHAIN_DEPTH`)."""
+
+MAX_CHAIN_DEPTH = 12
+"""How far above a headline a container may be through blocks that wrap a single element: React
+and CSS-in-JS pages wrap each teaser in a run of them (QA's medium-like-publication: h2 < div < a <
+div < div < div < div < article < div.nv < div.ab < container, 10 levels, the last three blocks
+single wrappers). Only the levels past :data:`MAX_BLOCK_DEPTH` are checked for wrappers, so the
+climb costs one element-child count per level there."""
 
 MAX_TITLE_CHARS = 300
 """Longer link texts are paragraphs, not headlines (the longest labelled title has 120 chars)."""
@@ -108,6 +124,19 @@ text. Class names are split on ``-``, ``_`` and camelCase, so ``region-sidebar-f
 ``widget_gk_nsp`` match. Only *ancestors* of a listing are checked, never the inside of a teaser, so
 a teaser's ``<header>`` or ``entry-header`` is harmless."""
 
+WEAK_CHROME_WORDS = frozenset({"widget", "pagination", "pager"})
+"""Of :data:`EXCLUDED_WORDS`, those that name a kind of container rather than what it holds: page
+builders call every element a widget (Elementor's ``elementor-widget-posts`` holds the page's post
+list) and wrap the list an Ajax pager replaces in its pager (Divi's
+``et_pb_ajax_pagination_container``). A listing under only such words still counts when the page has
+no other listing and it holds most of the page's headlines (QA's wordpress-elementor-posts-loadmore
+and wordpress-divi-blog-module pages under ``--profile generic``)."""
+
+MIN_MAIN_SHARE = 0.5
+"""A listing under weak chrome words (:data:`WEAK_CHROME_WORDS`) holds more than this share of the
+page's headline candidates outside chrome: it is the page's content, not a sidebar widget (the 18F
+page of tests/parsers/test_generic.py: three "Most popular" links of seven headlines)."""
+
 SCREEN_READER_CLASSES = (
     "visually-hidden", "visuallyhidden", "sr-only", "screen-reader-text", "screen-reader-only",
     "element-invisible", "show-for-sr", "usa-sr-only", "a11y-hidden", "assistive-text",
@@ -121,6 +150,8 @@ about <title>" lives there (QA's title-visually-hidden-read-more page)."""
 HIDDEN_CLASSES = frozenset({"hidden", "d-none", "invisible", *SCREEN_READER_CLASSES})
 """Whole class names that hide an element (Bootstrap, Drupal, WordPress). Matched whole, not as words:
 Bootstrap's ``hidden-xs`` only hides on small screens."""
+
+_STRONG_WORDS = EXCLUDED_WORDS - WEAK_CHROME_WORDS
 
 _HIDDEN_QUERY = "[hidden], [aria-hidden=true]"
 _UNSEEN_QUERY = ", ".join([*(f".{c}" for c in SCREEN_READER_CLASSES), _HIDDEN_QUERY])
@@ -183,19 +214,28 @@ def _class_words(node: Node) -> set[str]:
     return words
 
 
-def _is_chrome(node: Node) -> bool:
-    """True for an element that holds site chrome or is hidden."""
+_NOT_CHROME = 0
+_WEAK_CHROME = 1
+_CHROME = 2
+
+
+def _chrome_level(node: Node) -> int:
+    """:data:`_CHROME` for an element that holds site chrome or is hidden, :data:`_WEAK_CHROME` for
+    one only its class names a container of a kind chrome often is (:data:`WEAK_CHROME_WORDS`)."""
     if node.tag in EXCLUDED_TAGS:
-        return True
+        return _CHROME
     role = node.attr("role")
     if role and role.lower() in EXCLUDED_ROLES:
-        return True
+        return _CHROME
     style = node.attr("style")
     if style and _HIDDEN_STYLE_RE.search(style):
-        return True
+        return _CHROME
     if not HIDDEN_CLASSES.isdisjoint((node.attr("class") or "").split()):
-        return True
-    return not EXCLUDED_WORDS.isdisjoint(_class_words(node))
+        return _CHROME
+    words = _class_words(node)
+    if EXCLUDED_WORDS.isdisjoint(words):
+        return _NOT_CHROME
+    return _CHROME if not _STRONG_WORDS.isdisjoint(words) else _WEAK_CHROME
 
 
 class _Tree:
@@ -206,9 +246,10 @@ class _Tree:
         self.body_key = body.key
         self._chains: dict[int, tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]] = {}
         self._shapes: dict[int, str] = {}
+        self._branches: dict[int, bool] = {}
         # Found by CSS, not attr(): a valueless ``hidden`` reads as None in one backend, "" in the other.
         found = body.css(_HIDDEN_QUERY) if hidden is None else hidden
-        self._chrome: dict[int, bool] = {n.key: True for n in found}
+        self._chrome: dict[int, int] = {n.key: _CHROME for n in found}
 
     def chain(self, node: Node) -> tuple[tuple[Node, ...], tuple[int, ...], tuple[str, ...]]:
         """``node`` and its ancestors up to (not including) ``<body>``, with their keys and tags."""
@@ -244,16 +285,31 @@ class _Tree:
             found = self._shapes[key] = " ".join([node.tag, *classes])
         return found
 
-    def in_chrome(self, node: Node) -> bool:
-        """True if ``node`` or an ancestor is chrome."""
+    def branches(self, node: Node, key: int) -> bool:
+        """True if ``node`` has more than one element child."""
+        found = self._branches.get(key)
+        if found is None:
+            found = self._branches[key] = len(node.children()) > 1
+        return found
+
+    def level(self, element: Node, key: int) -> int:
+        """The chrome level of ``element`` alone (:func:`_chrome_level`)."""
+        flag = self._chrome.get(key)
+        if flag is None:
+            flag = self._chrome[key] = _chrome_level(element)
+        return flag
+
+    def in_chrome(self, node: Node) -> int:
+        """How much ``node`` or an ancestor is chrome: the highest level of :func:`_chrome_level`
+        along its chain (0, false, when none is)."""
         nodes, keys, _ = self.chain(node)
+        level = _NOT_CHROME
         for element, key in zip(nodes, keys, strict=True):
-            flag = self._chrome.get(key)
-            if flag is None:
-                flag = self._chrome[key] = _is_chrome(element)
-            if flag:
-                return True
-        return False
+            flag = self.level(element, key)
+            if flag == _CHROME:
+                return _CHROME
+            level = max(level, flag)
+        return level
 
 
 def _units(body: Node) -> list[_Unit]:
@@ -308,7 +364,9 @@ def _regions(units: list[_Unit], tree: _Tree) -> list[_Region]:
     region_of: dict[int, _Region] = {}  # container key → its region
     for unit in units:
         nodes, keys, tags = tree.chain(unit.node)
-        for depth in range(1, min(len(nodes), MAX_BLOCK_DEPTH + 1)):
+        for depth in range(1, min(len(nodes), MAX_CHAIN_DEPTH + 1)):
+            if depth > MAX_BLOCK_DEPTH and tree.branches(nodes[depth - 1], keys[depth - 1]):
+                break  # past the depth limit, only through blocks that wrap one element
             region = region_of.get(keys[depth])
             if region is None:
                 shape = tree.shape(nodes[depth], keys[depth]) if depth + 1 < len(nodes) else ""
@@ -386,10 +444,27 @@ def _extra_share(candidate: _Candidate) -> float:
 
 def _best(units: list[_Unit], tree: _Tree) -> _Candidate | None:
     candidates = []
+    weak = []
     for region in _regions(units, tree):
         found = _candidate(region, tree)
-        if found is not None and not tree.in_chrome(region.container):
+        if found is None:
+            continue
+        level = tree.in_chrome(region.container)
+        if level == _NOT_CHROME:
             candidates.append(found)
+        elif level == _WEAK_CHROME:
+            weak.append(found)
+    best = _top(candidates)
+    if best is None and weak:
+        # No listing outside chrome: one under only weak chrome words that holds most of the
+        # page's headlines is the content (a page builder's posts widget).
+        shown = sum(1 for u in units if tree.in_chrome(u.node) != _CHROME)
+        best = _top([c for c in weak if sum(len(b.units) for b in c.blocks) > MIN_MAIN_SHARE * shown])
+    return best
+
+
+def _top(candidates: list[_Candidate]) -> _Candidate | None:
+    """The best-scoring candidate, if it scores enough."""
     if not candidates:
         return None
     candidates.sort(key=lambda c: -c.score)  # stable: ties keep document order
@@ -409,7 +484,11 @@ def _date_nodes(
     """Per block, the element showing its date: a ``<time>`` or a date-classed element whose text
     holds a date, outside the headline. One selector pass per list container, not per block."""
     index = {block.key: i for i, block in enumerate(blocks)}
+    for i, block in enumerate(blocks):
+        if block.tag == "dt":
+            index.update((dd.key, i) for dd in _definitions(block))
     found: list[Node | None] = [None] * len(blocks)
+    ranks: list[int | None] = [None] * len(blocks)
     containers: dict[int, Node] = {}
     for block in blocks:
         parent = block.parent
@@ -425,8 +504,13 @@ def _date_nodes(
             if at is None:
                 continue
             owner = index[keys[at]]
-            if found[owner] is not None:
-                continue
+            rank: int | None = None
+            shown = found[owner]
+            if shown is not None:  # a later one wins only if it is more surely the published date
+                rank = _date_rank(node)
+                held = ranks[owner]
+                if rank >= (_date_rank(shown) if held is None else held):
+                    continue
             inner = keys[:at]
             if titles[owner].node.key in inner or (stops and any(k in stops for k in inner)):
                 continue
@@ -435,7 +519,25 @@ def _date_nodes(
                 text and (find_date(text) or find_relative(text))
             ):
                 found[owner] = node
+                ranks[owner] = rank
     return found
+
+
+_PUBLISHED_WORDS = frozenset({"published", "entry-date", "created", "pubdate"})
+_MODIFIED_WORDS = frozenset({"updated", "modified", "changed"})
+
+
+def _date_rank(node: Node) -> int:
+    """How well a date element shows when the item was published: 0 marked so (WordPress's
+    ``time.entry-date.published``, ``itemprop=datePublished``), 2 marked as the last change
+    (``time.updated``, ``itemprop=dateModified``, which GeneratePress writes first), else 1."""
+    prop = node.attr("itemprop") or ""
+    classes = set((node.attr("class") or "").lower().split())
+    if prop == "datePublished" or not _PUBLISHED_WORDS.isdisjoint(classes):
+        return 0
+    if prop == "dateModified" or not _MODIFIED_WORDS.isdisjoint(classes):
+        return 2
+    return 1
 
 
 def _heading_date(block: Node, container: Node) -> str | None:
@@ -496,6 +598,22 @@ def _unnest(best: _Candidate, tree: _Tree) -> tuple[list[Node], list[_Unit], dic
     return blocks, titles, stops
 
 
+def _definitions(term: Node) -> list[Node]:
+    """The ``<dd>`` elements after a ``<dt>``, up to the next term: a definition list's teaser is
+    its title in the ``<dt>``, its date and summary in the ``<dd>`` (QA's definition-list-news)."""
+    parent = term.parent
+    if parent is None:
+        return []
+    siblings = parent.children()
+    at = next(i for i, s in enumerate(siblings) if s.key == term.key)
+    out = []
+    for sibling in siblings[at + 1 :]:
+        if sibling.tag != "dd":
+            break
+        out.append(sibling)
+    return out
+
+
 def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops: dict[int, str]) -> Draft:
     skip = {**stops, title.node.key: "title"}
     date_text: str | None = None
@@ -505,6 +623,9 @@ def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops:
         date_text = date.text() or None
         date_machine = date.attr("datetime") or date.attr("content")
     segments = read_segments(block, skip)
+    if block.tag == "dt":
+        for dd in _definitions(block):
+            segments += read_segments(dd, skip)
     if date is None:
         meta = [s.text for s in segments if s.kind == "meta"]
         shown = next((f[1] for text in meta if (f := find_date(text))), None)
@@ -518,11 +639,38 @@ def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops:
             )
     return Draft(
         title=title.text,
-        href=None if title.link is None else title.link.attr("href"),
+        href=_block_href(block) if title.link is None else title.link.attr("href"),
         excerpt=excerpt_text(segments, after="title"),
         date_text=date_text,
         date_machine=date_machine,
     )
+
+
+_NO_TARGET = ("#", "javascript:", "mailto:", "tel:")
+
+
+def _block_href(block: Node) -> str | None:
+    """The link of a teaser whose headline has none: the block's only link target, whatever its
+    text (PaperMod's empty ``a.entry-link`` laid over the card, a lone "Read more" button, an image
+    link). A block linking to two places says nothing about which is the item."""
+    found: str | None = None
+    for node in block.css("a[href]"):
+        href = (node.attr("href") or "").strip()
+        if not href or href.lower().startswith(_NO_TARGET):
+            continue
+        if found is not None and href != found:
+            return None
+        found = href
+    return found
+
+
+def _drop_labels(drafts: list[Draft]) -> list[Draft]:
+    """Drafts without their excerpt when every teaser shows the same one: a label ("Press Release"
+    in a table's type column, a content-type tag under each card), not a summary."""
+    excerpts = {d.excerpt for d in drafts}
+    if len(drafts) < MIN_ITEMS or len(excerpts) != 1 or None in excerpts:
+        return drafts
+    return [replace(d, excerpt=None) for d in drafts]
 
 
 def _drop_unseen(body: Node) -> list[Node]:
@@ -542,11 +690,19 @@ def _drop_unseen(body: Node) -> list[Node]:
             and "not-sr-only" not in (node.attr("class") or "")  # Tailwind: shown on wide screens
             and _has_text(node)
             and _has_text(parent, but=node.key)
+            and not (node.tag in BLOCK_TAGS and _is_separator(node))
         ):
             node.remove()
         else:
             kept.append(node)
     return kept
+
+
+def _is_separator(node: Node) -> bool:
+    """True for an element whose text has no letter or digit: a "·" between a date and a reading
+    time, kept when ``aria-hidden`` if it is block-level, as removing it would join the words on
+    either side ("Jun 23" and "6 min read" on QA's medium-like-publication page)."""
+    return not any(c.isalnum() for c in node.text())
 
 
 def _has_text(node: Node, *, but: int | None = None) -> bool:
@@ -583,10 +739,12 @@ def detect_teasers(root: Node) -> list[Draft]:
         return []
     blocks, titles, stops = _unnest(best, tree)
     dates = _date_nodes(blocks, titles, stops, tree)
-    return [
-        _draft(block, title, date, best.region.container, stops)
-        for block, title, date in zip(blocks, titles, dates, strict=True)
-    ]
+    return _drop_labels(
+        [
+            _draft(block, title, date, best.region.container, stops)
+            for block, title, date in zip(blocks, titles, dates, strict=True)
+        ]
+    )
 
 
 _TITLE_SPLIT_RE = re.compile(r"\s+(?:\||-|–|—|::|»|·|/)\s+")
@@ -603,18 +761,25 @@ def find_topic(root: Node) -> str | None:
 
     An ``<h1>`` outside site chrome that the ``<title>`` repeats wins ("News" in "FreeCAD | News");
     then one that ends with a title part ("Category Archives: News"); then the first ``<h1>`` that
-    is not the site name; then the first part of a multi-part ``<title>`` ("Standard Page | USA.gov").
+    is not the site name; then the first part of a multi-part ``<title>`` ("Standard Page | USA.gov"),
+    without WordPress's " Archives" ("Races Archives - Trail Runner Notes"). ``<h1>`` elements that
+    repeat, one per teaser (Hugo Ananke's and Squarespace's post titles), are headlines, not the
+    page's heading.
     """
     body = root.css_first("body") or root
     tree = _Tree(body)
-    parts = _title_parts(root)
+    parts = [_ARCHIVE_SUFFIX_RE.sub("", p) or p for p in _title_parts(root)]
     lowered = [p.lower() for p in parts]
     site = " - ".join(parts[1:]).lower()
-    headings = []
+    found = []
     for node in body.css("h1"):
         text = node.text()
-        if text and not is_boilerplate(text) and not tree.in_chrome(node):
-            headings.append(text)
+        if text and not is_boilerplate(text) and not _topic_chrome(node, tree):
+            parent = node.parent
+            shape = (tree.shape(node, node.key), tree.shape(parent, parent.key) if parent is not None else "")
+            found.append((text, shape))
+    shapes = Counter(shape for _, shape in found)
+    headings = [text for text, shape in found if shapes[shape] < MIN_ITEMS]
     for text in headings:
         if text.lower() in lowered:
             return text
@@ -630,36 +795,69 @@ def find_topic(root: Node) -> str | None:
     return parts[0] if parts else None
 
 
+_ARCHIVE_SUFFIX_RE = re.compile(r"\s+archives?$", re.IGNORECASE)
+_SECTIONING_TAGS = frozenset({"main", "article", "section"})
+
+
+def _topic_chrome(node: Node, tree: _Tree) -> bool:
+    """True if ``node`` is in site chrome, for a heading: weak chrome words do not count (Elementor's
+    heading widget holds the ``<h1>``), nor a header inside the main content or an article (a
+    section's header, not the site's banner: GeneratePress's ``header.page-header`` in ``<main>``)."""
+    nodes, keys, tags = tree.chain(node)
+    for i, (element, key) in enumerate(zip(nodes, keys, strict=True)):
+        if tree.level(element, key) != _CHROME:
+            continue
+        if (tags[i] == "header" or "header" in _class_words(element)) and (
+            _SECTIONING_TAGS.intersection(tags[i + 1 :])
+            or any(n.attr("role") == "main" for n in nodes[i + 1 :])
+        ):
+            continue
+        return True
+    return False
+
+
 _NEXT_TEXT_RE = re.compile(
-    r"(?:next|older)(?: (?:page|posts|entries|articles|stories|news|items|results))?|[›»>→]",
+    r"(?:next|older)(?: (?:page|posts|entries|articles|stories|news|items|results))?|[›»>→]"
+    r"|(?:page )?suivante?|suivant|nächste(?: seite)?|weiter|(?:página )?siguiente(?: página)?"
+    r"|(?:pagina )?successiva|volgende(?: pagina)?|(?:página )?(?:próxima|seguinte)(?: página)?",
     re.IGNORECASE,
 )
 """Pager link texts meaning "the next page of this listing" once arrows are stripped. "Older" is
-next on blogs (newest first): WordPress "Older posts", Divi "« Older Entries"."""
+next on blogs (newest first): WordPress "Older posts", Divi "« Older Entries". The same words in
+the languages of listings QA met (French "Page suivante ›", German "Nächste Seite" and "Weiter")
+and their neighbours (Spanish, Italian, Dutch, Portuguese)."""
 _ARROWS = " \t›»>→«‹<←"
 _MAX_PAGER_TEXT = 30  # "Next Page »", "« Older Entries": a longer link text is not a pager link
 _MAX_ICON_TEXT = 3
 _QUERY_PAGE_RE = re.compile(r"([?&](?:page|paged|pg)=)(\d+)", re.IGNORECASE)
 _PATH_PAGE_RE = re.compile(r"/page/(\d+)(?:/|/index\.html?)?$", re.IGNORECASE)
+_NEXT_CLASS_QUERY = "a[class~=next][href], [class~=next] > a[href]"
+"""Pager links marked by class: WordPress's ``a.next.page-numbers``, Bootstrap's and TYPO3's
+``li.next > a`` (QA's german-city-press-releases: "Nächste Seite")."""
+_NEXT_DATA_QUERY = "[data-next-page]"
+"""A "Load more" button's next page, written for its script: Elementor's ``.e-load-more-anchor``
+(QA's wordpress-elementor-posts-loadmore). Only a value that is a URL counts, not a page number."""
 
 
-def _expected_next(url: str) -> tuple[set[str], str, str]:
+def _expected_next(url: str) -> tuple[set[str], set[str], str, str]:
     """The URLs the next page of ``url`` would have.
 
     Drupal counts ``?page=N`` from 0 (the first page has none, the second is ``?page=1``);
     WordPress, Hugo and Jekyll count ``/page/N/`` from 1 (the first page has none, the second is
-    ``/page/2/``); static mirrors add ``index.html``.
+    ``/page/2/``); static mirrors add ``index.html``. ``/page/N/`` URLs are given without a query:
+    a link to one counts whatever query it carries (Divi's ``/news/page/2/?et_blog``).
 
-    Also returns a string every link to such a URL holds, to skip unrelated links before reading
-    them, and a longer one it holds once its whitespace is removed (as :func:`absolute_url` does),
-    to skip them before resolving them.
+    Also returns the URLs of a second page that counts from 1 (``?page=2``: "More news" on many
+    first pages), taken only when none of the first set is linked; a string every link to such
+    a URL holds, to skip unrelated links before reading them; and a longer one it holds once its
+    whitespace is removed (as :func:`absolute_url` does), to skip them before resolving them.
 
-    >>> urls, digits, marker = _expected_next("https://a.org/news/page/2/")
-    >>> sorted(urls), digits, marker  # doctest: +NORMALIZE_WHITESPACE
+    >>> urls, later, digits, marker = _expected_next("https://a.org/news/page/2/")
+    >>> sorted(urls), later, digits, marker  # doctest: +NORMALIZE_WHITESPACE
     (['https://a.org/news/page/3', 'https://a.org/news/page/3/',
-      'https://a.org/news/page/3/index.html'], '3', '3')
+      'https://a.org/news/page/3/index.html'], set(), '3', '3')
     >>> _expected_next("https://a.org/news?page=1")
-    ({'https://a.org/news?page=2'}, '2', 'page=2')
+    ({'https://a.org/news?page=2'}, set(), '2', 'page=2')
     """
     url = url.split("#")[0]
     path, _, query = url.partition("?")
@@ -668,18 +866,18 @@ def _expected_next(url: str) -> tuple[set[str], str, str]:
         number = str(int(match.group(2)) + 1)
         expected = path + _QUERY_PAGE_RE.sub(lambda m: m.group(1) + number, "?" + query, count=1)
         # A link resolves to that query only by writing it: relative links keep their own query.
-        return {expected}, number, match.group(1)[1:] + number
+        return {expected}, set(), number, match.group(1)[1:] + number
     path_match = _PATH_PAGE_RE.search(path)
     if path_match is not None:
         stem, page = path[: path_match.start()], int(path_match.group(1)) + 1
     else:
         stem, page = path.rstrip("/"), 2
-    suffix = "?" + query if query else ""
-    pages = {f"{stem}/page/{page}{end}{suffix}" for end in ("", "/", "/index.html")}
+    pages = {f"{stem}/page/{page}{end}" for end in ("", "/", "/index.html")}
     if path_match is None:
-        pages.add(url + ("&" if query else "?") + "page=1")
-        return pages, "page", "page"
-    return pages, str(page), str(page)
+        joiner = "&" if query else "?"
+        pages.add(url + joiner + "page=1")
+        return pages, {url + joiner + "page=2"}, "page", "page"
+    return pages, set(), str(page), str(page)
 
 
 def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bool = True) -> str | None:
@@ -687,16 +885,20 @@ def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bo
 
     In order: ``rel=next``; a link to this URL's next page number (``?page=N+1``, ``/page/N+1/``),
     which settles inverted wordings (Divi's "« Older Entries" is next, "Next Entries »" is not);
-    a link whose text, ``aria-label`` or ``title`` says next or older ("Next Page »", "Older posts").
-    Links resolve against ``base`` (the page's ``<base href>``, default ``url``). ``by_text=False``
-    skips the last, costliest rule (it reads every link's text).
+    from a first page, a link to ``?page=2`` ("More news", "Load more stories"); a "Load more"
+    button's ``data-next-page``; a link whose text, ``aria-label`` or ``title`` says next or older
+    ("Next Page »", "Older posts", "Page suivante ›"); a link classed ``next``. Links resolve
+    against ``base`` (the page's ``<base href>``, default ``url``). ``by_text=False`` skips the last
+    three rules (each a pass over the page, the costliest reading every link's text; a profile's
+    own pager settles them).
     """
     base = base or url
     for node in root.css("link[rel~=next], a[rel~=next]"):
         found = absolute_url(node.attr("href"), base)
         if found and found != url:
             return found
-    expected, digits, marker = _expected_next(url)
+    expected, later, digits, marker = _expected_next(url)
+    fallback: str | None = None
     # The CSS engine skips the links without the page number (most of them) before Python
     # reads any href: a Python loop over every link of a page costs a third of its parse. Where
     # every link holds the digits (an archive's /web/<timestamp>/ links), the marker spares
@@ -705,13 +907,29 @@ def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bo
         href = node.attr("href") or ""
         if marker in "".join(href.split()):
             found = absolute_url(href, base)
-            if found is not None and found in expected:
+            if found is None:
+                continue
+            if found in expected or found.partition("?")[0] in expected:
                 return found
-    for node in root.css("a[href]") if by_text else ():
+            if fallback is None and found in later:
+                fallback = found
+    if fallback is not None or not by_text:
+        return fallback
+    loader = root.css_first(_NEXT_DATA_QUERY)
+    value = (loader.attr("data-next-page") or "").strip() if loader is not None else ""
+    if "/" in value or value.startswith("?"):
+        found = absolute_url(value, base)
+        if found is not None and found != url:
+            return found
+    for node in root.css("a[href]"):
         if _says_next(node):
             found = absolute_url(node.attr("href"), base)
             if found is not None and found != url:
                 return found
+    for node in root.css(_NEXT_CLASS_QUERY):
+        found = absolute_url(node.attr("href"), base)
+        if found is not None and found.split("#")[0] != url.split("#")[0]:
+            return found
     return None
 
 

@@ -7,7 +7,8 @@ block as *segments* (runs of text between block-level edges and ``<br>``) lets o
 summary on any layout: it is the run of segments from the first that reads as prose to the last,
 after the headline. Runs before the first prose segment (date lines, bylines, podcast player links)
 and after the last (tags, "Continue reading") are dropped; everything between is kept, so a full
-post's lists and sub-headings stay in it.
+post's lists and sub-headings stay in it. Short lines after the last sentence ("Press release",
+"Organisation: …") are labels, not summary, unless the summary has such lines between its sentences.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from parsers.backends import BLOCK_TAGS, Node
 from parsers.clean import is_boilerplate, normalize_space
 from parsers.dates import find_date, find_relative
 
-__all__ = ["HEADING_TAGS", "META_MAX_WORDS", "Segment", "excerpt_text", "read_segments"]
+__all__ = ["HEADING_TAGS", "MAX_LABEL_WORDS", "META_MAX_WORDS", "Segment", "excerpt_text", "read_segments"]
 
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LIST_TAGS = frozenset({"ul", "ol"})
@@ -40,13 +41,23 @@ MIN_SENTENCE_WORDS = 4
 SHORT_LINK_WORDS = 3
 """A line that is one short link ("Your Taxes", "6.x") reads as a tag, not as a summary."""
 
+MAX_LABEL_WORDS = 4
+"""A line after a summary's last sentence with at most this many words and no sentence end is a
+label, not more summary: "Press release", "National Media Release", "3 min read" (QA's govuk-finder,
+uswds-cbp-newsroom and ghost-casper pages)."""
+
+_SEPARATORS = "-–—|·•:"
+_LEAD_SEPARATOR_RE = re.compile(r"^[-–—|·•:]+\s+")
+_LABEL_RE = re.compile(r"^\w+(?: \w+){0,2}: ")
 _SENTENCE_RE = re.compile(r"[.!?…][\"'”’)]?$")
 _SENTENCE_END_CHARS = 3  # the pattern matches at most two characters, at the end
 _BYLINE_RE = re.compile(
-    r"^(?:by|posted|submitted|written|published|updated|filed|tags?|categor(?:y|ies)|topics?|"
-    r"issues?|in|on|author)\b",
+    r"^(?:by|posted|submitted|written|published|updated|filed|tags?|categor(?:y|ies|i[sz]ed)|topics?|"
+    r"issues?|in|on|author|no\s+comments?|leave\s+a\s+comment|\d+\s*(?:min(?:ute)?s?\s+read|comments?))\b",
     re.IGNORECASE,
 )
+"""How metadata lines start: bylines, "Posted in", WordPress's "Categorized as" (Twenty Twenty-One)
+and "No Comments" (Elementor's post meta), Ghost's and Medium's "3 min read"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,8 @@ def _classify(text: str, linky: bool, links: int, heading: bool) -> str:
     # A short line is metadata when it starts like a byline or shows a date, unless it reads as a
     # sentence ("A Non-Bonkers Cat Cop.", "Join us on June 23, 2016 for the open house.").
     if words <= META_MAX_WORDS:  # longer lines are never metadata: spared the sentence test
+        if not text[0].isalpha() and not any(c.isalpha() for c in text):
+            return "meta"  # no word: a separator ("·", "|"), a count of claps or comments, a date
         ends = text[-_SENTENCE_END_CHARS:]
         sentence = words >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(ends) is not None
         if not sentence and (_BYLINE_RE.match(text) or find_date(text) or find_relative(text)):
@@ -193,5 +206,35 @@ def excerpt_text(
         content = [i for i, s in enumerate(body) if s.kind in fallback]
     if not content:
         return None
-    kept = [s.text for s in body[content[0] : content[-1] + 1] if s.text and s.kind != "nav"]
-    return " ".join(kept) or None
+    last = content[-1]
+    if len(content) > 1:
+        last = _last_summary_line(body, content)
+    kept = [s.text for s in body[content[0] : last + 1] if s.text and s.kind != "nav"]
+    if kept and kept[0][:1] in _SEPARATORS:
+        # What separated the summary from a date element skipped before it: "23.06.2023 – Prof. …".
+        kept[0] = _LEAD_SEPARATOR_RE.sub("", kept[0])
+    return " ".join(kept).strip() or None
+
+
+def _last_summary_line(body: list[Segment], content: list[int]) -> int:
+    """Where the summary ends: at its last line, or before the metadata lines after its last
+    sentence ("Press release", "Organisation: Department for …" on GOV.UK finders; "National
+    Media Release" tags on agency newsrooms), which read as prose to :func:`_classify`."""
+    end = len(content)
+    while end > 1 and _reads_as_label(body[content[end - 1]].text):
+        end -= 1
+    if end == len(content) or not _SENTENCE_RE.search(body[content[end - 1]].text[-_SENTENCE_END_CHARS:]):
+        return content[-1]  # no sentence before them: a summary of short lines, kept whole
+    if any(_reads_as_label(body[i].text) for i in content[: end - 1]):
+        # Short lines between its sentences: a post's own sub-headings ("Moving", "Adding posts"
+        # on drupal6-freerangefeedback), so a short last line is one the site cut the post after.
+        return content[-1]
+    return content[end - 1]
+
+
+def _reads_as_label(text: str) -> bool:
+    """A line that is no sentence: a few words (a tag, a content type) or "Label: value". A line
+    ending with a colon introduces what follows ("Listen here:" before a player)."""
+    if _SENTENCE_RE.search(text[-_SENTENCE_END_CHARS:]) or text.endswith(":"):
+        return False
+    return text.count(" ") < MAX_LABEL_WORDS or _LABEL_RE.match(text) is not None

@@ -45,6 +45,9 @@ PROFILE = Profile(
         ".views-field-body",
         ".field--type-text-with-summary",
     ),
+    # Views rows in a site's own teaser markup (cbp.gov's ``.teaser__summary``): the prose after
+    # the headline, and the date from its metadata line (see base._excerpt).
+    excerpt_fallback=True,
     date=(
         "time",
         ".usa-collection__calendar-date",

@@ -25,7 +25,15 @@ PROFILE = Profile(
     ),
     detect=(".hentry", "article.type-post", ".wp-block-post-template"),
     container=("#primary", "main", "[role=main]", ".site-main", "#main", "#content", "#left-area"),
-    item=(".hentry", "article.type-post", ".wp-block-post-template > li", ".wp-block-post"),
+    # Pages carry ``hentry`` too (``article.type-page``): one that holds a blog module (Divi,
+    # Elementor) is no teaser, and its posts may lack ``hentry`` (Elementor's posts widget).
+    item=(
+        ".hentry:not(.type-page)",
+        "article.type-post",
+        ".hentry",
+        ".wp-block-post-template > li",
+        ".wp-block-post",
+    ),
     title=(
         ".entry-title a",
         ".entry-title",
@@ -56,6 +64,8 @@ PROFILE = Profile(
         ".posted-on",
         ".wp-block-post-date",
         ".date",
+        # page builders' post lists: Elementor's ``span.elementor-post-date``
+        "[class*=post-date]",
     ),
     topic=(".page-title", ".archive-title", "h1.entry-title", "main h1", "h1"),
     next_page=(

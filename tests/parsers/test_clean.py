@@ -323,3 +323,25 @@ def test_a_page_reads_backslash_links_controls_and_read_more_variants(backend: s
         ("Story two", "https://e.gov/news/2", "Summary two."),
         ("Storythree", None, "Summary three."),
     ]
+
+
+@pytest.mark.parametrize(
+    ("headline", "link"),
+    [
+        ("Read more about my move to Berlin", "Read more about Secure Communities"),
+        ("Read more about my move to Berlin", "Read more about my move ›"),
+        (
+            "Read more about my move to Berlin",
+            "Read more about Fact Sheet: Updated Facts on ICE’s 287(g) Program",
+        ),
+        ("Keep Reading: my 2023 summer reading list", "Keep reading:"),
+        ("Continue reading: the sequel", "Continue reading “Episode 118”"),
+        ("Continue reading: the sequel", "Continue reading →"),
+        ("See more than you expect: a night at the observatory", "View all press releases"),
+        ("See more than you expect: a night at the observatory", "See more stories ›"),
+    ],
+)
+def test_a_headline_opening_with_a_link_phrase_is_not_boilerplate(headline: str, link: str) -> None:
+    """A link phrase going on as a sentence is a headline; naming its item (or with an arrow), a link."""
+    assert not is_boilerplate(headline)
+    assert is_boilerplate(link)

@@ -23,6 +23,7 @@ from parsers import (
 from parsers.backends import BACKENDS, BLOCK_TAGS, get_backend
 from parsers.clean import is_boilerplate
 from parsers.html import _too_deep_to_parse
+from parsers.profiles import Profile, load_profile_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DHS = ROOT / "fixtures" / "dhs"
@@ -328,3 +329,51 @@ def test_any_input_raises_only_parse_errors(data: bytes | str, backend: str) -> 
     except ParseError:
         return
     assert page.teasers
+
+
+# -- the QA tester's pages (tests/parsers/unseen: self-written, never in the corpus figures) -------
+
+UNSEEN = Path(__file__).parent / "unseen"
+
+
+def _unseen(name: str, **kwargs: Any) -> tuple[dict[str, Any], Any]:
+    label = json.loads((UNSEEN / f"{name}.json").read_text(encoding="utf-8"))
+    page = parse_topic_page((UNSEEN / f"{name}.html").read_bytes(), url=label["page_url"], **kwargs)
+    return label, page
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_headlines_opening_with_read_more_are_teasers(backend: str) -> None:
+    """Headlines opening "Read more about …", "Keep Reading: …", "See more …: …" are teasers."""
+    label, page = _unseen("jekyll-minima-home", backend=backend)
+    assert [t.title for t in page.teasers] == [t["title"] for t in label["teasers"]]
+    assert len(page.to_records()) == len(label["teasers"])
+
+
+def test_a_profile_that_reads_no_excerpt_or_date_borrows_the_generic_ones() -> None:
+    """A profile that reads no excerpt and no date in any item takes the generic teasers' ones."""
+    bare = Profile(name="bare", source="test", detect=(".views-row",), item=(".views-row",), title=("h3 a",))
+    label, page = _unseen("uswds-cbp-newsroom-views", profile=bare)
+    got = [(t.title, t.excerpt, t.date and t.date.isoformat()) for t in page.teasers]
+    assert got == [(t["title"], t["excerpt"], t["date"]) for t in label["teasers"]]
+    assert page.profile == "bare"
+
+
+@pytest.mark.parametrize(
+    ("toml", "reason"),
+    [
+        ('item = "div.nothing"\ntitle = "a"', "item selector 'div.nothing' matched no element"),
+        ('item = ["div.a", "div.b"]\ntitle = "a"', "item selectors 'div.a', 'div.b' matched no element"),
+        ('item = "dl.newslist > dt"\ntitle = "h4"', "title selector 'h4' matched in none of 3 items"),
+    ],
+)
+def test_a_profile_that_finds_nothing_says_which_selector(tmp_path: Path, toml: str, reason: str) -> None:
+    """With a profile given, "no teasers" names the item or title selector that found nothing."""
+    path = tmp_path / "mine.toml"
+    path.write_text(toml, encoding="utf-8")
+    html = b'<dl class="newslist"><dt>a</dt><dt>b</dt><dt>c</dt></dl>'
+    with pytest.raises(NoTeasersFound) as caught:
+        parse_topic_page(html, url="https://example.org/news", profile=load_profile_file(path))
+    assert caught.value.reason == reason
+    assert caught.value.profile == "mine"
+    assert str(caught.value).endswith(f"with profile 'mine': {reason}")

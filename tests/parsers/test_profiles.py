@@ -4,6 +4,7 @@ segment reader that finds a teaser's summary."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -13,7 +14,15 @@ from bs4 import BeautifulSoup
 from parsers import NoTeasersFound, ProfileError, parse_topic_page
 from parsers.backends import BACKENDS, get_backend
 from parsers.decode import decode_html
-from parsers.profiles import PROFILES, Profile, candidates, detects, get_profile, load_profile_file
+from parsers.profiles import (
+    PROFILES,
+    Profile,
+    candidates,
+    detects,
+    get_profile,
+    load_profile_file,
+    run_profile,
+)
 from parsers.profiles.segments import Segment, excerpt_text, read_segments
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -587,3 +596,83 @@ def test_the_readme_profile_example_loads(tmp_path: Path) -> None:
     assert profile.title == ("h3 a", "h3")
     assert profile.strip == (".sr-only", ".share")
     assert profile.excerpt_fallback is False
+
+
+# -- the QA tester's pages (tests/parsers/unseen: self-written, never in the corpus figures) -------
+
+UNSEEN = Path(__file__).parent / "unseen"
+
+
+def _unseen_teasers(name: str, backend: str = "lexbor") -> tuple[list[dict[str, object]], object]:
+    label = json.loads((UNSEEN / f"{name}.json").read_text(encoding="utf-8"))
+    page = parse_topic_page((UNSEEN / f"{name}.html").read_bytes(), url=label["page_url"], backend=backend)
+    want = [{k: t[k] for k in ("title", "url", "excerpt", "date")} for t in label["teasers"]]
+    return want, page
+
+
+def _got(page: object) -> list[dict[str, object]]:
+    teasers = page.teasers  # type: ignore[attr-defined]
+    return [
+        {"title": t.title, "url": t.url, "excerpt": t.excerpt, "date": t.date and t.date.isoformat()}
+        for t in teasers
+    ]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_wordpress_page_holding_a_blog_module_is_no_teaser(backend: str) -> None:
+    """The page's ``article.type-page.hentry`` around a Divi blog module is no teaser; its posts are."""
+    want, page = _unseen_teasers("wordpress-divi-blog-module", backend)
+    assert page.profile == "wordpress"  # type: ignore[attr-defined]
+    assert _got(page) == want
+
+
+def test_an_item_wrapping_other_items_is_dropped() -> None:
+    """An item whose headline belongs to an item inside it wraps the listing: no teaser."""
+    html = (
+        '<main><div class="row"><div class="row"><h2><a href="/a">First item</a></h2><p>One.</p></div>'
+        '<div class="row"><h2><a href="/b">Second item</a></h2><p>Two.</p></div></div></main>'
+    )
+    mine = Profile(name="rows", source="test", detect=(".row",), item=(".row",), title=("h2 a",))
+    page = _page(html, profile=mine)
+    assert [t.title for t in page.teasers] == ["First item", "Second item"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_empty_excerpt_element_falls_through_to_the_summary(backend: str) -> None:
+    """Astra's empty ``.entry-content`` gives way to the next excerpt selector, read after the headline."""
+    want, page = _unseen_teasers("wordpress-astra-blog", backend)
+    assert _got(page) == want
+
+
+def test_an_empty_excerpt_element_falls_back_to_the_text_after_the_headline() -> None:
+    """With no later selector holding text, ``excerpt_fallback`` reads the prose after the headline."""
+    html = (
+        '<main><div class="t"><h2><a href="/a">First item</a></h2><div class="x"></div><p>One.</p></div>'
+        '<div class="t"><h2><a href="/b">Second item</a></h2><div class="x"> </div><p>Two.</p></div></main>'
+    )
+    mine = Profile(
+        name="t", source="test", detect=(".t",), item=(".t",), title=("h2 a",), excerpt=(".x",),
+        excerpt_fallback=True,
+    )  # fmt: skip
+    page = _page(html, profile=mine)
+    assert [t.excerpt for t in page.teasers] == ["One.", "Two."]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["uswds-cbp-newsroom-views", "uswds-ice-card-group"])
+def test_uswds_reads_summaries_and_dates_of_a_sites_own_teasers(name: str, backend: str) -> None:
+    """The uswds profile reads a site's own Views teasers and a card's "Released: 06/23/2023" line."""
+    label = json.loads((UNSEEN / f"{name}.json").read_text(encoding="utf-8"))
+    root = get_backend(backend)((UNSEEN / f"{name}.html").read_text(encoding="utf-8"))
+    drafts = run_profile(root, get_profile("uswds"))
+    assert [d.title for d in drafts] == [t["title"] for t in label["teasers"]]
+    assert [d.excerpt for d in drafts] == [t["excerpt"] for t in label["teasers"]]
+    assert [d.date_text for d in drafts] == [t["date_raw"] for t in label["teasers"]]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_wordpress_reads_elementor_post_dates(backend: str) -> None:
+    """Elementor's posts widget shows its dates in ``span.elementor-post-date``."""
+    want, page = _unseen_teasers("wordpress-elementor-posts-loadmore", backend)
+    assert page.profile == "wordpress"  # type: ignore[attr-defined]
+    assert [t["date"] for t in _got(page)] == [t["date"] for t in want]

@@ -91,6 +91,24 @@ def test_parse_output_under_a_file_names_the_file(tmp_path: Path, capsys: pytest
     assert notes.read_text(encoding="utf-8") == "mine\n"
 
 
+def test_parse_with_a_profile_that_finds_nothing_names_its_selector(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A --profile FILE whose item selector matches nothing says so (exit 1); auto-detection on a
+    page without teasers still suggests --profile."""
+    profile = tmp_path / "mysite.toml"
+    profile.write_text('item = "div.nothing"\ntitle = "h2 a"\n', encoding="utf-8")
+    assert main(["parse", str(PAGE0), "--profile", str(profile)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert err == (
+        f"warning: {PAGE0}: no teasers found "
+        "(profile 'mysite': item selector 'div.nothing' matched no element)"
+    )
+    empty = PAGES / "keywords-e-verify-self-check.html"
+    assert main(["parse", str(empty)]) == 1
+    assert "no teasers found (try --profile)" in capsys.readouterr().err
+
+
 def test_parse_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """'-' reads the page from standard input."""
     import io
