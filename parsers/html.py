@@ -174,12 +174,22 @@ def _next_url(root: Node, chosen: Profile | None, url: str, base: str) -> str | 
     a profile's pager that shows no next link is the last page)."""
     has_pager = chosen is not None and bool(chosen.next_page)
     node = first(root, chosen.next_page) if chosen is not None and has_pager else None
-    found = absolute_url(node.attr("href"), base) if node is not None else None
+    found = absolute_url(_link_of(node), base) if node is not None else None
     if found is None:
         from parsers.profiles.generic import find_next_page
 
         found = find_next_page(root, url, base=base, by_text=not has_pager)
     return found if found != url else None
+
+
+def _link_of(node: Node) -> str | None:
+    """A pager node's target: its ``href``, or the URL a "Load more" button keeps for its script
+    (Elementor's ``data-next-page``; a bare page number there is no URL)."""
+    href = node.attr("href")
+    if href is not None:
+        return href
+    value = (node.attr("data-next-page") or "").strip()
+    return value if "/" in value or value.startswith("?") else None
 
 
 def _filled(root: Node, drafts: list[Draft]) -> list[Draft]:

@@ -74,6 +74,7 @@ PROFILE = Profile(
         "a.next.page-numbers",
         ".nav-previous a",
         ".wp-block-query-pagination-next",
+        ".e-load-more-anchor[data-next-page]",  # Elementor's posts widget with "Load more"
     ),
     strip=(".screen-reader-text", ".more-link", ".sharedaddy", ".jp-relatedposts"),
 )

@@ -676,3 +676,16 @@ def test_wordpress_reads_elementor_post_dates(backend: str) -> None:
     want, page = _unseen_teasers("wordpress-elementor-posts-loadmore", backend)
     assert page.profile == "wordpress"  # type: ignore[attr-defined]
     assert [t["date"] for t in _got(page)] == [t["date"] for t in want]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_wordpress_follows_elementors_load_more_button(backend: str) -> None:
+    """Elementor's "Load more" keeps the next page in ``data-next-page`` (no href): the wordpress
+    profile's pager reads it; a bare page number there is no URL."""
+    _, page = _unseen_teasers("wordpress-elementor-posts-loadmore", backend)
+    assert page.next_url == "https://www.citycycling.example.org/news/page/2/"  # type: ignore[attr-defined]
+    html = (UNSEEN / "wordpress-elementor-posts-loadmore.html").read_text(encoding="utf-8")
+    numbered = html.replace(
+        'data-next-page="https://www.citycycling.example.org/news/page/2/"', 'data-next-page="2"'
+    )
+    assert _page(numbered, backend=backend).next_url is None  # type: ignore[attr-defined]
