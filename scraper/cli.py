@@ -612,16 +612,23 @@ def _summary(
     interrupted: bool = False,
     resumable: bool = True,
     rejects: Path | None = None,
+    recorded: Path | None = None,
 ) -> None:
     """The end-of-crawl summary on standard error: counts, errors by kind, every failed page, and
-    what to run next (``resumable``: the state file is kept, so ``--resume`` can go on)."""
+    what to run next (``resumable``: the state file is kept, so ``--resume`` can go on).
+    ``recorded``: the fixture folder of a ``record`` run, which writes no records."""
     go_on = "run the same command with --resume" if resumable else "run the same command again"
     f = stats.fetch
+    found = (
+        f"records: {stats.records} found; the responses are in {recorded} (replay: --replay {recorded})"
+        if recorded is not None
+        else f"records: {stats.records} found, {stats.written} written, {stats.new_records} new, "
+        f"{stats.rejected} rejected" + (f" (in {rejects})" if stats.rejected and rejects else "")
+    )
     lines = [
         f"pages: {stats.pages} parsed, {stats.not_modified} unchanged (304), "
         f"{len(stats.skipped)} skipped, {stats.failed} failed",
-        f"records: {stats.records} found, {stats.written} written, {stats.new_records} new, "
-        f"{stats.rejected} rejected" + (f" (in {rejects})" if stats.rejected and rejects else ""),
+        found,
         f"http: {f.requests} requests, {f.retries} retries, {f.rate_limited} rate-limited "
         f"({f.waited:.0f} s waited), {f.bytes / 1e6:.1f} MB",
         f"time: {stats.duration:.1f} s "
@@ -720,6 +727,7 @@ def _run_crawl(
         rejects = default_rejects_path(outputs[0]) if outputs else Path("topicscrape.rejects.jsonl")
         display = stack.enter_context(_Display(quiet=quiet))
         stack.enter_context(_terminate_as_interrupt())
+        recorded = settings.record if not outputs and not stdout else None  # `record`: no records out
         try:
             stats = _run_async(
                 crawl(urls, settings=settings, sinks=sinks, state=state, rejects=rejects, progress=display)
@@ -728,7 +736,12 @@ def _run_crawl(
             display.__exit__()
             if display.stats is not None and not quiet:
                 _summary(
-                    display.stats, state=state_path, interrupted=True, resumable=resumable, rejects=rejects
+                    display.stats,
+                    state=state_path,
+                    interrupted=True,
+                    resumable=resumable,
+                    rejects=rejects,
+                    recorded=recorded,
                 )
             elif resumable:
                 err.print(
@@ -752,7 +765,7 @@ def _run_crawl(
     assert stats is not None
     code = _crawl_exit(stats, done_before=done_before)
     if not quiet:
-        _summary(stats, state=state_path, resumable=resumable, rejects=rejects)
+        _summary(stats, state=state_path, resumable=resumable, rejects=rejects, recorded=recorded)
     elif code == ExitCode.UNREADABLE:  # -q silences the summary, not the news that nothing worked
         err.print(f"error: no page could be read ({stats.failed} failed); run without -q to see why")
     raise typer.Exit(int(code))

@@ -288,6 +288,18 @@ def test_record_then_replay_gives_the_same_records(site: Site, tmp_path: Path) -
     assert {r.model_dump(mode="json")["fetched_at"] for r in records(replayed)} <= saved
 
 
+def test_record_says_where_the_responses_went(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`record` writes no records: its summary names the folder to replay, not "0 written"."""
+    topic = site.add_topic("said", "Said", pages=2, per_page=3)
+    folder = tmp_path / "fixtures"
+    assert main(["record", topic.url(), "--to", str(folder), "--no-robots", "--delay", "0"]) == 0
+    err = capsys.readouterr().err
+    assert f"records: 6 found; the responses are in {folder} (replay: --replay {folder})" in err
+    assert "written" not in err
+
+
 def test_crawl_with_record_replays_byte_for_byte(site: Site, tmp_path: Path) -> None:
     """`crawl --record DIR -o A` then `crawl --replay DIR -o B`: A and B are the same bytes."""
     topic = site.add_topic("twice", "Twice", pages=2, per_page=3)
