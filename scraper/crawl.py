@@ -572,7 +572,11 @@ async def _unchanged(run: _Run, item: FrontierItem, fetched: Fetched) -> None:
 
 def _fail(run: _Run, item: FrontierItem, exc: Exception) -> None:
     kind = type(exc).__name__
-    reason = str(exc).removeprefix(f"{item.url}: ")  # the line names the page already
+    # The line names the page already, and the kind: "Blocked: disallowed by …", not "Blocked:
+    # URL: blocked: disallowed by …".
+    reason = str(exc).removeprefix(f"{item.url}: ")
+    if reason.lower().startswith(f"{kind.lower()}: "):
+        reason = reason[len(kind) + 2 :]
     run.stats.errors[kind] += 1
     run.stats.failures.append((item.url, f"{kind}: {reason}"))
     logger.warning("failed %s: %s: %s", item.url, kind, reason)

@@ -135,7 +135,7 @@ async def test_polite_crawl_of_a_faulty_site(
     assert len(records) == len({r.id for r in records}) == 100
     assert {r.fetched_at.date() for r in records if r.fetched_at} == {date(2016, 7, 1)}  # the fake clock's
     failures = dict(stats.failures)
-    assert failures[memos.url()].startswith(f"Blocked: blocked: disallowed by {site.url('/robots.txt')}")
+    assert failures[memos.url()].startswith(f"Blocked: disallowed by {site.url('/robots.txt')}")
     assert failures[site.url("/keywords/loop")].startswith("RedirectLoop: ")
     assert "redirect loop" in failures[site.url("/keywords/loop")]
     assert "too large" in failures[site.url("/keywords/huge")]
