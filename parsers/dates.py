@@ -15,6 +15,10 @@ A two-digit year ("6/23/16", "23.06.16") is read only where the text is clearly 
 is the whole text, or one ``|``-separated part of it, give or take a lead-in ("Posted on") and a
 time, as a date element or a table cell shows it, never in running text (a ratio, a fraction or
 a version number there would otherwise become a date). See :data:`TWO_DIGIT_YEAR_PIVOT`.
+
+Text that is not ASCII may also show an Arabic or Hebrew date ("22 يونيو 2023", "22 ביוני 2023"),
+a Chinese, Japanese or Korean one ("2023年6月22日"), or Arabic-Indic digits ("٢٢/٠٦/٢٠٢٣"); those
+patterns are tried only where such letters are in the text, so ASCII text costs what it did.
 """
 
 from __future__ import annotations
@@ -53,6 +57,22 @@ between months). Only in day-first dates ("23 juin 2023", "23. Juni 2023", "23 d
 2023"), the order these languages write: an English text never reads "set 3, 2016" as a date.
 Unaccented spellings are those seen in URLs and ASCII-only templates; "marco" (Portuguese março
 without its cedilla) is left out: it is a first name."""
+_RTL_MONTHS = {
+    # Egypt and the Gulf (months named after the European ones), with the spellings without
+    # hamza and Egypt's "يونيه"/"يوليه"; the Maghreb's French-derived names; the Levant's and
+    # Iraq's Syriac names, two words for four months ("كانون الثاني", "تشرين الأول").
+    "ar": "يناير|فبراير|مارس|أبريل ابريل إبريل|مايو|يونيو يونيه|يوليو يوليه|أغسطس اغسطس"
+    "|سبتمبر|أكتوبر اكتوبر|نوفمبر|ديسمبر",
+    "ar-maghreb": "جانفي|فيفري|مارس|أفريل افريل|ماي|جوان|جويلية|أوت اوت|سبتمبر|أكتوبر اكتوبر|نوفمبر|ديسمبر",
+    "ar-levant": "كانون_الثاني كانون_الثانى|شباط|آذار اذار|نيسان|أيار ايار|حزيران|تموز|آب اب|أيلول ايلول"
+    "|تشرين_الأول تشرين_الاول|تشرين_الثاني تشرين_الثانى|كانون_الأول كانون_الاول",
+    # Hebrew, bare and with the preposition "ב" ("in") that dates print: "22 ביוני 2023".
+    "he": "ינואר בינואר|פברואר בפברואר|מרץ מרס במרץ במרס|אפריל באפריל|מאי במאי|יוני ביוני|יולי ביולי"
+    "|אוגוסט באוגוסט|ספטמבר בספטמבר|אוקטובר באוקטובר|נובמבר בנובמבר|דצמבר בדצמבר",
+}
+"""Arabic and Hebrew month names, as :data:`_OTHER_MONTHS` (day first: "22 يونيو 2023"); ``_``
+joins the words of a two-word name (any spacing matches). Sites written right to left show
+these; the text is never ASCII, so English pages never try them."""
 
 
 def _month_table(*tables: str) -> dict[str, int]:
@@ -60,21 +80,26 @@ def _month_table(*tables: str) -> dict[str, int]:
     for table in tables:
         for number, names in enumerate(table.split("|"), start=1):
             for name in names.split():
+                name = name.replace("_", " ")
                 assert months.setdefault(name, number) == number, name  # no name names two months
     return months
 
 
-_MONTHS = _month_table(_ENGLISH_MONTHS, *_OTHER_MONTHS.values())
+_MONTHS = _month_table(_ENGLISH_MONTHS, *_OTHER_MONTHS.values(), *_RTL_MONTHS.values())
 """Every month name (lowercase) → its number: the lookup behind all patterns."""
 _ENGLISH = _month_table(_ENGLISH_MONTHS)
+_LATIN = _month_table(_ENGLISH_MONTHS, *_OTHER_MONTHS.values())
+_RTL = _month_table(*_RTL_MONTHS.values())
 
 
 def _alternation(names: dict[str, int]) -> str:
-    return "|".join(sorted(names, key=len, reverse=True))  # longest first: "juni" before "jun"
+    # Longest first: "juni" before "jun". A two-word name matches with any spacing.
+    return "|".join(name.replace(" ", r"\s+") for name in sorted(names, key=len, reverse=True))
 
 
 _MONTH = r"(?P<month>" + _alternation(_ENGLISH) + r")\.?"
-_ANY_MONTH = r"(?P<month>" + _alternation(_MONTHS) + r")\.?"
+_ANY_MONTH = r"(?P<month>" + _alternation(_LATIN) + r")\.?"
+_RTL_MONTH = r"(?P<month>" + _alternation(_RTL) + r")"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _DAY_FIRST = r"(?P<day>[0-3]?\d)(?:(?:st|nd|rd|th|er|º|°|ª)?\s+|\.\s*)(?:(?:of|de)\s+)?"
 """A day before its month: "23rd (of) June", "1er juin", "23. Juni", "1º de junio"."""
@@ -97,7 +122,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("iso", r"(?<!\d)" + _YEAR + r"(?P<sep>[-/.])(?P<month>[01]?\d)(?P=sep)(?P<day>[0-3]?\d)(?!\d)"),
         ("us-long", r"\b" + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR),
         ("eu-long", r"\b" + _DAY_FIRST + _ANY_MONTH + r"(?:\s+del?)?,?\s+" + _YEAR),
+        # Arabic and Hebrew: "22 يونيو 2023", "22 يونيو، 2023" (an Arabic comma), "22 ביוני 2023".
+        ("rtl-long", r"(?<!\d)(?P<day>[0-3]?\d)\s+" + _RTL_MONTH + r"\s*[,،]?\s+" + _YEAR),
         ("numeric", r"(?<!\d)(?P<a>[0-3]?\d)(?P<sep>[-/.])(?P<b>[0-3]?\d)(?P=sep)\s?" + _YEAR),
+        # Chinese and Japanese "2023年6月22日", Korean "2023년 6월 22일": year, month, day.
+        ("cjk", r"(?<!\d)" + _YEAR + r"\s*[年년]\s*(?P<month>[01]?\d)\s*[月월]\s*(?P<day>[0-3]?\d)\s*[日일]"),
     )
 )
 
@@ -117,7 +146,7 @@ def _value(name: str, match: re.Match[str]) -> dt.date | None:
     if year < 100:
         year += 2000 if year < TWO_DIGIT_YEAR_PIVOT else 1900
     text, start, end = match.string, match.start(), match.end()
-    if name == "iso" or name.endswith("-long"):
+    if name in ("iso", "cjk") or name.endswith("-long"):
         if (
             name == "iso"
             and match["sep"] == "."
@@ -149,12 +178,27 @@ _PATTERN_SETS = {
     (english, other): tuple(
         (name, pattern)
         for name, pattern in _PATTERNS
-        if (name != "us-long" or english) and (name != "eu-long" or english or other)
+        if (name != "us-long" or english)
+        and (name != "eu-long" or english or other)
+        and name not in ("rtl-long", "cjk")
     )
     for english in (False, True)
     for other in (False, True)
 }
-"""The patterns worth trying, by whether an English and whether any month name may be in the text."""
+"""The patterns worth trying in ASCII text, by whether an English and whether any month name may
+be in it."""
+_SCRIPT_PATTERN_SETS = {
+    (rtl, cjk): tuple(
+        (name, pattern)
+        for name, pattern in _PATTERNS
+        if (name != "rtl-long" or rtl) and (name != "cjk" or cjk)
+    )
+    for rtl in (False, True)
+    for cjk in (False, True)
+}
+"""The patterns worth trying in other text, by whether it holds Hebrew or Arabic letters and
+whether a CJK year mark: Arabic, Hebrew and CJK dates are looked for only there."""
+_RTL_LETTER_RE = re.compile("[\u05d0-\u05ea\u0621-\u064a]")
 _ENGLISH_PREFIXES = tuple(sorted({name[:3] for name in _ENGLISH}))
 _ENGLISH_HINT_RE = re.compile("|".join(_ENGLISH_PREFIXES))
 _OTHER_HINT_RE = re.compile(
@@ -187,6 +231,7 @@ _WEEKDAY_NAMES = {
     "it": "lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi sabato domenica",
     "nl": "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
     "pt": "segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira sábado domingo",
+    "ar": "الأحد الاحد الاثنين الإثنين الثلاثاء الأربعاء الاربعاء الخميس الجمعة السبت",
 }
 _WEEKDAYS = frozenset(name for names in _WEEKDAY_NAMES.values() for name in names.split())
 _WEEKDAY_MAX = max(map(len, _WEEKDAYS))
@@ -305,7 +350,10 @@ def resolve_relative(shown: str, reference: dt.datetime) -> dt.date | None:
 
 def _month(value: str) -> int:
     # casefold(), not lower(): case-insensitive matching lets "ſ" (long s) stand for "s" ("Auguſt").
-    return int(value) if value.isdigit() else _MONTHS[value.casefold().rstrip(".")]
+    if value.isdigit():
+        return int(value)
+    name = value.casefold().rstrip(".")
+    return _MONTHS[name if name.isascii() else " ".join(name.split())]
 
 
 def find_date(text: str) -> tuple[dt.date, str] | None:
@@ -320,21 +368,42 @@ def find_date(text: str) -> tuple[dt.date, str] | None:
     >>> find_date("23. Juni 2023")[0], find_date("23 de junio de 2023")[0], find_date("6/23/16")[0]
     (datetime.date(2023, 6, 23), datetime.date(2023, 6, 23), datetime.date(2016, 6, 23))
     """
-    if not _YEAR_RE.search(text):
-        return _find_short(text)
-    patterns = _PATTERN_SETS[_may_name_a_month(text)]
+    if text.isascii():
+        digits = text
+        patterns = _PATTERN_SETS[_may_name_a_month(text)] if _YEAR_RE.search(text) else ()
+    else:
+        # Arabic-Indic digits ("٢٢ يونيو ٢٠٢٣") read as ASCII ones: same length, so a match's
+        # place in ``digits`` is its place in ``text``, which shows it.
+        digits = text.translate(_EASTERN_DIGITS) if _EASTERN_DIGIT_RE.search(text) else text
+        patterns = (
+            _SCRIPT_PATTERN_SETS[_RTL_LETTER_RE.search(text) is not None, "年" in text or "년" in text]
+            if _YEAR_RE.search(digits)
+            else ()
+        )
+    if not patterns:
+        return _find_short(digits) if digits is text else _as_shown(_find_short(digits), digits, text)
     best: tuple[int, dt.date, str] | None = None
     for name, pattern in patterns:
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(digits):
             value = _value(name, match)
             if value is None:
                 continue
             if best is None or match.start() < best[0]:
-                best = (match.start(), value, _shown(text, match.start(), match.end()))
+                best = (match.start(), value, _shown(digits, match.start(), match.end(), text))
             break
         if best is not None and best[0] == 0:
             break  # nothing can start earlier
-    return _find_short(text) if best is None else (best[1], best[2])
+    if best is None:
+        return _find_short(digits) if digits is text else _as_shown(_find_short(digits), digits, text)
+    return best[1], best[2]
+
+
+def _as_shown(found: tuple[dt.date, str] | None, digits: str, text: str) -> tuple[dt.date, str] | None:
+    """``found`` in ``digits`` (``text`` with ASCII digits), with the date as ``text`` shows it."""
+    if found is None:
+        return None
+    start = digits.find(found[1])
+    return found[0], text[start : start + len(found[1])]
 
 
 _SHORT_RE = re.compile(
@@ -357,13 +426,19 @@ def _find_short(text: str) -> tuple[dt.date, str] | None:
     return None
 
 
-def _shown(text: str, start: int, end: int) -> str:
-    """The date as shown: the match plus a weekday just before it and a time just after it."""
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+"""Arabic-Indic digits (Arabic) and their Persian forms, to ASCII."""
+_EASTERN_DIGIT_RE = re.compile("[٠-٩۰-۹]")
+
+
+def _shown(text: str, start: int, end: int, shown: str) -> str:
+    """The date as shown: the match plus a weekday just before it and a time just after it, in
+    ``text``; cut from ``shown`` (``text`` itself, or with other digits)."""
     start = _weekday_start(text, start)
     after = _TIME_AFTER_RE.match(text, end)
     if after is not None:
         end = after.end()
-    return text[start:end].strip()
+    return shown[start:end].strip()
 
 
 def _weekday_start(text: str, start: int) -> int:
@@ -374,7 +449,7 @@ def _weekday_start(text: str, start: int) -> int:
     end = start
     while end and text[end - 1].isspace():
         end -= 1
-    end -= text.endswith(",", 0, end)
+    end -= text.endswith((",", "،"), 0, end)
     end -= text.endswith(".", 0, end)
     begin = end
     while begin and (text[begin - 1].isalpha() or text[begin - 1] == "-") and end - begin <= _WEEKDAY_MAX:

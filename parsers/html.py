@@ -171,14 +171,19 @@ def _topic(root: Node, chosen: Profile | None) -> str | None:
 def _next_url(root: Node, chosen: Profile | None, url: str, base: str) -> str | None:
     """The next page: the profile's pager selector, else the generic rules (``rel=next``, a link to
     page N+1 of this URL, then, unless the profile names its pager, a "Next"/"Older posts" link:
-    a profile's pager that shows no next link is the last page)."""
+    a profile's pager that shows no next link is the last page). A page that shows none of the
+    profile's :attr:`~parsers.profiles.Profile.pager` elements has another pager, if any: the
+    text rules look for it (one query more, on pages without a next link only)."""
     has_pager = chosen is not None and bool(chosen.next_page)
     node = first(root, chosen.next_page) if chosen is not None and has_pager else None
     found = absolute_url(_link_of(node), base) if node is not None else None
     if found is None:
         from parsers.profiles.generic import find_next_page
 
-        found = find_next_page(root, url, base=base, by_text=not has_pager)
+        by_text = not has_pager or (
+            chosen is not None and bool(chosen.pager) and root.css_first(", ".join(chosen.pager)) is None
+        )
+        found = find_next_page(root, url, base=base, by_text=by_text)
     return found if found != url else None
 
 

@@ -42,6 +42,11 @@ class Profile:
     """The listing's heading (queried on the whole page)."""
     next_page: tuple[str, ...] = ()
     """The link to the next page of the listing (queried on the whole page)."""
+    pager: tuple[str, ...] = ()
+    """The family's pager element (queried on the whole page), where ``next_page`` found no link:
+    a page that shows one is the last page; a page that shows none has a pager of its own, if any
+    (Blogger's "Older Posts" on markup the wordpress profile reads), looked for by the generic
+    next-link rules. Empty: a page without a ``next_page`` link is the last page."""
     strip: tuple[str, ...] = ()
     """Removed from each item before it is read (screen-reader-only labels, "Read more" links)."""
     date_attributes: tuple[str, ...] = field(default=("datetime", "content"))
@@ -172,9 +177,15 @@ def detects(root: Node, profile: Profile) -> bool:
 
 
 def _machine_date(node: Node | None, attributes: tuple[str, ...]) -> str | None:
+    """The machine-readable date the date element keeps in an attribute: one of ``attributes``,
+    else an ``<abbr>``'s ``title`` (the microformats "abbr pattern" of hAtom's ``published``:
+    Blogger's ``<abbr class="published" title="2023-06-23T21:40:00+01:00">21:40</abbr>``)."""
     if node is None:
         return None
-    return next((v for a in attributes if (v := node.attr(a))), None)
+    found = next((v for a in attributes if (v := node.attr(a))), None)
+    if found is None and node.tag == "abbr":
+        return node.attr("title") or None
+    return found
 
 
 def _excerpt(

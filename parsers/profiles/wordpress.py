@@ -76,5 +76,26 @@ PROFILE = Profile(
         ".wp-block-query-pagination-next",
         ".e-load-more-anchor[data-next-page]",  # Elementor's posts widget with "Load more"
     ),
+    # Core's ``the_posts_pagination()`` (``nav.navigation.pagination``, ``.page-numbers``) and
+    # ``the_posts_navigation()`` (``.nav-links``, ``.nav-previous``/``.nav-next``), older themes'
+    # ``#nav-below``/``.paging-navigation``, block themes, WP-PageNavi, Divi, Genesis, Elementor.
+    # Markup with none of them (Blogger's ``hentry`` posts) has a pager of its own.
+    pager=(
+        ".navigation",
+        ".pagination",
+        ".nav-links",
+        ".page-numbers",
+        ".nav-previous",
+        ".nav-next",
+        ".paging-navigation",
+        ".posts-navigation",
+        "#nav-below",
+        "#nav-above",
+        ".wp-block-query-pagination",
+        ".wp-pagenavi",
+        ".archive-pagination",
+        ".elementor-pagination",
+        ".e-load-more-anchor",
+    ),
     strip=(".screen-reader-text", ".more-link", ".sharedaddy", ".jp-relatedposts"),
 )

@@ -370,6 +370,34 @@ def test_the_shown_text_keeps_the_time_zone(text: str, shown: str) -> None:
     assert found[1] == shown
 
 
+@pytest.mark.parametrize(
+    ("text", "date", "shown"),
+    [
+        ("22 يونيو 2023", dt.date(2023, 6, 22), "22 يونيو 2023"),
+        ("نشر في 30 مايو 2023", dt.date(2023, 5, 30), "30 مايو 2023"),
+        ("الخميس، 22 يونيه، 2023", dt.date(2023, 6, 22), "الخميس، 22 يونيه، 2023"),
+        ("3 ابريل 2021", dt.date(2021, 4, 3), "3 ابريل 2021"),
+        ("5 جوان 2023", dt.date(2023, 6, 5), "5 جوان 2023"),
+        ("3 كانون الثاني 2023", dt.date(2023, 1, 3), "3 كانون الثاني 2023"),
+        ("1 تشرين  الأول 2021", dt.date(2021, 10, 1), "1 تشرين  الأول 2021"),
+        ("12 آب 2022", dt.date(2022, 8, 12), "12 آب 2022"),
+        ("٢٢ يونيو ٢٠٢٣", dt.date(2023, 6, 22), "٢٢ يونيو ٢٠٢٣"),
+        ("٢٢/٠٦/٢٠٢٣", dt.date(2023, 6, 22), "٢٢/٠٦/٢٠٢٣"),
+        ("22 ביוני 2023", dt.date(2023, 6, 22), "22 ביוני 2023"),
+        ("פורסם 8 במאי 2023", dt.date(2023, 5, 8), "8 במאי 2023"),
+        ("2023年6月22日", dt.date(2023, 6, 22), "2023年6月22日"),
+        ("发布时间：2023年06月22日 10:30", dt.date(2023, 6, 22), "2023年06月22日 10:30"),
+        ("2023년 6월 22일", dt.date(2023, 6, 22), "2023년 6월 22일"),
+    ],
+)
+def test_arabic_hebrew_and_cjk_dates(text: str, date: dt.date, shown: str) -> None:
+    """Arabic (Gulf, Maghreb, Levant; Arabic-Indic digits), Hebrew ("ביוני") and CJK dates are read."""
+    assert find_date(text) == (date, shown)
+    assert parse_date(text) == date
+    assert find_date("2023年度 第1四半期決算説明会") is None  # a fiscal year
+    assert find_date("2023年13月1日") is None
+
+
 # -- the QA tester's pages, through parse_topic_page (tests/parsers/unseen: self-written pages) -----
 
 UNSEEN = Path(__file__).parent / "unseen"
@@ -385,6 +413,7 @@ UNSEEN = Path(__file__).parent / "unseen"
         "squarespace-journal",
         "senate-press-release-table",
         "status-blog-odd-dates",
+        "arabic-rtl-ministry-news",
     ],
 )
 def test_unseen_pages_give_their_labelled_dates(name: str, backend: str) -> None:

@@ -377,3 +377,20 @@ def test_a_profile_that_finds_nothing_says_which_selector(tmp_path: Path, toml: 
     assert caught.value.reason == reason
     assert caught.value.profile == "mine"
     assert str(caught.value).endswith(f"with profile 'mine': {reason}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_page_without_the_profiles_pager_has_its_next_link_found_by_text(backend: str) -> None:
+    """Blogger markup read by the wordpress profile: no WordPress pager, so "Older Posts" is next."""
+    label, page = _unseen("blogger-date-groups", backend=backend)
+    assert page.profile == "wordpress"
+    assert page.next_url == label["next_page"]
+    # Where the WordPress pager shows only "Newer posts", the page is the last: no text rules.
+    html = (UNSEEN / "blogger-date-groups.html").read_text(encoding="utf-8")
+    last = html.replace(
+        '<div class="blog-pager"',
+        '<nav class="navigation posts-navigation">'
+        '<div class="nav-next"><a href="/">Newer posts</a></div></nav>'
+        '<div class="blog-pager"',
+    )
+    assert parse_topic_page(last, url=label["page_url"], backend=backend).next_url is None

@@ -689,3 +689,19 @@ def test_wordpress_follows_elementors_load_more_button(backend: str) -> None:
         'data-next-page="https://www.citycycling.example.org/news/page/2/"', 'data-next-page="2"'
     )
     assert _page(numbered, backend=backend).next_url is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_abbr_date_keeps_its_machine_date_in_title(backend: str) -> None:
+    """Blogger's ``<abbr class="published" title="2023-06-23T…">21:40</abbr>``: the title is the date."""
+    want, page = _unseen_teasers("blogger-date-groups", backend)
+    assert page.profile == "wordpress"  # type: ignore[attr-defined]
+    assert [t["date"] for t in _got(page)] == [t["date"] for t in want]
+    # A ``title`` on another date element is no machine date.
+    html = (
+        '<main><article class="hentry">'
+        '<h2 class="entry-title"><a href="/a">Council approves the new budget</a></h2>'
+        '<span class="published" title="2020-01-02">June 23, 2016</span></article></main>'
+    )
+    other = _page(html, backend=backend)
+    assert [t.date for t in other.teasers] == [dt.date(2016, 6, 23)]  # type: ignore[attr-defined]
