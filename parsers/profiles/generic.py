@@ -40,9 +40,17 @@ from parsers.backends import BLOCK_TAGS, Node
 from parsers.clean import absolute_url, is_boilerplate, normalize_space
 from parsers.dates import find_date, find_month, find_relative
 from parsers.profiles.base import Draft
-from parsers.profiles.segments import HEADING_TAGS, excerpt_text, read_segments
+from parsers.profiles.segments import (
+    HEADING_TAGS,
+    MIN_SENTENCE_WORDS,
+    Segment,
+    count_words,
+    excerpt_text,
+    read_segments,
+)
 
 __all__ = [
+    "DATE_ROW_WORDS",
     "EXCLUDED_WORDS",
     "HEADLINE_WORDS",
     "HIDDEN_CLASSES",
@@ -153,6 +161,11 @@ Bootstrap's ``hidden-xs`` only hides on small screens."""
 
 _STRONG_WORDS = EXCLUDED_WORDS - WEAK_CHROME_WORDS
 
+_RESULT_WORDS = frozenset({"result", "results", "hits"})
+"""Class words beside "search" that name what a search found, not the search form: a search page
+lists its results in ``search-results``/``search-result`` containers (Sitecore SXA, QA's
+sitecore-newsroom-search-p2), which are the listing."""
+
 _HIDDEN_QUERY = "[hidden], [aria-hidden=true]"
 _UNSEEN_QUERY = ", ".join([*(f".{c}" for c in SCREEN_READER_CLASSES), _HIDDEN_QUERY])
 """Text that is not on the screen (screen-reader-only, ``hidden``) or is not read out
@@ -235,6 +248,10 @@ def _chrome_level(node: Node) -> int:
     words = _class_words(node)
     if EXCLUDED_WORDS.isdisjoint(words):
         return _NOT_CHROME
+    if "search" in words and (node.tag in HEADING_TAGS or not _RESULT_WORDS.isdisjoint(words)):
+        words.discard("search")  # a search page's results or their heading, not its search box
+        if EXCLUDED_WORDS.isdisjoint(words):
+            return _NOT_CHROME
     return _CHROME if not _STRONG_WORDS.isdisjoint(words) else _WEAK_CHROME
 
 
@@ -350,7 +367,7 @@ def _units(body: Node) -> list[_Unit]:
         if not text or len(text) > MAX_TITLE_CHARS or is_boilerplate(text):
             continue
         if is_link:
-            if not titled and " " not in text:
+            if not titled and " " not in text and (text.isascii() or count_words(text) < 2):
                 continue  # a one-word link is a menu item, tag or pager number, not a headline
             rank = _RANK_LINKED_HEADING if titled else _RANK_LINK
             units[node.key] = _Unit(node, text, rank, node, order)
@@ -402,7 +419,7 @@ class _Candidate:
 def _headline(units: list[_Unit]) -> _Unit:
     """The block's headline among units of one rank: the one with most words (a category link
     such as "Press Releases" may come first), the first of equals."""
-    return max(units, key=lambda u: len(u.text.split()))
+    return max(units, key=lambda u: count_words(u.text))
 
 
 def _candidate(region: _Region, tree: _Tree) -> _Candidate | None:
@@ -415,21 +432,31 @@ def _candidate(region: _Region, tree: _Tree) -> _Candidate | None:
         # Same shape: the tag path from the block down to its first unit of the headline's rank
         # (the block's own, also where later teasers were mis-nested into it), and that rank.
         key = (tree.chain(tops[0].node)[2][: region.depth[tops[0].order]], best)
-        lone = sum(1 for u in tops if len(u.text.split()) >= CROWD_WORDS) <= 1
+        lone = sum(1 for u in tops if count_words(u.text) >= CROWD_WORDS) <= 1
         groups.setdefault(key, []).append((block, title, lone))
     group = max(groups.values(), key=len)  # ties: the first in document order
     if len(group) < MIN_ITEMS:
+        return None
+    if len({_parent_key(b.node) for b, _, _ in group}) == len(group):
+        # Sibling groups of one block each: the groups are the teasers (Docusaurus's articles,
+        # whose <header> holds the title and date and whose summary follows it), a region of
+        # their own one level up.
         return None
     titles = [t for _, t, _ in group]
     mean_chars = sum(len(t.text) for t in titles) / len(titles)
     if mean_chars < MIN_MEAN_TITLE_CHARS:
         return None
-    mean_words = sum(len(t.text.split()) for t in titles) / len(titles)
+    mean_words = sum(count_words(t.text) for t in titles) / len(titles)
     quality = min(1.0, mean_words / HEADLINE_WORDS)
     single = sum(1 for _, _, one in group if one) / len(group)
     return _Candidate(
         region, [b for b, _, _ in group], titles, len(group) * quality * single, [not o for _, _, o in group]
     )
+
+
+def _parent_key(node: Node) -> int | None:
+    parent = node.parent
+    return parent.key if parent is not None else None
 
 
 def _extra_share(candidate: _Candidate) -> float:
@@ -512,7 +539,9 @@ def _date_nodes(
                 if rank >= (_date_rank(shown) if held is None else held):
                     continue
             inner = keys[:at]
-            if titles[owner].node.key in inner or (stops and any(k in stops for k in inner)):
+            if (titles[owner].node.key in inner and not _beside_link(titles[owner], inner)) or (
+                stops and any(k in stops for k in inner)
+            ):
                 continue
             text = node.text()
             if (tag == "time" and node.attr("datetime")) or (
@@ -521,6 +550,14 @@ def _date_nodes(
                 found[owner] = node
                 ranks[owner] = rank
     return found
+
+
+def _beside_link(title: _Unit, inner: tuple[int, ...]) -> bool:
+    """True if a date element inside the headline ``title`` (``inner``: its ancestors) is beside
+    the headline's link, not in it: ``<h4><a>…</a><span class=date>2023-06-23</span></h4>`` on
+    Chinese government lists (QA's chinese-gov-news-list). The title is then the link's text."""
+    link = title.link
+    return link is not None and link.key != title.node.key and link.key not in inner
 
 
 _PUBLISHED_WORDS = frozenset({"published", "entry-date", "created", "pubdate"})
@@ -615,14 +652,28 @@ def _definitions(term: Node) -> list[Node]:
 
 
 def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops: dict[int, str]) -> Draft:
-    skip = {**stops, title.node.key: "title"}
+    header = _title_header(title.node, block) if date is not None else title.node
+    if header is not title.node and date is not None and not _inside(date, header, block):
+        header = title.node
+    skip = {**stops, header.key: "title"}
     date_text: str | None = None
     date_machine: str | None = None
     if date is not None:
-        skip[date.key] = "date"
+        if title.link is not None and title.link.key != title.node.key and _inside(date, title.node, block):
+            title = _Unit(title.link, title.link.text(), title.rank, title.link, title.order)
+        skip[_date_row(date, title.node, block).key] = "date"
         date_text = date.text() or None
         date_machine = date.attr("datetime") or date.attr("content")
     segments = read_segments(block, skip)
+    if block.tag == "tr":
+        # A table row's short cells are columns of type, size or count ("Agenda", "1.2 MB",
+        # "Hits: 300"), never its summary: only a cell of sentence length is one.
+        segments = [
+            Segment(s.text, "meta", s.linky)
+            if s.kind == "content" and count_words(s.text) < MIN_SENTENCE_WORDS
+            else s
+            for s in segments
+        ]
     if block.tag == "dt":
         for dd in _definitions(block):
             segments += read_segments(dd, skip)
@@ -644,6 +695,60 @@ def _draft(block: Node, title: _Unit, date: Node | None, container: Node, stops:
         date_text=date_text,
         date_machine=date_machine,
     )
+
+
+def _title_header(title: Node, block: Node) -> Node:
+    """The ``<header>`` of the teaser that holds its headline, else the headline. When it also
+    holds the date, what else it holds (the author, the author's role: Docusaurus's "Maintainer")
+    is metadata, and the summary comes after it."""
+    current = title.parent
+    while current is not None and current.key != block.key:
+        if current.tag == "header":
+            return current
+        current = current.parent
+    return title
+
+
+DATE_ROW_WORDS = 6
+"""Most words beside the date in the row that shows it, for the row to be metadata: an author
+("Dana Whitfield" beside HubSpot's ``<time>``), "• HELEN MARSH" on Substack's archive, "By Jane
+Doe in News". More is a summary written on the date's line."""
+
+
+def _date_row(date: Node, title: Node, block: Node) -> Node:
+    """The row that shows ``date``: its highest ancestor below ``block`` that holds neither the
+    headline nor a sentence, and at most :data:`DATE_ROW_WORDS` words beside the date. The rest of
+    that row is metadata (a byline, a reading time), not summary."""
+    row = date
+    date_words = count_words(date.text())
+    parent = date.parent
+    while parent is not None and parent.key != block.key and parent.tag not in ("p", "dd", "td", "li"):
+        text = normalize_space(parent.text())
+        if (
+            count_words(text) - date_words > DATE_ROW_WORDS
+            or _SENTENCE_END_RE.search(text)
+            or _inside(title, parent, block)
+        ):
+            break
+        row, parent = parent, parent.parent
+    return row
+
+
+_SENTENCE_END_RE = re.compile(r"[.!?…]\s")
+"""A sentence ending inside a text, before another word: the row holds prose."""
+
+
+def _inside(node: Node, ancestor: Node, block: Node) -> bool:
+    """True if ``node`` is ``ancestor`` or below it; both are in ``block``, where the climb stops."""
+    key, stop = ancestor.key, block.key
+    current: Node | None = node
+    while current is not None:
+        if current.key == key:
+            return True
+        if current.key == stop:
+            return False
+        current = current.parent
+    return False
 
 
 _NO_TARGET = ("#", "javascript:", "mailto:", "tel:")
@@ -747,7 +852,9 @@ def detect_teasers(root: Node) -> list[Draft]:
     )
 
 
-_TITLE_SPLIT_RE = re.compile(r"\s+(?:\||-|–|—|::|»|·|/)\s+")
+_TITLE_SPLIT_RE = re.compile(r"\s+(?:\||-|–|—|::|»|·|/)\s+|\s*｜\s*|(?<=[^\x00-\x7f])_|_(?=[^\x00-\x7f])")
+"""Separators of a ``<title>``'s parts: spaced ASCII ones, the fullwidth bar of Japanese sites
+("ニュースリリース｜さくら電機"), and the underscore Chinese sites write unspaced ("要闻_中国政府网")."""
 
 
 def _title_parts(root: Node) -> list[str]:
@@ -771,10 +878,25 @@ def find_topic(root: Node) -> str | None:
     parts = [_ARCHIVE_SUFFIX_RE.sub("", p) or p for p in _title_parts(root)]
     lowered = [p.lower() for p in parts]
     site = " - ".join(parts[1:]).lower()
+    names = _site_names(root)
+    # A title part that is not the site's name: what an <h1> in a page header may repeat (a
+    # tag page's "#letters" in Tumblr's div.tag-header, "Typewriter Letters — #letters"), unless
+    # the heading links somewhere (a banner's linked heading is the site's name linking home) or
+    # sits in the page's <header> or <nav> itself, not in an element only classed so.
+    topical = {p for p in lowered if p not in names} if len(parts) >= 2 else set()
     found = []
     for node in body.css("h1"):
         text = node.text()
-        if text and not is_boilerplate(text) and not _topic_chrome(node, tree):
+        if not text or is_boilerplate(text) or text.lower() in names:
+            continue
+        if _topic_chrome(node, tree) and (
+            text.lower() not in topical
+            or node.css_first("a[href]") is not None
+            or not EXCLUDED_TAGS.isdisjoint(tree.chain(node)[2])
+        ):
+            if node.css_first("a[href]") is not None:
+                names.add(text.lower())  # the banner's heading linking home: the site's name
+        else:
             parent = node.parent
             shape = (tree.shape(node, node.key), tree.shape(parent, parent.key) if parent is not None else "")
             found.append((text, shape))
@@ -790,9 +912,31 @@ def find_topic(root: Node) -> str | None:
     for text in headings:
         if text.lower() != site and text.lower() not in lowered[1:]:
             return text
-    if len(parts) >= 2:
-        return parts[0]
-    return parts[0] if parts else None
+    # A <title> part that the site's name or banner heading repeats is no topic (a blog's home
+    # page titled with the blog's name).
+    return next((p for p in parts if p.lower() not in names), None)
+
+
+_SITE_NAME_QUERY = (
+    "meta[property='og:site_name'], meta[name=application-name], [class*=site-title], [id*=site-title], "
+    "[class*=site-name], [id*=site-name], [class*=blog-title], [class*=brand], a[rel~=home]"
+)
+_MAX_SITE_NAME_WORDS = 8
+
+
+def _site_names(root: Node) -> set[str]:
+    """The site's name as the page writes it, lowercased: ``og:site_name``, ``application-name``,
+    the text of the site title or brand (``.site-title``, ``#site-title``, ``.blog-title``,
+    ``.navbar-brand``) and of WordPress's ``rel=home`` link.
+    A title part or heading that repeats it names the site, not the listing (QA's
+    jekyll-chirpy-home, tumblr-tag-page)."""
+    names = set()
+    for node in root.css(_SITE_NAME_QUERY):
+        text = node.attr("content") if node.tag == "meta" else node.text()
+        text = normalize_space(text or "")
+        if text and count_words(text) <= _MAX_SITE_NAME_WORDS:
+            names.add(text.lower())
+    return names
 
 
 _ARCHIVE_SUFFIX_RE = re.compile(r"\s+archives?$", re.IGNORECASE)
@@ -817,15 +961,19 @@ def _topic_chrome(node: Node, tree: _Tree) -> bool:
 
 
 _NEXT_TEXT_RE = re.compile(
-    r"(?:next|older)(?: (?:page|posts|entries|articles|stories|news|items|results))?|[›»>→]"
-    r"|(?:page )?suivante?|suivant|nächste(?: seite)?|weiter|(?:página )?siguiente(?: página)?"
-    r"|(?:pagina )?successiva|volgende(?: pagina)?|(?:página )?(?:próxima|seguinte)(?: página)?",
+    r"(?:go to (?:the )?)?(?:next|older)(?: (?:page|posts|entries|articles|stories|news|items|results))?"
+    r"|[›»>→]|(?:page )?suivante?|suivant|nächste(?: seite)?|weiter|(?:página )?siguiente(?: página)?"
+    r"|(?:pagina )?successiva|volgende(?: pagina)?|(?:página )?(?:próxima|seguinte)(?: página)?"
+    r"|التالي|الصفحة التالية|הבא|לעמוד הבא|下一页|下一頁|下页|次へ|次のページ|다음(?: 페이지)?"
+    r"|следующая(?: страница)?|далее|następna(?: strona)?|sonraki(?: sayfa)?",
     re.IGNORECASE,
 )
 """Pager link texts meaning "the next page of this listing" once arrows are stripped. "Older" is
-next on blogs (newest first): WordPress "Older posts", Divi "« Older Entries". The same words in
-the languages of listings QA met (French "Page suivante ›", German "Nächste Seite" and "Weiter")
-and their neighbours (Spanish, Italian, Dutch, Portuguese)."""
+next on blogs (newest first): WordPress "Older posts", Divi "« Older Entries"; an icon link's
+``aria-label`` may say "Go to next page" (Joomla 4) or "next-page" (Jekyll Chirpy). The same
+words in the languages of listings QA met (French "Page suivante ›", German "Nächste Seite" and
+"Weiter", Arabic "التالي", Chinese "下一页", Japanese "次へ") and their neighbours (Spanish, Italian,
+Dutch, Portuguese, Hebrew, Korean, Russian, Polish, Turkish)."""
 _ARROWS = " \t›»>→«‹<←"
 _MAX_PAGER_TEXT = 30  # "Next Page »", "« Older Entries": a longer link text is not a pager link
 _MAX_ICON_TEXT = 3
@@ -930,7 +1078,26 @@ def find_next_page(root: Node, url: str, *, base: str | None = None, by_text: bo
         found = absolute_url(node.attr("href"), base)
         if found is not None and found.split("#")[0] != url.split("#")[0]:
             return found
+    for node in root.css(_NEXT_PART_QUERY):
+        if not any(_pager_next(token) for token in (node.attr("class") or "").split()):
+            continue
+        link = node if node.tag == "a" and node.attr("href") else node.css_first("a[href]")
+        found = absolute_url(link.attr("href"), base) if link is not None else None
+        if found is not None and found.split("#")[0] != url.split("#")[0]:
+            return found
     return None
+
+
+_NEXT_PART_QUERY = "[class*=next]"
+_PAGER_WORDS = frozenset({"page", "pages", "paging", "pager", "pagination", "pagenav"})
+
+
+def _pager_next(token: str) -> bool:
+    """True for a class name that says "next" as one of its parts beside a pager word: the pager's
+    next button (``paging-next``, ``c-pager__next``, AMP's ``amp-pagination-next``), not a single
+    post's link to the next post (``next-post``, ``nav-next``) or an event list's ``next-event``."""
+    parts = {w.lower() for w in _WORD_SPLIT_RE.split(token) if w}
+    return "next" in parts and not _PAGER_WORDS.isdisjoint(parts)
 
 
 def _says_next(node: Node) -> bool:
@@ -940,5 +1107,9 @@ def _says_next(node: Node) -> bool:
         return False
     labels = [text]
     if len(text) <= _MAX_ICON_TEXT:  # "›", "3": the words are in the attributes, if anywhere
-        labels += [normalize_space(v) for v in (node.attr("aria-label"), node.attr("title")) if v]
+        labels += [
+            normalize_space(v.replace("-", " ").replace("_", " "))
+            for v in (node.attr("aria-label"), node.attr("title"))
+            if v
+        ]
     return any(_NEXT_TEXT_RE.fullmatch(label.strip(_ARROWS) or label.strip()) for label in labels if label)

@@ -20,10 +20,23 @@ from parsers.backends import BLOCK_TAGS, Node
 from parsers.clean import is_boilerplate, normalize_space
 from parsers.dates import find_date, find_relative
 
-__all__ = ["HEADING_TAGS", "MAX_LABEL_WORDS", "META_MAX_WORDS", "Segment", "excerpt_text", "read_segments"]
+__all__ = [
+    "CJK_CHARS_PER_WORD",
+    "HEADING_TAGS",
+    "MAX_LABEL_WORDS",
+    "META_MAX_WORDS",
+    "MIN_SENTENCE_WORDS",
+    "Segment",
+    "count_words",
+    "excerpt_text",
+    "read_segments",
+]
 
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LIST_TAGS = frozenset({"ul", "ol"})
+_UNREAD_TAGS = frozenset({"button"})
+"""Elements whose text is never a summary: a button's label is an action ("Share", "Like (23)" on
+Substack's archive, "Subscribe"), never what the teaser says."""
 
 META_MAX_WORDS = 16
 """A line this short that holds a date or starts like a byline is metadata, not a summary, unless
@@ -46,8 +59,35 @@ MAX_LABEL_WORDS = 4
 label, not more summary: "Press release", "National Media Release", "3 min read" (QA's govuk-finder,
 uswds-cbp-newsroom and ghost-casper pages)."""
 
+CJK_CHARS_PER_WORD = 2
+"""Chinese and Japanese write no spaces between words: a run of Han, kana (or fullwidth
+katakana) characters counts as one word per this many characters, at least one. Most Chinese
+words are one or two characters, and a headline of 12–25 characters (QA's chinese-gov-news-list,
+japanese-corporate-news) then reads as 6–12 words, a two-character menu link ("首页", "政策") as
+one. Korean separates words with spaces and needs no such rule."""
+
+_CJK_RUN_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+")
+
+
+def count_words(text: str) -> int:
+    """How many words ``text`` holds: its space-separated words, where a run of CJK characters
+    counts as :data:`CJK_CHARS_PER_WORD` characters a word."""
+    if text.isascii():
+        return len(text.split())
+    runs = _CJK_RUN_RE.findall(text)
+    if not runs:
+        return len(text.split())
+    rest = _CJK_RUN_RE.sub(" ", text).split()
+    return len(rest) + sum(max(1, len(run) // CJK_CHARS_PER_WORD) for run in runs)
+
+
 _SEPARATORS = "-–—|·•:"
 _LEAD_SEPARATOR_RE = re.compile(r"^[-–—|·•:]+\s+")
+_READ_MORE_RE = re.compile(
+    r"^(?:read more|continue reading|read (?:the )?full (?:post|article|story))\s*:\s", re.I
+)
+"""A "Read more" link that names the item after a colon (Joomla's "Read more: <title>"): a link to
+the item, not summary."""
 _LABEL_RE = re.compile(r"^\w+(?: \w+){0,2}: ")
 _SENTENCE_RE = re.compile(r"[.!?…][\"'”’)]?$")
 _SENTENCE_END_CHARS = 3  # the pattern matches at most two characters, at the end
@@ -74,9 +114,10 @@ class Segment:
 
 def _classify(text: str, linky: bool, links: int, heading: bool) -> str:
     """The kind of a segment; ``text`` is whitespace-normalised (see :func:`read_segments`)."""
-    if is_boilerplate(text, normalized=True):
+    if is_boilerplate(text, normalized=True) or (text[:1] in "RrCc" and _READ_MORE_RE.match(text)):
         return "nav"
-    words = text.count(" ") + 1  # normalised text: words are separated by single spaces
+    # Normalised text: words are separated by single spaces, unless it is CJK.
+    words = text.count(" ") + 1 if text.isascii() else count_words(text)
     if linky and (links >= 2 or words <= SHORT_LINK_WORDS):
         return "links"
     # A short line is metadata when it starts like a byline or shows a date, unless it reads as a
@@ -106,6 +147,7 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
     heading_depth = 0
     skipping = 0  # depth inside a skipped element (0: not skipping)
     lists: list[int] = []  # index in ``out`` where each open <ul>/<ol> began
+    terms: list[int] = []  # index in ``out`` where each open <dl> began
 
     def flush() -> None:
         nonlocal links
@@ -137,11 +179,24 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
                 if marker is not None:
                     if parts:
                         flush()
+                    links = 0  # links before the marker without text belong to no segment
                     out.append(Segment("", marker))
                     skipping = 1
                     continue
-            if parts and name in BLOCK_TAGS:
-                flush()
+            if name in _UNREAD_TAGS:
+                if parts:
+                    flush()
+                skipping = 1
+                continue
+            if name in BLOCK_TAGS:
+                if parts:
+                    flush()
+                if link_depth:
+                    # A link around blocks is a card's link (Webflow's a.blog-card), not link
+                    # text: what it holds reads as the card's own text.
+                    open_links[:] = [False] * len(open_links)
+                    link_depth = 0
+                    links = 0
             if name == "a":
                 real = bool(element.attr("href"))  # valueless href: None in lexbor, "" in soup
                 open_links.append(real)
@@ -152,6 +207,8 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
                 heading_depth += 1
             elif name in _LIST_TAGS:
                 lists.append(len(out))
+            elif name == "dl":
+                terms.append(len(out))
         else:
             if parts and name in BLOCK_TAGS:
                 flush()
@@ -162,10 +219,14 @@ def read_segments(block: Node, skip: dict[int, str] | None = None) -> list[Segme
                 heading_depth = max(heading_depth - 1, 0)
             elif name in _LIST_TAGS and lists:
                 _close_list(out, lists.pop())
+            elif name == "dl" and terms:
+                _close_terms(out, terms.pop())
     if parts:
         flush()
     while lists:
         _close_list(out, lists.pop())
+    while terms:
+        _close_terms(out, terms.pop())
     # A label line ("Issues:", "Tags:", "Filed under:") labels the link line after it.
     for i in range(len(out) - 1):
         if out[i].kind == "meta" and out[i].text.endswith(":") and out[i + 1].linky:
@@ -179,6 +240,20 @@ def _close_list(out: list[Segment], begin: int) -> None:
     items = out[begin:]
     if items and all(seg.linky for seg in items):
         out[begin:] = [Segment(seg.text, "links", True) for seg in items]
+
+
+def _close_terms(out: list[Segment], begin: int) -> None:
+    """A definition list that holds metadata (a date, a byline) and no sentence is a metadata list:
+    Joomla's ``dl.article-info`` ("Details", "Written by: …", "Category: …", "Hits: 214")."""
+    items = out[begin:]
+    if not any(seg.kind in ("meta", "date") for seg in items):
+        return
+    if any(
+        seg.text.count(" ") + 1 >= MIN_SENTENCE_WORDS and _SENTENCE_RE.search(seg.text[-_SENTENCE_END_CHARS:])
+        for seg in items
+    ):
+        return
+    out[begin:] = [seg if not seg.text else Segment(seg.text, "meta", seg.linky) for seg in items]
 
 
 def excerpt_text(

